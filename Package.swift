@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The compiler is a pipeline of targets, so SwiftPM enforces the dependency direction:
+// read (PolicyReader) -> check (PolicyChecker) -> model (PolicyModel) -> emit (PolicyEmitter)
+// -> tools (PolicyTools) -> driver (XenPolicyKit) -> the two thin executables.
+let package = Package(
+    name: "xen-policy",
+    products: [
+        .executable(name: "xen-policyc", targets: ["xen-policyc"]),
+        .executable(name: "xen-policy", targets: ["xen-policy"]),
+        .library(name: "XenPolicyKit", targets: ["XenPolicyKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+        ),
+        .target(name: "PolicyDiagnostics"),
+        .target(name: "PolicyModel", dependencies: ["PolicyDiagnostics"]),
+        .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
+        .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
+        .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),
+        .target(name: "PolicyTools", dependencies: ["PolicyEmitter", "PolicyModel", "PolicyDiagnostics"]),
+        .target(
+            name: "XenPolicyKit",
+            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyDiagnostics"]
+        ),
+        .executableTarget(
+            name: "xen-policyc",
+            dependencies: ["XenPolicyKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "xen-policy",
+            dependencies: ["XenPolicyKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "PolicyDiagnosticsTests", dependencies: ["PolicyDiagnostics"]),
+        .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader"], exclude: ["Fixtures"]),
+        .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader"]),
+        .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
+        .testTarget(
+            name: "XenPolicyKitTests",
+            dependencies: ["XenPolicyKit"],
+            exclude: ["Conformance"]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["XenPolicyKit"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

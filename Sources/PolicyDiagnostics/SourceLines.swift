@@ -1,0 +1,34 @@
+/// Looks up source lines for excerpts under diagnostics.
+public protocol SourceLineProvider {
+    /// The text of 1-based line `line` of `file`, without its line terminator, or nil if unknown.
+    func text(ofLine line: Int, in file: String) -> String?
+}
+
+/// Source lines of files held in memory (the bytes the reader actually parsed).
+public struct SourceLines: SourceLineProvider, Sendable {
+    private var files: [String: [UInt8]] = [:]
+    private var lineStarts: [String: [Int]] = [:]
+
+    public init() {}
+
+    /// Registers the contents of `file`.
+    public mutating func add(file: String, contents: [UInt8]) {
+        files[file] = contents
+        var starts = [0]
+        for (index, byte) in contents.enumerated() where byte == UInt8(ascii: "\n") {
+            starts.append(index + 1)
+        }
+        lineStarts[file] = starts
+    }
+
+    public func text(ofLine line: Int, in file: String) -> String? {
+        guard let bytes = files[file], let starts = lineStarts[file], line >= 1, line <= starts.count else {
+            return nil
+        }
+        let start = starts[line - 1]
+        var end = line < starts.count ? starts[line] - 1 : bytes.count
+        if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        guard end >= start else { return "" }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+}
