@@ -3,7 +3,7 @@ import PackageDescription
 
 // The compiler is a pipeline of targets, so SwiftPM enforces the dependency direction:
 // read (PolicyReader) -> check (PolicyChecker) -> model (PolicyModel) -> emit (PolicyEmitter)
-// -> tools (PolicyTools) -> driver (XenPolicyKit) -> the two thin executables.
+// -> tools (PolicyTools) -> driver (XenPolicyKit) -> commands (XenPolicyCommands) -> two thin executables.
 let package = Package(
     name: "xen-policy",
     products: [
@@ -25,29 +25,18 @@ let package = Package(
         .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
         .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),
-        .target(name: "PolicyTools", dependencies: ["PolicyEmitter", "PolicyModel", "PolicyDiagnostics"]),
         .target(
             name: "XenPolicyKit",
-            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyDiagnostics"]
+            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]
         ),
-        .executableTarget(
-            name: "xen-policyc",
+        .target(
+            name: "XenPolicyCommands",
             dependencies: ["XenPolicyKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(
-            name: "xen-policy",
-            dependencies: ["XenPolicyKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .testTarget(name: "PolicyDiagnosticsTests", dependencies: ["PolicyDiagnostics"]),
+        .executableTarget(name: "xen-policyc", dependencies: ["XenPolicyCommands"]),
+        .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader"], exclude: ["Fixtures"]),
-        .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader"]),
-        .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
-        .testTarget(
-            name: "XenPolicyKitTests",
-            dependencies: ["XenPolicyKit"],
-            exclude: ["Conformance"]
-        ),
-        .testTarget(name: "CLITests", dependencies: ["XenPolicyKit"]),
+        .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),
     ]
 )
 

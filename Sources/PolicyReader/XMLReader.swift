@@ -1,0 +1,229 @@
+import CLibXML2
+import PolicyDiagnostics
+
+/// Reads policy XML with libxml2, hardened for hostile input, and validates it against our XSD.
+///
+/// No network, no DTD (a DOCTYPE is refused before its internal subset is read, so neither
+/// external entities nor entity expansion can happen), bounded size; libxml2's own limits bound
+/// nesting depth (256) and text node size.
+public struct XMLReader: Sendable {
+    /// The largest input accepted, in bytes. A policy of 10,000 labels is a few MB.
+    public var maximumInputSize: Int
+    /// Whether to compute the minidom SHA-1 (needed only for Xen 3.3-4.1 blobs).
+    public var computesMinidomDigest: Bool
+
+    public init(maximumInputSize: Int = 256 << 20, computesMinidomDigest: Bool = false) {
+        self.maximumInputSize = maximumInputSize
+        self.computesMinidomDigest = computesMinidomDigest
+    }
+
+    /// The outcome of reading one file.
+    public struct Result: Sendable {
+        public var document: XMLDocument?
+        public var diagnostics: [Diagnostic]
+        /// The bytes that were parsed, for source excerpts under diagnostics.
+        public var contents: [UInt8]?
+        /// Whether the file could not be read at all (an I/O error rather than bad input).
+        public var isIOFailure: Bool
+    }
+
+    /// Reads, parses and (if `schema` is given) validates `path`.
+    public func read(file path: String, schema: ACMSchema?) -> Result {
+        let bytes: [UInt8]
+        do {
+            bytes = try InputFile.read(path, limit: maximumInputSize)
+        } catch {
+            let isIO = if case .tooLarge = error { false } else { true }
+            return Result(document: nil, diagnostics: [InputFile.diagnostic(for: error, path: path)], contents: nil, isIOFailure: isIO)
+        }
+        return read(bytes: bytes, path: path, schema: schema)
+    }
+
+    /// Parses and validates `bytes` as if read from `path`.
+    public func read(bytes: [UInt8], path: String, schema: ACMSchema?) -> Result {
+        var result = Result(document: nil, diagnostics: [], contents: bytes, isIOFailure: false)
+        guard bytes.count <= maximumInputSize else {
+            result.diagnostics = [
+                InputFile.diagnostic(for: .tooLarge(size: bytes.count, limit: maximumInputSize), path: path)
+            ]
+            return result
+        }
+        guard bytes.contains(where: { !isXMLSpace($0) }) else {
+            result.diagnostics = [.error("E0003", "'\(path)' is empty", at: SourceLocation(file: path))]
+            return result
+        }
+        _ = libxml2Initialized
+        let sink = ErrorSink(locator: SourceLocator(file: path, bytes: bytes))
+        guard let context = xmlNewParserCtxt() else {
+            result.diagnostics = [.error("E0004", "libxml2 could not allocate a parser", at: SourceLocation(file: path))]
+            return result
+        }
+        defer { xmlFreeParserCtxt(context) }
+        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+        context.pointee._private = sinkPointer
+        context.pointee.sax.pointee.serror = onParserError
+        clibxml2_harden(context)
+        MinidomSerializer.preserveCDATASections(in: context)
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOWARNING.rawValue)
+        let parsed = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), path, nil, options)
+            }
+        }
+        guard let doc = parsed, context.pointee.wellFormed != 0, sink.diagnostics.isEmpty else {
+            if let parsed { xmlFreeDoc(parsed) }
+            if sink.diagnostics.isEmpty {
+                sink.diagnostics.append(.error("E0004", "'\(path)' is not well-formed XML", at: SourceLocation(file: path)))
+            }
+            result.diagnostics = sink.diagnostics
+            return result
+        }
+        defer { xmlFreeDoc(doc) }
+        guard let rootNode = xmlDocGetRootElement(doc) else {
+            result.diagnostics = [.error("E0004", "'\(path)' has no root element", at: SourceLocation(file: path))]
+            return result
+        }
+        let root = sink.convert(rootNode)
+        if let schema {
+            guard let compiled = schema.compiled, let validator = xmlSchemaNewValidCtxt(compiled.pointer) else {
+                result.diagnostics = [.error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))]
+                return result
+            }
+            defer { xmlSchemaFreeValidCtxt(validator) }
+            xmlSchemaSetValidStructuredErrors(validator, onValidityError, sinkPointer)
+            let status = xmlSchemaValidateDoc(validator, doc)
+            if status != 0 && sink.diagnostics.isEmpty {
+                sink.diagnostics.append(.error("E0010", "'\(path)' does not match the \(schema.rawValue) schema", at: root.location))
+            }
+            if !sink.diagnostics.isEmpty {
+                result.diagnostics = sink.diagnostics
+                return result
+            }
+        }
+        var document = XMLDocument(file: path, root: root)
+        if computesMinidomDigest {
+            let digest = MinidomSerializer.digest(of: doc)
+            document.minidomDigest = digest.sha1
+            document.minidomIsASCII = digest.isASCII
+        }
+        result.document = document
+        return result
+    }
+
+    private func isXMLSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+}
+
+/// Receives libxml2's errors through the context's user data and builds our tree, so that
+/// schema errors can be placed at the exact element we already located.
+private final class ErrorSink {
+    var locator: SourceLocator
+    var diagnostics: [Diagnostic] = []
+    var elementLocations: [UnsafeMutableRawPointer: SourceLocation] = [:]
+
+    init(locator: SourceLocator) { self.locator = locator }
+
+    func convert(_ node: xmlNodePtr) -> XMLElement {
+        let localName = string(node.pointee.name)
+        let prefix = node.pointee.ns.flatMap { $0.pointee.prefix.map { String(cString: $0) } }
+        let qualifiedName = prefix.map { "\($0):\(localName)" } ?? localName
+        let (location, offset) = locator.element(named: qualifiedName, line: clibxml2_node_line(node))
+        elementLocations[UnsafeMutableRawPointer(node)] = location
+        var attributes: [XMLAttribute] = []
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            let name = string(current.pointee.name)
+            let namespace = current.pointee.ns.flatMap { $0.pointee.href.map { String(cString: $0) } }
+            var value = ""
+            if let raw = xmlNodeListGetString(node.pointee.doc, current.pointee.children, 1) {
+                value = String(cString: raw)
+                clibxml2_free(raw)
+            }
+            let attributeLocation = locator.attribute(named: name, tagOffset: offset, fallback: location)
+            attributes.append(XMLAttribute(namespaceURI: namespace, localName: name, value: value, location: attributeLocation))
+            attribute = current.pointee.next
+        }
+        var children: [XMLElement] = []
+        var text = ""
+        var child = node.pointee.children
+        while let current = child {
+            switch current.pointee.type {
+            case XML_ELEMENT_NODE:
+                children.append(convert(current))
+            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+                if let content = current.pointee.content { text += String(cString: content) }
+            default:
+                break
+            }
+            child = current.pointee.next
+        }
+        let namespace = node.pointee.ns.flatMap { $0.pointee.href.map { String(cString: $0) } }
+        return XMLElement(
+            namespaceURI: namespace, localName: localName, qualifiedName: qualifiedName, attributes: attributes,
+            children: children, text: text, location: location)
+    }
+
+    private func string(_ pointer: UnsafePointer<xmlChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
+    }
+}
+
+/// libxml2's messages end in a newline and name elements as `{namespace}local`; ours are one line.
+private func cleanMessage(_ raw: UnsafeMutablePointer<CChar>?) -> String {
+    var message = raw.map { String(cString: $0) } ?? "unknown error"
+    while message.last == "\n" || message.last == " " || message.last == "." { message.removeLast() }
+    message = message.replacingAll("{http://www.ibm.com}", with: "")
+    return message
+}
+
+private let onParserError: xmlStructuredErrorFunc = { userData, error in
+    guard let context = userData?.assumingMemoryBound(to: xmlParserCtxt.self),
+        let sinkPointer = context.pointee._private, let error
+    else { return }
+    let sink = Unmanaged<ErrorSink>.fromOpaque(sinkPointer).takeUnretainedValue()
+    let e = error.pointee
+    let location = SourceLocation(file: sink.locator.file, line: Int(e.line), column: Int(e.int2))
+    guard e.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+    if e.code == Int32(XML_ERR_USER_STOP.rawValue) {
+        // Only our DOCTYPE hook stops the parser.
+        if !sink.diagnostics.contains(where: { $0.code == "E0005" }) {
+            sink.diagnostics.append(
+                .error(
+                    "E0005", "document type declarations are not allowed in policy files", at: location,
+                    hint: "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks"))
+        }
+        return
+    }
+    sink.diagnostics.append(.error("E0004", cleanMessage(e.message), at: location))
+}
+
+private let onValidityError: xmlStructuredErrorFunc = { userData, error in
+    guard let userData, let error else { return }
+    let sink = Unmanaged<ErrorSink>.fromOpaque(userData).takeUnretainedValue()
+    let e = error.pointee
+    var location = SourceLocation(file: sink.locator.file, line: Int(e.line))
+    if let node = e.node {
+        if let known = sink.elementLocations[node] {
+            location = known
+        } else {
+            location.line = clibxml2_node_line(node.assumingMemoryBound(to: xmlNode.self))
+        }
+    }
+    sink.diagnostics.append(.error("E0010", cleanMessage(e.message), at: location))
+}
+
+extension String {
+    /// Foundation-free replacement of every occurrence of `target`.
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty, contains(target) else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

@@ -1,0 +1,77 @@
+import PolicyDiagnostics
+
+/// An XML element as read from a policy file, with its source location.
+///
+/// The checker walks these by namespace URI and local name, so `<ibm:Type>` and `<Type>` in the
+/// default namespace are the same element.
+public struct XMLElement: Sendable {
+    public var namespaceURI: String?
+    public var localName: String
+    /// The name as written, with its prefix (`ibm:Type`).
+    public var qualifiedName: String
+    public var attributes: [XMLAttribute]
+    public var children: [XMLElement]
+    /// The element's own text (text and CDATA children joined, verbatim: nothing is trimmed).
+    public var text: String
+    public var location: SourceLocation
+
+    public init(
+        namespaceURI: String?, localName: String, qualifiedName: String? = nil, attributes: [XMLAttribute] = [],
+        children: [XMLElement] = [], text: String = "", location: SourceLocation
+    ) {
+        self.namespaceURI = namespaceURI
+        self.localName = localName
+        self.qualifiedName = qualifiedName ?? localName
+        self.attributes = attributes
+        self.children = children
+        self.text = text
+        self.location = location
+    }
+
+    /// The attribute with this local name and no namespace.
+    public func attribute(_ localName: String) -> XMLAttribute? {
+        attributes.first { $0.localName == localName && $0.namespaceURI == nil }
+    }
+
+    /// Child elements in the given namespace with the given local name.
+    public func children(_ localName: String, in namespace: String) -> [XMLElement] {
+        children.filter { $0.localName == localName && $0.namespaceURI == namespace }
+    }
+
+    /// The first child element in the given namespace with the given local name.
+    public func child(_ localName: String, in namespace: String) -> XMLElement? {
+        children.first { $0.localName == localName && $0.namespaceURI == namespace }
+    }
+}
+
+/// An attribute with the location of its name.
+public struct XMLAttribute: Sendable {
+    public var namespaceURI: String?
+    public var localName: String
+    public var value: String
+    public var location: SourceLocation
+
+    public init(namespaceURI: String?, localName: String, value: String, location: SourceLocation) {
+        self.namespaceURI = namespaceURI
+        self.localName = localName
+        self.value = value
+        self.location = location
+    }
+}
+
+/// A parsed XML file: its root element and what the later stages need from the raw document.
+public struct XMLDocument: Sendable {
+    public var file: String
+    public var root: XMLElement
+    /// SHA-1 of the Python 2 minidom `toxml()` serialization, when requested.
+    public var minidomDigest: [UInt8]?
+    /// False when that serialization holds non-ASCII characters (xend could not hash those).
+    public var minidomIsASCII: Bool
+
+    public init(file: String, root: XMLElement, minidomDigest: [UInt8]? = nil, minidomIsASCII: Bool = true) {
+        self.file = file
+        self.root = root
+        self.minidomDigest = minidomDigest
+        self.minidomIsASCII = minidomIsASCII
+    }
+}

@@ -1,0 +1,3 @@
+import XenPolicyCommands
+
+XenPolicyCommand.main()
