@@ -100,7 +100,8 @@ struct CheckRun {
             root.localName == "SecurityLabelTemplate"
             ? "this is a label template; give it with --label-template and the policy file as the input"
             : "an ACM policy's root element is <\(expected) xmlns=\"\(ns)\">"
-        diagnostics.emit(.error("E0011", "expected root element '\(expected)' in namespace '\(ns)', found '\(found)'", at: root.location, hint: hint))
+        diagnostics.emit(
+            .error("E0011", "expected root element '\(expected)' in namespace '\(ns)', found '\(found)'", at: root.location, hint: hint))
     }
 
     mutating func checkHeader(_ element: XMLElement) -> (String?, PolicyHeader) {

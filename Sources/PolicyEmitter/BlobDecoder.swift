@@ -91,7 +91,9 @@ private struct Decoding {
             primaryOffset: primaryOffset, secondaryCode: secondaryCode, secondaryOffset: secondaryOffset)
 
         if Int(length) != bytes.count {
-            fail("E0403", "the header says the blob is \(length) bytes but it is \(bytes.count) bytes", hint: "the file is truncated or has trailing data; the hypervisor refuses it")
+            fail(
+                "E0403", "the header says the blob is \(length) bytes but it is \(bytes.count) bytes",
+                hint: "the file is truncated or has trailing data; the hypervisor refuses it")
         }
         checkCodes(primaryCode, secondaryCode)
         let start = referenceOffset ?? primaryOffset
@@ -100,7 +102,8 @@ private struct Decoding {
         else {
             fail(
                 "E0406",
-                "buffer offsets are out of order or outside the blob (reference \(referenceOffset.map(String.init) ?? "-"), primary \(primaryOffset), secondary \(secondaryOffset), size \(bytes.count))")
+                "buffer offsets are out of order or outside the blob (reference \(referenceOffset.map(String.init) ?? "-"), primary \(primaryOffset), secondary \(secondaryOffset), size \(bytes.count))"
+            )
             return nil
         }
         var name: String? = nil
@@ -189,8 +192,12 @@ private struct Decoding {
             let types = Int(u32(start + 8))
             let ssids = Int(u32(start + 12))
             let sets = Int(u32(start + 16))
-            guard let ssidMatrix = matrix(at: start, offsetField: start + 20, size: size, rows: ssids, types: types, what: "\(which) Chinese Wall ssid matrix"),
-                let conflictMatrix = matrix(at: start, offsetField: start + 24, size: size, rows: sets, types: types, what: "\(which) Chinese Wall conflict set matrix")
+            guard
+                let ssidMatrix = matrix(
+                    at: start, offsetField: start + 20, size: size, rows: ssids, types: types, what: "\(which) Chinese Wall ssid matrix"),
+                let conflictMatrix = matrix(
+                    at: start, offsetField: start + 24, size: size, rows: sets, types: types,
+                    what: "\(which) Chinese Wall conflict set matrix")
             else { return nil }
             return .chineseWall(ChineseWallMatrices(ssids: ssidMatrix, conflictSets: conflictMatrix))
         case 2:
@@ -201,7 +208,9 @@ private struct Decoding {
             guard checkComponentHeader(at: start, code: 2, which: which, name: "STE") else { return nil }
             let types = Int(u32(start + 8))
             let ssids = Int(u32(start + 12))
-            guard let ssidMatrix = matrix(at: start, offsetField: start + 16, size: size, rows: ssids, types: types, what: "\(which) STE ssid matrix")
+            guard
+                let ssidMatrix = matrix(
+                    at: start, offsetField: start + 16, size: size, rows: ssids, types: types, what: "\(which) STE ssid matrix")
             else { return nil }
             return .simpleTypeEnforcement(ssidMatrix)
         default:

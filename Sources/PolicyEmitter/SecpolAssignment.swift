@@ -16,8 +16,12 @@ struct SecpolAssignment {
     }
 
     func compile() -> (BinaryPolicy, LabelMap) {
-        let chineseWall = policy.chineseWall.map { component(types: $0.types.types, labels: entries(\.chineseWallTypes, vmOnly: true, types: $0.types.types)) }
-        let ste = policy.simpleTypeEnforcement.map { component(types: $0.types, labels: entries(\.steTypes, vmOnly: false, types: $0.types)) }
+        let chineseWall = policy.chineseWall.map {
+            component(types: $0.types.types, labels: entries(\.chineseWallTypes, vmOnly: true, types: $0.types.types))
+        }
+        let ste = policy.simpleTypeEnforcement.map {
+            component(types: $0.types, labels: entries(\.steTypes, vmOnly: false, types: $0.types))
+        }
 
         var primary = PolicyComponent.null
         var secondary = PolicyComponent.null

@@ -81,7 +81,7 @@ enum MinidomSerializer {
             guard let userData, let value, length > 0 else { return }
             let context = userData.assumingMemoryBound(to: xmlParserCtxt.self)
             guard let parent = context.pointee.node,
-                  let section = xmlNewCDataBlock(context.pointee.myDoc, value, length)
+                let section = xmlNewCDataBlock(context.pointee.myDoc, value, length)
             else { return }
             // xmlAddChild only merges text nodes, so the new CDATA node stays separate.
             if xmlAddChild(parent, section) == nil {
@@ -98,13 +98,14 @@ enum MinidomSerializer {
     ) -> Result? {
         _ = libxml2Ready
         guard !bytes.isEmpty, let size = Int32(exactly: bytes.count),
-              let context = xmlNewParserCtxt()
+            let context = xmlNewParserCtxt()
         else { return nil }
         defer { xmlFreeParserCtxt(context) }
         preserveCDATASections(in: context)
         // NONET only (plus silence): no entity substitution, no DTD loading, no size lifting.
-        let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue
-            | XML_PARSE_NOWARNING.rawValue)
+        let options = Int32(
+            bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue
+                | XML_PARSE_NOWARNING.rawValue)
         let document = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 xmlCtxtReadMemory(context, chars.baseAddress, size, nil, nil, options)
@@ -249,7 +250,7 @@ enum MinidomSerializer {
         // libxml2 links an entity reference to its xmlEntity declaration through `children`;
         // xmlEntity starts with the same fields as xmlNode, so its own `children` is readable here.
         guard let declaration = reference.pointee.children,
-              declaration.pointee.type == XML_ENTITY_DECL
+            declaration.pointee.type == XML_ENTITY_DECL
         else { return nil }
         return declaration.pointee.children
     }

@@ -86,7 +86,9 @@ public struct XMLReader: Sendable {
         let root = sink.convert(rootNode)
         if let schema {
             guard let compiled = schema.compiled, let validator = xmlSchemaNewValidCtxt(compiled.pointer) else {
-                result.diagnostics = [.error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))]
+                result.diagnostics = [
+                    .error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))
+                ]
                 return result
             }
             defer { xmlSchemaFreeValidCtxt(validator) }
@@ -191,7 +193,9 @@ private let onParserError: xmlStructuredErrorFunc = { userData, error in
             sink.diagnostics.append(
                 .error(
                     "E0005", "document type declarations are not allowed in policy files", at: location,
-                    hint: "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks"))
+                    hint:
+                        "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks")
+            )
         }
         return
     }

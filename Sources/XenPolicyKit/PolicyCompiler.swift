@@ -152,7 +152,9 @@ public struct PolicyCompiler: Sendable {
                 continue
             }
             if existing != file.bytes {
-                let offset = zip(existing, file.bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(existing.count, file.bytes.count)
+                let offset =
+                    zip(existing, file.bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                    ?? min(existing.count, file.bytes.count)
                 outcome.diagnostics.append(
                     .error(
                         "E0902", "'\(file.path)' differs from the compiled output (first difference at byte \(offset))",

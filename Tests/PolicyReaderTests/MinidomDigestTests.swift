@@ -1,6 +1,7 @@
 import CLibXML2
 import Foundation
 import Testing
+
 @testable import PolicyReader
 
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -22,22 +23,25 @@ private func toxml(_ xml: String) -> String? {
 /// Runs `body` on a document parsed by plain `xmlReadMemory`, as other readers build it.
 private func withDocument<R>(_ xml: String, _ body: (UnsafeMutablePointer<xmlDoc>) -> R) throws -> R {
     let bytes = Array(xml.utf8)
-    let document = try #require(bytes.withUnsafeBufferPointer { buffer in
-        buffer.withMemoryRebound(to: CChar.self) {
-            xmlReadMemory($0.baseAddress, Int32($0.count), nil, nil, Int32(bitPattern: XML_PARSE_NONET.rawValue))
-        }
-    })
+    let document = try #require(
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                xmlReadMemory($0.baseAddress, Int32($0.count), nil, nil, Int32(bitPattern: XML_PARSE_NONET.rawValue))
+            }
+        })
     defer { xmlFreeDoc(document) }
     return body(document)
 }
 
 @Suite("SHA-1")
 struct SHA1Tests {
-    @Test("FIPS 180-4 / RFC 3174 known answers", arguments: [
-        ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-        ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
-    ])
+    @Test(
+        "FIPS 180-4 / RFC 3174 known answers",
+        arguments: [
+            ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+        ])
     func knownAnswer(message: String, digest: String) {
         #expect(sha1Hex(message) == digest)
     }
@@ -135,19 +139,23 @@ struct MinidomDigestTests {
 
     @Test("attributes sorted by qualified name, namespace declarations included")
     func attributeOrder() {
-        #expect(toxml(#"<r z="1" b="2" a="3" xmlns:q="urn:q" xmlns="urn:d" q:m="4"/>"#)
-            == #"<?xml version="1.0" ?><r a="3" b="2" q:m="4" xmlns="urn:d" xmlns:q="urn:q" z="1"/>"#)
-        #expect(toxml(#"<a xml:lang="en" xmlns:p="u" p:z="1" A="2"><p:b/></a>"#)
-            == #"<?xml version="1.0" ?><a A="2" p:z="1" xml:lang="en" xmlns:p="u"><p:b/></a>"#)
+        #expect(
+            toxml(#"<r z="1" b="2" a="3" xmlns:q="urn:q" xmlns="urn:d" q:m="4"/>"#)
+                == #"<?xml version="1.0" ?><r a="3" b="2" q:m="4" xmlns="urn:d" xmlns:q="urn:q" z="1"/>"#)
+        #expect(
+            toxml(#"<a xml:lang="en" xmlns:p="u" p:z="1" A="2"><p:b/></a>"#)
+                == #"<?xml version="1.0" ?><a A="2" p:z="1" xml:lang="en" xmlns:p="u"><p:b/></a>"#)
     }
 
     @Test("& < > \" escaped in text and attributes, apostrophe kept")
     func escaping() {
-        #expect(toxml(#"<r a="x&amp;&lt;&gt;&quot;&apos;y">t&amp;&lt;&gt;"'u</r>"#)
-            == #"<?xml version="1.0" ?><r a="x&amp;&lt;&gt;&quot;'y">t&amp;&lt;&gt;&quot;'u</r>"#)
+        #expect(
+            toxml(#"<r a="x&amp;&lt;&gt;&quot;&apos;y">t&amp;&lt;&gt;"'u</r>"#)
+                == #"<?xml version="1.0" ?><r a="x&amp;&lt;&gt;&quot;'y">t&amp;&lt;&gt;&quot;'u</r>"#)
         // Character references arrive as the characters themselves and are written raw.
-        #expect(toxml("<a b=\"&#9;&#10;&#13;x\">&#13;&#10;</a>")
-            == "<?xml version=\"1.0\" ?><a b=\"\t\n\rx\">\r\n</a>")
+        #expect(
+            toxml("<a b=\"&#9;&#10;&#13;x\">&#13;&#10;</a>")
+                == "<?xml version=\"1.0\" ?><a b=\"\t\n\rx\">\r\n</a>")
     }
 
     @Test("childless elements written <x/>, whitespace text kept")
@@ -166,14 +174,16 @@ struct MinidomDigestTests {
 
             """
         #expect(toxml(source) == #"<?xml version="1.0" ?><!-- head --><?app go?><r/><!-- tail -->"#)
-        #expect(toxml("<a><?pi?><?pi   x  y  ?><!----></a>")
-            == #"<?xml version="1.0" ?><a><?pi ?><?pi x  y  ?><!----></a>"#)
+        #expect(
+            toxml("<a><?pi?><?pi   x  y  ?><!----></a>")
+                == #"<?xml version="1.0" ?><a><?pi ?><?pi x  y  ?><!----></a>"#)
     }
 
     @Test("CDATA sections kept one by one, empty ones dropped")
     func cdataSections() throws {
-        #expect(toxml(#"<r>a<![CDATA[<&>"]]>b<![CDATA[]]><![CDATA[p]]><![CDATA[q]]></r>"#)
-            == #"<?xml version="1.0" ?><r>a<![CDATA[<&>"]]>b<![CDATA[p]]><![CDATA[q]]></r>"#)
+        #expect(
+            toxml(#"<r>a<![CDATA[<&>"]]>b<![CDATA[]]><![CDATA[p]]><![CDATA[q]]></r>"#)
+                == #"<?xml version="1.0" ?><r>a<![CDATA[<&>"]]>b<![CDATA[p]]><![CDATA[q]]></r>"#)
         #expect(toxml("<a><![CDATA[]]></a>") == #"<?xml version="1.0" ?><a/>"#)
         #expect(toxml("<a>x<![CDATA[]]>y</a>") == #"<?xml version="1.0" ?><a>xy</a>"#)
         // libxml2's default handler merges adjacent sections; the serializer still writes what it has.
@@ -185,8 +195,9 @@ struct MinidomDigestTests {
 
     @Test("internal entities expanded like expat, DOCTYPE not written")
     func entities() {
-        #expect(toxml(#"<!DOCTYPE a [<!ENTITY e "E&amp;<b>q</b>">]><a>&e;</a>"#)
-            == #"<?xml version="1.0" ?><a>E&amp;<b>q</b></a>"#)
+        #expect(
+            toxml(#"<!DOCTYPE a [<!ENTITY e "E&amp;<b>q</b>">]><a>&e;</a>"#)
+                == #"<?xml version="1.0" ?><a>E&amp;<b>q</b></a>"#)
     }
 
     @Test("non-ASCII content hashed as UTF-8 and flagged")

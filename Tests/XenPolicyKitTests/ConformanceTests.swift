@@ -52,7 +52,8 @@ import XenPolicyKit
             let expectedBin = try Data(contentsOf: Self.directory.appendingPathComponent("expected/\(row.caseName).\(row.target).bin"))
             let actualBin = try Data(contentsOf: URL(fileURLWithPath: output))
             #expect(Array(actualBin) == Array(expectedBin))
-            let expectedMap = try String(contentsOf: Self.directory.appendingPathComponent("expected/\(row.caseName).\(row.target).map"), encoding: .utf8)
+            let expectedMap = try String(
+                contentsOf: Self.directory.appendingPathComponent("expected/\(row.caseName).\(row.target).map"), encoding: .utf8)
             let actualMap = try String(contentsOf: URL(fileURLWithPath: map), encoding: .utf8)
             #expect(Self.comparableLines(actualMap) == Self.comparableLines(expectedMap))
         } else {
