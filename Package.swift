@@ -25,9 +25,10 @@ let package = Package(
         .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
         .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),
+        .target(name: "PolicyTools", dependencies: ["PolicyEmitter", "PolicyModel", "PolicyDiagnostics"]),
         .target(
             name: "XenPolicyKit",
-            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]
+            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyDiagnostics"]
         ),
         .target(
             name: "XenPolicyCommands",
@@ -36,7 +37,7 @@ let package = Package(
         .executableTarget(name: "xen-policyc", dependencies: ["XenPolicyCommands"]),
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader"], exclude: ["Fixtures"]),
-        .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader"]),
+        .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
         .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),
     ]

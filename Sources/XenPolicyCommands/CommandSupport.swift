@@ -27,17 +27,30 @@ struct DiagnosticOptions: ParsableArguments {
     @Option(help: "Colour text diagnostics: auto (a terminal without NO_COLOR), always or never.")
     var color: ColorMode = .auto
 
+    /// The printer these options describe.
+    var printer: DiagnosticPrinter { DiagnosticPrinter(format: format, color: color) }
+
+    /// Prints diagnostics in the chosen format.
+    func emit(_ diagnostics: [Diagnostic], sources: SourceLines, tool: String) {
+        printer.emit(diagnostics, sources: sources, tool: tool)
+    }
+}
+
+/// Prints diagnostics in one of the formats, sorted by location.
+struct DiagnosticPrinter {
+    var format: DiagnosticFormat
+    var color: ColorMode
+
     var colored: Bool {
         switch color {
         case .always: true
         case .never: false
         case .auto:
             isatty(STDERR_FILENO) != 0 && getenv("NO_COLOR") == nil
-                && String(cString: getenv("TERM") ?? strdup("dumb")) != "dumb"
+                && getenv("TERM").map { String(cString: $0) != "dumb" } ?? false
         }
     }
 
-    /// Prints diagnostics in the chosen format.
     func emit(_ diagnostics: [Diagnostic], sources: SourceLines, tool: String) {
         var collector = DiagnosticCollector()
         collector.emit(contentsOf: diagnostics)
