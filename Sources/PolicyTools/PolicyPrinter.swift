@@ -42,7 +42,7 @@ public enum PolicyPrinter {
         if let chineseWall = policy.chineseWall {
             out.line(1, chineseWall.types.markedPrimary ? #"<ChineseWall priority="PrimaryPolicyComponent">"# : "<ChineseWall>")
             out.types(2, "ChineseWallTypes", chineseWall.types.types)
-            if chineseWall.hasConflictSetsElement || target == .xen302 {
+            if !chineseWall.conflictSets.isEmpty {
                 out.line(2, "<ConflictSets>")
                 for set in chineseWall.conflictSets {
                     out.line(3, set.name.map { "<Conflict name=\"\(escape($0))\">" } ?? "<Conflict>")
