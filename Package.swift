@@ -40,6 +40,8 @@ let package = Package(
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
         .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),
+        // Depends on the executables so that `swift test` builds them; the tests run the binaries.
+        .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"]),
     ]
 )
 
