@@ -39,7 +39,14 @@ struct CheckRun {
 
     mutating func check(document: XMLDocument, labelTemplate: XMLDocument?) -> Policy {
         let root = document.root
-        expectRoot(root, "SecurityPolicyDefinition", file: document.file)
+        // Below a wrong root nothing is in the ACM namespace; checking on would only add noise.
+        var rootsAreRight = expectRoot(root, "SecurityPolicyDefinition", file: document.file)
+        if target == .xen302, let labelTemplate, !expectRoot(labelTemplate.root, "SecurityLabelTemplate", file: labelTemplate.file) {
+            rootsAreRight = false
+        }
+        guard rootsAreRight else {
+            return Policy(name: nil, simpleTypeEnforcement: nil, chineseWall: nil, bootstrapLabel: nil, vmLabels: [], resourceLabels: [])
+        }
         var header = PolicyHeader()
         var name: String? = nil
         if let headerElement = root.child("PolicyHeader", in: ns) {
@@ -63,7 +70,6 @@ struct CheckRun {
         let template: XMLElement?
         if target == .xen302 {
             if let labelTemplate {
-                expectRoot(labelTemplate.root, "SecurityLabelTemplate", file: labelTemplate.file)
                 template = labelTemplate.root
                 if let labelHeader = labelTemplate.root.child("LabelHeader", in: ns) {
                     let reference = labelHeader.child("PolicyName", in: ns)
@@ -93,8 +99,9 @@ struct CheckRun {
 
     // MARK: - Header
 
-    mutating func expectRoot(_ root: XMLElement, _ expected: String, file: String) {
-        guard root.localName != expected || root.namespaceURI != ns else { return }
+    /// Whether `root` is the expected element; reports E0011 if not.
+    mutating func expectRoot(_ root: XMLElement, _ expected: String, file: String) -> Bool {
+        guard root.localName != expected || root.namespaceURI != ns else { return true }
         let found = root.namespaceURI.map { "{\($0)}\(root.localName)" } ?? root.localName
         let hint =
             root.localName == "SecurityLabelTemplate"
@@ -102,6 +109,7 @@ struct CheckRun {
             : "an ACM policy's root element is <\(expected) xmlns=\"\(ns)\">"
         diagnostics.emit(
             .error("E0011", "expected root element '\(expected)' in namespace '\(ns)', found '\(found)'", at: root.location, hint: hint))
+        return false
     }
 
     mutating func checkHeader(_ element: XMLElement) -> (String?, PolicyHeader) {
@@ -132,11 +140,12 @@ struct CheckRun {
         return (name, header)
     }
 
-    /// `major.minor`, each 1-8 decimal digits. The historical XSD's unescaped `.` let any character
-    /// through between the numbers; xend then failed in `int()`, so we require the dot.
+    /// `major.minor`, decimal digits each. The historical XSD's unescaped `.` let any character
+    /// through between the numbers; xend then failed in `int()`, so we require the dot. The XSD
+    /// bounds each number to 8 digits; without it (library use) E0112 catches what the blob cannot hold.
     mutating func parseVersion(_ element: XMLElement) -> PolicyVersion? {
         let parts = element.text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 8 && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
             diagnostics.emit(
                 .error(
                     "E0111", "version '\(element.text)' is not of the form MAJOR.MINOR", at: element.location,

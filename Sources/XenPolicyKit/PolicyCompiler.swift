@@ -70,6 +70,15 @@ public struct PolicyCompiler: Sendable {
         return outcome
     }
 
+    /// Reads, validates and checks the inputs of `request` (its outputs are ignored) into a `Policy`.
+    ///
+    /// - Returns: the policy, or nil on errors; and the outcome with diagnostics, sources and status.
+    public func checkedPolicy(_ request: Request) -> (policy: Policy?, outcome: Outcome) {
+        var outcome = Outcome(diagnostics: [], sources: SourceLines(), compiled: nil, mapText: nil, status: .success)
+        let loaded = load(request, into: &outcome)
+        return (loaded?.0, outcome)
+    }
+
     /// Reads, validates and checks the inputs into a `Policy`; nil (with the outcome filled in) on errors.
     func load(_ request: Request, into outcome: inout Outcome) -> (Policy, SourceLines)? {
         let reader = XMLReader(computesMinidomDigest: request.target == .xen41)
