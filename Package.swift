@@ -36,7 +36,7 @@ let package = Package(
         ),
         .executableTarget(name: "xen-policyc", dependencies: ["XenPolicyCommands"]),
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
-        .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader"], exclude: ["Fixtures"]),
+        .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
         .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),

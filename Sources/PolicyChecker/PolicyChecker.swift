@@ -6,7 +6,7 @@ import PolicyReader
 /// reporting every problem in one pass.
 ///
 /// It makes every check the historical compilers made (duplicate types, undeclared types, bootstrap
-/// label, empty names, `:` in names for Xen 3.2+) and those they missed (duplicate label names,
+/// label, empty names, `:` in names for Xen 3.2+, duplicate label names for Xen 3.3+) and those they missed (duplicate label names before 3.3,
 /// two types elements of one kind in a label, whitespace in names, `Version` syntax, counts that
 /// overflow the 16-bit ssid and type fields, undeclared conflict set types).
 public struct PolicyChecker: Sendable {
@@ -380,9 +380,9 @@ struct CheckRun {
 
     // MARK: - Limits and target
 
-    /// ssidrefs carry two 16-bit ssids and types are 16-bit indices, so neither count may pass 65535.
+    /// ssidrefs carry two 16-bit ssids and types are 16-bit indices (0-65535), so neither count may pass 65,536.
     mutating func checkCounts(_ policy: Policy, at location: SourceLocation) {
-        let limit = Int(UInt16.max)
+        let limit = 1 << 16
         for (component, count) in [
             ("SimpleTypeEnforcement", policy.simpleTypeEnforcement?.types.count ?? 0),
             ("ChineseWall", policy.chineseWall?.types.types.count ?? 0),
@@ -393,7 +393,7 @@ struct CheckRun {
         if ssids > limit {
             diagnostics.emit(
                 .error(
-                    "E0113", "\(ssids) ssids (labels plus the null label) exceed the 16-bit ssid limit of \(limit)",
+                    "E0113", "\(ssids) ssids (labels plus the null label) exceed the limit of \(limit) 16-bit ssids",
                     at: location))
         }
     }

@@ -1,11 +1,17 @@
 import CLibXML2
 import PolicyDiagnostics
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Reads policy XML with libxml2, hardened for hostile input, and validates it against our XSD.
 ///
 /// No network, no DTD (a DOCTYPE is refused before its internal subset is read, so neither
 /// external entities nor entity expansion can happen), bounded size; libxml2's own limits bound
-/// nesting depth (256) and text node size.
+/// nesting depth (256) and attribute values, and we apply its text limit to every element's text.
 public struct XMLReader: Sendable {
     /// The largest input accepted, in bytes. A policy of 10,000 labels is a few MB.
     public var maximumInputSize: Int
@@ -29,6 +35,15 @@ public struct XMLReader: Sendable {
 
     /// Reads, parses and (if `schema` is given) validates `path`.
     public func read(file path: String, schema: ACMSchema?) -> Result {
+        // InputFile.read checks the file type only after open(2), and opening a FIFO that has no
+        // writer blocks forever. Refuse such paths by stat(2) before they are opened; a FIFO swapped
+        // in between stat and open can still block, which only O_NONBLOCK in InputFile would close.
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            return Result(
+                document: nil, diagnostics: [InputFile.diagnostic(for: .notARegularFile, path: path)], contents: nil,
+                isIOFailure: true)
+        }
         let bytes: [UInt8]
         do {
             bytes = try InputFile.read(path, limit: maximumInputSize)
@@ -52,6 +67,17 @@ public struct XMLReader: Sendable {
             result.diagnostics = [.error("E0003", "'\(path)' is empty", at: SourceLocation(file: path))]
             return result
         }
+        // libxml2 guesses UTF-16 (or UCS-4) from a `<?` without a byte order mark and would accept
+        // the document, though XML 1.0 (4.3.3) requires the mark for UTF-16. A document in an
+        // ASCII-compatible encoding starts with `<`, whitespace or a UTF-8 mark, never with NUL.
+        if let nul = bytes.prefix(4).firstIndex(of: 0), !bytes.starts(with: [0xFE, 0xFF]), !bytes.starts(with: [0xFF, 0xFE]) {
+            result.diagnostics = [
+                .error(
+                    "E0004", "'\(path)' is not UTF-8: byte \(nul + 1) is NUL", at: SourceLocation(file: path, line: 1, column: nul + 1),
+                    hint: "this is UTF-16 or UCS-4 without a byte order mark, or not text at all; save the policy as UTF-8")
+            ]
+            return result
+        }
         _ = libxml2Initialized
         let sink = ErrorSink(locator: SourceLocator(file: path, bytes: bytes))
         guard let context = xmlNewParserCtxt() else {
@@ -70,6 +96,22 @@ public struct XMLReader: Sendable {
                 xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), path, nil, options)
             }
         }
+        // Our DOCTYPE hook stops the parser with xmlStopParser, which in libxml2 2.9 raises no error: it
+        // only sets errNo and leaves a document without a root ("no root element", with no location).
+        if context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) {
+            if let parsed { xmlFreeDoc(parsed) }
+            let line = context.pointee.input.map { Int($0.pointee.line) } ?? 0
+            let location = sink.locator.doctype() ?? SourceLocation(file: path, line: line)
+            result.diagnostics =
+                sink.diagnostics + [
+                    .error(
+                        "E0005", "document type declarations are not allowed in policy files", at: location,
+                        hint:
+                            "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks"
+                    )
+                ]
+            return result
+        }
         guard let doc = parsed, context.pointee.wellFormed != 0, sink.diagnostics.isEmpty else {
             if let parsed { xmlFreeDoc(parsed) }
             if sink.diagnostics.isEmpty {
@@ -84,6 +126,10 @@ public struct XMLReader: Sendable {
             return result
         }
         let root = sink.convert(rootNode)
+        if !sink.diagnostics.isEmpty {
+            result.diagnostics = sink.diagnostics
+            return result
+        }
         if let schema {
             guard let compiled = schema.compiled, let validator = xmlSchemaNewValidCtxt(compiled.pointer) else {
                 result.diagnostics = [
@@ -126,6 +172,11 @@ private final class ErrorSink {
 
     init(locator: SourceLocator) { self.locator = locator }
 
+    /// libxml2's limit on one text node. libxml2 2.9 enforces it only when it appends to a text node,
+    /// so text that arrives in one piece (a run of ASCII, a CDATA section) passes at any size; we
+    /// apply it to each element's whole text so that no 20 MB "name" reaches the checker.
+    static let maximumTextLength = Int(XML_MAX_TEXT_LENGTH)
+
     func convert(_ node: xmlNodePtr) -> XMLElement {
         let localName = string(node.pointee.name)
         let prefix = node.pointee.ns.flatMap { $0.pointee.prefix.map { String(cString: $0) } }
@@ -142,28 +193,44 @@ private final class ErrorSink {
                 value = String(cString: raw)
                 clibxml2_free(raw)
             }
-            let attributeLocation = locator.attribute(named: name, tagOffset: offset, fallback: location)
+            // The locator searches the source, where a namespaced attribute is written with its prefix.
+            let attributePrefix = current.pointee.ns.flatMap { $0.pointee.prefix.map { String(cString: $0) } }
+            let writtenName = attributePrefix.map { "\($0):\(name)" } ?? name
+            let attributeLocation = locator.attribute(named: writtenName, tagOffset: offset, fallback: location)
             attributes.append(XMLAttribute(namespaceURI: namespace, localName: name, value: value, location: attributeLocation))
             attribute = current.pointee.next
         }
         var children: [XMLElement] = []
         var text = ""
+        var textLength = 0
         var child = node.pointee.children
         while let current = child {
             switch current.pointee.type {
             case XML_ELEMENT_NODE:
                 children.append(convert(current))
             case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let content = current.pointee.content { text += String(cString: content) }
+                if let content = current.pointee.content {
+                    textLength += Int(xmlStrlen(content))
+                    if textLength <= Self.maximumTextLength { text += String(cString: content) }
+                }
             default:
                 break
             }
             child = current.pointee.next
         }
+        if textLength > Self.maximumTextLength {
+            diagnostics.append(Self.textTooLong(qualifiedName, at: location))
+        }
         let namespace = node.pointee.ns.flatMap { $0.pointee.href.map { String(cString: $0) } }
         return XMLElement(
             namespaceURI: namespace, localName: localName, qualifiedName: qualifiedName, attributes: attributes,
             children: children, text: text, location: location)
+    }
+
+    static func textTooLong(_ element: String, at location: SourceLocation) -> Diagnostic {
+        .error(
+            "E0004", "the text of '\(element)' is longer than the limit of \(maximumTextLength) bytes", at: location,
+            hint: "names in a policy are short; text this long is refused so that it cannot exhaust memory")
     }
 
     private func string(_ pointer: UnsafePointer<xmlChar>?) -> String {
@@ -176,6 +243,11 @@ private func cleanMessage(_ raw: UnsafeMutablePointer<CChar>?) -> String {
     var message = raw.map { String(cString: $0) } ?? "unknown error"
     while message.last == "\n" || message.last == " " || message.last == "." { message.removeLast() }
     message = message.replacingAll("{http://www.ibm.com}", with: "")
+    // Some messages continue on a second line (the bytes of an encoding error); the renderers put
+    // the source excerpt under the message, so it must be one line.
+    message = message.replacingAll("\n", with: " ")
+    // Limit messages advise an option that the reader deliberately never sets.
+    message = message.replacingAll(" use XML_PARSE_HUGE option", with: "").replacingAll(", use XML_PARSE_HUGE", with: "")
     return message
 }
 
@@ -187,16 +259,13 @@ private let onParserError: xmlStructuredErrorFunc = { userData, error in
     let e = error.pointee
     let location = SourceLocation(file: sink.locator.file, line: Int(e.line), column: Int(e.int2))
     guard e.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
-    if e.code == Int32(XML_ERR_USER_STOP.rawValue) {
-        // Only our DOCTYPE hook stops the parser.
-        if !sink.diagnostics.contains(where: { $0.code == "E0005" }) {
-            sink.diagnostics.append(
-                .error(
-                    "E0005", "document type declarations are not allowed in policy files", at: location,
-                    hint:
-                        "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks")
-            )
-        }
+    // Only our DOCTYPE hook stops the parser; read(bytes:) reports that (E0005) from errNo, since
+    // libxml2 2.9 raises no error for it.
+    guard e.code != Int32(XML_ERR_USER_STOP.rawValue) else { return }
+    if e.code == Int32(XML_ERR_NO_MEMORY.rawValue), cleanMessage(e.message).hasSuffix("huge text node") {
+        // libxml2's own text limit, reported as if memory had run out; say what it is.
+        let element = context.pointee.node.flatMap { $0.pointee.name.map { String(cString: $0) } } ?? "an element"
+        sink.diagnostics.append(ErrorSink.textTooLong(element, at: location))
         return
     }
     sink.diagnostics.append(.error("E0004", cleanMessage(e.message), at: location))

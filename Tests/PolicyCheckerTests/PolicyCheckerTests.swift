@@ -219,10 +219,11 @@ extension String {
 @Suite struct TypeCheckTests {
     @Test func duplicateSTETypeIsE0101() throws {
         let xml = goodPolicy.with(
-            "<Type>Blue</Type>\n    </SimpleTypeEnforcementTypes>", replacedBy: "<Type>Red</Type>\n    </SimpleTypeEnforcementTypes>")
-        let (policy, diagnostics) = try check(xml)
+            "<Type>Blue</Type>\n    </SimpleTypeEnforcementTypes>",
+            replacedBy: "<Type>Blue</Type><Type>Red</Type>\n    </SimpleTypeEnforcementTypes>")
+        let (policy, diagnostics) = try check(xml, schema: .g3b)
         #expect(policy == nil)
-        let diagnostic = try expectSingle(diagnostics, "E0101", .error, line: 11, column: 7)
+        let diagnostic = try expectSingle(diagnostics, "E0101", .error, line: 11, column: 24)
         #expect(diagnostic.message == "SimpleTypeEnforcement type 'Red' is declared more than once")
         #expect(diagnostic.notes.first?.location == PolicyDiagnostics.SourceLocation(file: testFile, line: 10, column: 7))
     }
@@ -560,28 +561,28 @@ extension String {
 
 @Suite struct LimitAndTargetTests {
     @Test func labelsBeyondThe16BitSsidLimitAreE0113() {
-        // 1 null ssid + 65,535 labels = 65,536 ssids. Built as a tree: as XML text it would be ~10 MB.
-        let root = Tree.policy(steTypes: ["A"], chineseWallTypes: ["A"], vmLabels: 60_000, resourceLabels: 5_535)
+        // 1 null ssid + 65,536 labels = 65,537 ssids. Built as a tree: as XML text it would be ~10 MB.
+        let root = Tree.policy(steTypes: ["A"], chineseWallTypes: ["A"], vmLabels: 60_000, resourceLabels: 5_536)
         let (policy, diagnostics) = check(root: root)
         #expect(policy == nil)
         #expect(diagnostics.count == 1, "\(diagnostics.map(describe))")
         if let diagnostic = diagnostics.first {
             expect(diagnostic, "E0113", .error, line: 1, column: 1)
-            #expect(diagnostic.message == "65536 ssids (labels plus the null label) exceed the 16-bit ssid limit of 65535")
+            #expect(diagnostic.message == "65537 ssids (labels plus the null label) exceed the limit of 65536 16-bit ssids")
         }
-        let fits = Tree.policy(steTypes: ["A"], chineseWallTypes: ["A"], vmLabels: 60_000, resourceLabels: 5_534)
+        let fits = Tree.policy(steTypes: ["A"], chineseWallTypes: ["A"], vmLabels: 60_000, resourceLabels: 5_535)
         let (fitting, fine) = check(root: fits)
         #expect(fine.isEmpty)
-        #expect(fitting?.resourceLabels.count == 5_534)
+        #expect(fitting?.resourceLabels.count == 5_535)
     }
 
     @Test func typesBeyondThe16BitLimitAreE0113() {
-        let many = (0..<65_536).map { "t\($0)" }
+        let many = (0..<65_537).map { "t\($0)" }
         let root = Tree.policy(steTypes: many, chineseWallTypes: ["A"], vmLabels: 1, resourceLabels: 0)
         let (policy, diagnostics) = check(root: root)
         #expect(policy == nil)
         #expect(diagnostics.map(\.code) == ["E0113"])
-        #expect(diagnostics.first?.message == "65536 SimpleTypeEnforcement types exceed the limit of 65535")
+        #expect(diagnostics.first?.message == "65537 SimpleTypeEnforcement types exceed the limit of 65536")
         let (_, fine) = check(root: Tree.policy(steTypes: Array(many.dropLast()), chineseWallTypes: ["A"], vmLabels: 1, resourceLabels: 0))
         #expect(fine.isEmpty)
     }
