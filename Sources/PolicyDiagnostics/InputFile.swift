@@ -17,7 +17,9 @@ public enum InputFile {
 
     /// The contents of `path`, at most `limit` bytes.
     public static func read(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO without a writer would otherwise block forever before we can
+        // see it is not a regular file. Regular files ignore the flag.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(String(cString: strerror(errno))) }
         defer { close(fd) }
         var info = stat()

@@ -19,7 +19,8 @@ public struct XMLReader: Sendable {
     public var computesMinidomDigest: Bool
 
     public init(maximumInputSize: Int = 256 << 20, computesMinidomDigest: Bool = false) {
-        self.maximumInputSize = maximumInputSize
+        // libxml2 takes the buffer length as a C int.
+        self.maximumInputSize = min(maximumInputSize, Int(Int32.max))
         self.computesMinidomDigest = computesMinidomDigest
     }
 
@@ -227,6 +228,7 @@ private final class ErrorSink {
             children: children, text: text, location: location)
     }
 
+    /// The refusal of text over ``maximumTextLength``, whether our check or libxml2's found it.
     static func textTooLong(_ element: String, at location: SourceLocation) -> Diagnostic {
         .error(
             "E0004", "the text of '\(element)' is longer than the limit of \(maximumTextLength) bytes", at: location,

@@ -1,0 +1,159 @@
+import PolicyDiagnostics
+
+/// Splits `.xpd` source into tokens. Never fails: a stray character becomes a diagnostic and is skipped.
+///
+/// Paths are single tokens (`fe/ring-ref{i}`): the grammar has no division operator, and path segments
+/// may contain `-` and `@`, so an identifier followed by `/` always starts a path.
+public struct Lexer {
+    private let bytes: [UInt8]
+    private let file: String
+    private var position = 0
+    private var line = 1
+    private var lineStart = 0
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    public init(source: [UInt8], file: String) {
+        self.bytes = source
+        self.file = file
+    }
+
+    /// All tokens, ending with `.endOfFile`.
+    public mutating func tokenize() -> [Token] {
+        var tokens: [Token] = []
+        while true {
+            let token = next()
+            tokens.append(token)
+            if token.kind == .endOfFile { return tokens }
+        }
+    }
+
+    private var location: SourceLocation {
+        SourceLocation(file: file, line: line, column: position - lineStart + 1)
+    }
+
+    private func peek(_ offset: Int = 0) -> UInt8? {
+        position + offset < bytes.count ? bytes[position + offset] : nil
+    }
+
+    private mutating func advance() {
+        if bytes[position] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = position + 1
+        }
+        position += 1
+    }
+
+    private mutating func skipTrivia() {
+        while let byte = peek() {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                advance()
+            } else if byte == UInt8(ascii: "/"), peek(1) == UInt8(ascii: "/") {
+                while let b = peek(), b != 0x0A { advance() }
+            } else {
+                return
+            }
+        }
+    }
+
+    private mutating func next() -> Token {
+        skipTrivia()
+        let start = location
+        guard let byte = peek() else { return Token(.endOfFile, at: start) }
+        if isIdentifierStart(byte) {
+            let name = scan(while: isIdentifierByte)
+            if peek() == UInt8(ascii: "."), matches(".state"), !isIdentifierByte(peek(6) ?? 0) {
+                for _ in 0..<6 { advance() }
+                return Token(.stateKey(directory: name), at: start)
+            }
+            if peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
+                var segments: [String] = []
+                while peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
+                    advance()
+                    segments.append(scan { self.isSegmentByte($0) || $0 == UInt8(ascii: "*") })
+                }
+                return Token(.path(directory: name, segments: segments), at: start)
+            }
+            return Token(.identifier(name), at: start)
+        }
+        if isDigit(byte) {
+            let digits = scan(while: isDigit)
+            guard let value = Int128(digits) else {
+                diagnostics.append(.error("E0701", "integer '\(digits)' is too large", at: start))
+                return Token(.integer(0), at: start)
+            }
+            return Token(.integer(value), at: start)
+        }
+        if byte == UInt8(ascii: "\"") {
+            return Token(.string(scanString(start: start)), at: start)
+        }
+        for symbol in Self.symbols where matches(symbol) {
+            for _ in 0..<symbol.utf8.count { advance() }
+            return Token(.symbol(symbol), at: start)
+        }
+        let character = String(decoding: [byte], as: UTF8.self)
+        diagnostics.append(.error("E0702", "unexpected character '\(byte < 0x80 ? character : "\\x" + String(byte, radix: 16))'", at: start))
+        advance()
+        return next()
+    }
+
+    /// Longest first, so `->` wins over `-` and `..` over `.`.
+    static let symbols = [
+        "->", "..", "==", "!=", "<=", ">=", "&&", "||", "=>", "<<",
+        "{", "}", "(", ")", "[", "]", ";", ":", ",", "=", "|", "~", "*", "<", ">", "!", "+", "-", "%", ".",
+    ]
+
+    private func matches(_ text: String) -> Bool {
+        var index = position
+        for byte in text.utf8 {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    private mutating func scan(while predicate: (UInt8) -> Bool) -> String {
+        let start = position
+        while let byte = peek(), predicate(byte) { advance() }
+        return String(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    private mutating func scanString(start: SourceLocation) -> String {
+        advance()
+        var value: [UInt8] = []
+        while let byte = peek() {
+            if byte == UInt8(ascii: "\"") {
+                advance()
+                return String(decoding: value, as: UTF8.self)
+            }
+            if byte == 0x0A { break }
+            if byte == UInt8(ascii: "\\"), let escaped = peek(1) {
+                advance()
+                advance()
+                switch escaped {
+                case UInt8(ascii: "n"): value.append(0x0A)
+                case UInt8(ascii: "t"): value.append(0x09)
+                default: value.append(escaped)
+                }
+                continue
+            }
+            value.append(byte)
+            advance()
+        }
+        diagnostics.append(.error("E0703", "unterminated string literal", at: start))
+        return String(decoding: value, as: UTF8.self)
+    }
+
+    private func isIdentifierStart(_ byte: UInt8) -> Bool {
+        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") || byte == UInt8(ascii: "_")
+    }
+
+    private func isIdentifierByte(_ byte: UInt8) -> Bool { isIdentifierStart(byte) || isDigit(byte) }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// The xenstore path alphabet minus `/`, plus `{` `}` for index variables.
+    private func isSegmentByte(_ byte: UInt8) -> Bool {
+        isIdentifierByte(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "{")
+            || byte == UInt8(ascii: "}")
+    }
+}
