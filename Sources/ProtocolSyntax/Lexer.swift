@@ -69,7 +69,7 @@ public struct Lexer {
                 var segments: [String] = []
                 while peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
                     advance()
-                    segments.append(scan { self.isSegmentByte($0) || $0 == UInt8(ascii: "*") })
+                    segments.append(scan(while: Self.isPathByte))
                 }
                 return Token(.path(directory: name, segments: segments), at: start)
             }
@@ -91,7 +91,8 @@ public struct Lexer {
             return Token(.symbol(symbol), at: start)
         }
         let character = String(decoding: [byte], as: UTF8.self)
-        diagnostics.append(.error("E0702", "unexpected character '\(byte < 0x80 ? character : "\\x" + String(byte, radix: 16))'", at: start))
+        diagnostics.append(
+            .error("E0702", "unexpected character '\(byte < 0x80 ? character : "\\x" + String(byte, radix: 16))'", at: start))
         advance()
         return next()
     }
@@ -152,8 +153,15 @@ public struct Lexer {
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// The xenstore path alphabet minus `/`, plus `{` `}` for index variables.
-    private func isSegmentByte(_ byte: UInt8) -> Bool {
-        isIdentifierByte(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "{")
-            || byte == UInt8(ascii: "}")
+    private func isSegmentByte(_ byte: UInt8) -> Bool { Self.isPathByte(byte) && byte != UInt8(ascii: "*") }
+
+    /// A segment byte or a glob star.
+    private static func isPathByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "@"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "*"):
+            true
+        default: false
+        }
     }
 }
