@@ -23,13 +23,22 @@ let package = Package(
         .target(name: "PolicyDiagnostics"),
         .target(name: "PolicyModel", dependencies: ["PolicyDiagnostics"]),
         .target(name: "ProtocolSyntax", dependencies: ["PolicyDiagnostics"]),
+        .target(name: "ProtocolModel"),
+        .target(name: "ProtocolChecker", dependencies: ["ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics"]),
+        .target(name: "ProtocolTools", dependencies: ["ProtocolModel"]),
+        // Trace readers of the replay checker: oxenstored access logs, cxenstored traces, JSON lines.
+        .target(name: "XenstoreTrace", dependencies: ["PolicyDiagnostics"]),
         .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
         .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyTools", dependencies: ["PolicyEmitter", "PolicyModel", "PolicyDiagnostics"]),
+        // Lint rules over the checked policy and its XML tree (suppression comments); tools stage.
+        .target(name: "PolicyLint", dependencies: ["PolicyModel", "PolicyReader", "PolicyDiagnostics"]),
+        // Semantic diff of two checked policies: changes by name, ssidrefs, effects, update validity; tools stage.
+        .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]),
         .target(
             name: "XenPolicyKit",
-            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyDiagnostics"]
+            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools"]
         ),
         .target(
             name: "XenPolicyCommands",
@@ -39,9 +48,14 @@ let package = Package(
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolSyntaxTests", dependencies: ["ProtocolSyntax", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(name: "ProtocolCheckerTests", dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
         .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),
+        .testTarget(name: "PolicyLintTests", dependencies: ["PolicyLint", "XenPolicyKit", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
+        .testTarget(
+            name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         // Depends on the executables so that `swift test` builds them; the tests run the binaries.
         .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"]),
     ]

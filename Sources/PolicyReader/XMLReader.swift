@@ -184,6 +184,17 @@ private final class ErrorSink {
         let qualifiedName = prefix.map { "\($0):\(localName)" } ?? localName
         let (location, offset) = locator.element(named: qualifiedName, line: clibxml2_node_line(node))
         elementLocations[UnsafeMutableRawPointer(node)] = location
+        // The comments since the previous element sibling (for the root, the document's comments before
+        // it) carry lint suppressions. Each sibling is visited by one element only, so this stays linear.
+        var leadingComments: [String] = []
+        var previous = node.pointee.prev
+        while let sibling = previous, sibling.pointee.type != XML_ELEMENT_NODE {
+            if sibling.pointee.type == XML_COMMENT_NODE, let content = sibling.pointee.content {
+                leadingComments.append(String(cString: content))
+            }
+            previous = sibling.pointee.prev
+        }
+        leadingComments.reverse()
         var attributes: [XMLAttribute] = []
         var attribute = node.pointee.properties
         while let current = attribute {
@@ -225,7 +236,7 @@ private final class ErrorSink {
         let namespace = node.pointee.ns.flatMap { $0.pointee.href.map { String(cString: $0) } }
         return XMLElement(
             namespaceURI: namespace, localName: localName, qualifiedName: qualifiedName, attributes: attributes,
-            children: children, text: text, location: location)
+            children: children, text: text, location: location, leadingComments: leadingComments)
     }
 
     /// The refusal of text over ``maximumTextLength``, whether our check or libxml2's found it.

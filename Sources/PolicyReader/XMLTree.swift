@@ -14,10 +14,14 @@ public struct XMLElement: Sendable {
     /// The element's own text (text and CDATA children joined, verbatim: nothing is trimmed).
     public var text: String
     public var location: SourceLocation
+    /// The text of the comments among the element's preceding siblings since the previous element
+    /// (for the root element: the comments before it), in document order. Lint reads its suppression
+    /// directives (`<!-- xen-policy-disable ID: reason -->`) from here.
+    public var leadingComments: [String]
 
     public init(
         namespaceURI: String?, localName: String, qualifiedName: String? = nil, attributes: [XMLAttribute] = [],
-        children: [XMLElement] = [], text: String = "", location: SourceLocation
+        children: [XMLElement] = [], text: String = "", location: SourceLocation, leadingComments: [String] = []
     ) {
         self.namespaceURI = namespaceURI
         self.localName = localName
@@ -26,6 +30,7 @@ public struct XMLElement: Sendable {
         self.children = children
         self.text = text
         self.location = location
+        self.leadingComments = leadingComments
     }
 
     /// The attribute with this local name and no namespace.

@@ -21,7 +21,7 @@ public enum Decompiler {
     }
 
     /// The policy model behind a blob and map.
-    static func reconstruct(_ blob: BinaryPolicy, map: LabelMap, file: String, diagnostics: inout [Diagnostic]) -> Policy? {
+    public static func reconstruct(_ blob: BinaryPolicy, map: LabelMap, file: String, diagnostics: inout [Diagnostic]) -> Policy? {
         let location = SourceLocation(file: file)
         var chineseWallMatrices: ChineseWallMatrices? = nil
         var steMatrix: TypeMatrix? = nil

@@ -1,0 +1,111 @@
+import PolicyDiagnostics
+
+/// The report for programs: `{"changes": [...], "effects": {"share_gained": [[a, b], ...], ...}}`
+/// followed by `target`, `old`, `new`, `access_widens` and `diagnostics`. Keys keep this order.
+public struct DiffJSONRenderer: Sendable {
+    public init() {}
+
+    /// The JSON text; `inputDiagnostics` (problems found reading the inputs) precede the findings.
+    public func render(_ report: PolicyDiffReport, inputDiagnostics: [Diagnostic] = []) -> String {
+        json(report, inputDiagnostics: inputDiagnostics).rendered()
+    }
+
+    /// The report as a JSON value.
+    public func json(_ report: PolicyDiffReport, inputDiagnostics: [Diagnostic] = []) -> JSONValue {
+        let effects = report.effects
+        func pairs(_ list: [PolicyEffects.Pair]) -> JSONValue {
+            .array(list.map { .array([.string($0.first), .string($0.second)]) })
+        }
+        return .object([
+            ("changes", .array(report.changes.map(change))),
+            (
+                "effects",
+                .object([
+                    ("share_gained", pairs(effects.shareGained)),
+                    ("share_lost", pairs(effects.shareLost)),
+                    ("resource_gained", pairs(effects.resourceGained)),
+                    ("resource_lost", pairs(effects.resourceLost)),
+                    ("block_gained", pairs(effects.blockGained)),
+                    ("block_lost", pairs(effects.blockLost)),
+                    ("run_gained", .array(effects.runGained.map { .string($0) })),
+                    ("run_lost", .array(effects.runLost.map { .string($0) })),
+                ])
+            ),
+            ("target", .string(report.target.rawValue)),
+            ("old", side(report.old)),
+            ("new", side(report.new)),
+            ("access_widens", .bool(report.widensAccess)),
+            ("diagnostics", .array((inputDiagnostics + report.diagnostics).map(Self.diagnostic))),
+        ])
+    }
+
+    private func change(_ change: PolicyChange) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("category", .string(change.category.rawValue)),
+            ("kind", .string(change.kind.rawValue)),
+            ("name", .string(change.name)),
+        ]
+        if let oldName = change.oldName { members.append(("old_name", .string(oldName))) }
+        if let labelKind = change.labelKind { members.append(("label", .string(labelKind == "RES" ? "resource" : "vm"))) }
+        if let old = change.oldValue { members.append(("old", value(old))) }
+        if let new = change.newValue { members.append(("new", value(new))) }
+        if let location = change.location {
+            members += [("file", .string(location.file)), ("line", .int(location.line)), ("column", .int(location.column))]
+        }
+        if let hint = change.hint { members.append(("hint", .string(hint))) }
+        return .object(members)
+    }
+
+    private func value(_ value: PolicyChange.Value) -> JSONValue {
+        func list(_ names: [String]?) -> JSONValue { names.map { .array($0.map { .string($0) }) } ?? .null }
+        switch value {
+        case .text(let text): return .string(text)
+        case .types(let names): return list(names)
+        case .labelTypes(let ste, let chineseWall):
+            var members: [(String, JSONValue)] = [("ste", list(ste))]
+            if let chineseWall { members.append(("chinese_wall", list(chineseWall))) }
+            return .object(members)
+        case .ssidref(let ssidref): return ssidref.map { .string(DiffValueFormatting.hex($0)) } ?? .null
+        }
+    }
+
+    private func side(_ side: PolicyDiffReport.Side) -> JSONValue {
+        .object([
+            ("input", .string(side.displayName)),
+            ("generation", .string(side.generation.rawValue)),
+            ("policy_name", side.policyName.map { .string($0) } ?? .null),
+            ("version", side.version.map { .string($0) } ?? .null),
+            ("blob", .bool(side.isBlob)),
+        ])
+    }
+
+    /// The same shape as `--format json` diagnostics elsewhere (see docs/diagnostics.md).
+    static func diagnostic(_ diagnostic: Diagnostic) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("severity", .string(diagnostic.severity.rawValue)),
+            ("code", .string(diagnostic.code.rawValue)),
+            ("message", .string(diagnostic.message)),
+            ("file", .string(diagnostic.location.file)),
+            ("line", .int(diagnostic.location.line)),
+            ("column", .int(diagnostic.location.column)),
+        ]
+        if let hint = diagnostic.hint { members.append(("hint", .string(hint))) }
+        if !diagnostic.notes.isEmpty {
+            members.append(
+                (
+                    "notes",
+                    .array(
+                        diagnostic.notes.map { note in
+                            var noteMembers: [(String, JSONValue)] = [("message", .string(note.message))]
+                            if let location = note.location {
+                                noteMembers += [
+                                    ("file", .string(location.file)), ("line", .int(location.line)), ("column", .int(location.column)),
+                                ]
+                            }
+                            return .object(noteMembers)
+                        })
+                ))
+        }
+        return .object(members)
+    }
+}

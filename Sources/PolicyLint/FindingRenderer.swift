@@ -1,0 +1,208 @@
+import PolicyDiagnostics
+
+/// Renders findings: text like a compiler's, the lint JSON, SARIF 2.1.0, and GitHub workflow annotations.
+public enum FindingRenderer {
+    // MARK: - Text
+
+    /// `file:line:col: warning: message [rule]` with the source line and a caret, hint and notes; then
+    /// a summary line when there are findings.
+    public static func text(_ findings: [Finding], sources: any SourceLineProvider, colored: Bool, files: Int) -> String {
+        var out = ""
+        let paint = Painter(colored: colored)
+        for finding in findings {
+            out += paint("\(finding.location): ", .bold)
+            out += paint("\(finding.severity.rawValue): ", color(for: finding.severity))
+            out += paint("\(finding.message) [\(finding.rule)]", .bold) + "\n"
+            out += excerpt(at: finding.location, sources: sources, paint: paint)
+            if let hint = finding.hint { out += paint("hint: ", .boldCyan) + hint + "\n" }
+            for note in finding.notes {
+                if let location = note.location {
+                    out += paint("\(location): ", .bold) + paint("note: ", .bold) + note.message + "\n"
+                    out += excerpt(at: location, sources: sources, paint: paint)
+                } else {
+                    out += paint("note: ", .bold) + note.message + "\n"
+                }
+            }
+        }
+        if !findings.isEmpty {
+            let counts = LintSeverity.allCases.reversed().map { severity in
+                let n = findings.count { $0.severity == severity }
+                return severity == .info ? "\(n) info" : "\(n) \(severity.rawValue)\(n == 1 ? "" : "s")"
+            }
+            out += "\(counts.joined(separator: ", ")) in \(files) file\(files == 1 ? "" : "s")\n"
+        }
+        return out
+    }
+
+    private static func excerpt(at location: SourceLocation, sources: any SourceLineProvider, paint: Painter) -> String {
+        guard location.line > 0, let text = sources.text(ofLine: location.line, in: location.file) else { return "" }
+        let gutter = String(location.line)
+        var out = paint(" \(gutter) | ", .cyan) + text + "\n"
+        if location.column > 0 {
+            // Tabs stay tabs under the caret so that it lines up in any terminal.
+            let prefix = String(decoding: text.utf8.prefix(location.column - 1), as: UTF8.self)
+            let spacing = prefix.map { $0 == "\t" ? "\t" : " " }.joined()
+            out += paint(" \(String(repeating: " ", count: gutter.count)) | ", .cyan) + spacing + paint("^", .boldGreen) + "\n"
+        }
+        return out
+    }
+
+    private static func color(for severity: LintSeverity) -> Painter.Style {
+        switch severity {
+        case .error: .boldRed
+        case .warning: .boldYellow
+        case .info: .bold
+        }
+    }
+
+    private struct Painter {
+        enum Style: String {
+            case bold = "1"
+            case boldRed = "1;31"
+            case boldYellow = "1;33"
+            case boldGreen = "1;32"
+            case boldCyan = "1;36"
+            case cyan = "36"
+        }
+
+        var colored: Bool
+
+        func callAsFunction(_ text: String, _ style: Style) -> String {
+            colored ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+        }
+    }
+
+    // MARK: - JSON
+
+    /// `{"findings": [{"rule", "severity", "file", "line", "column", "message"}, …]}`, nothing else.
+    public static func json(_ findings: [Finding]) -> String {
+        JSONValue.object([
+            (
+                "findings",
+                .array(
+                    findings.map { finding in
+                        .object([
+                            ("rule", .string(finding.rule)),
+                            ("severity", .string(finding.severity.rawValue)),
+                            ("file", .string(finding.location.file)),
+                            ("line", .int(finding.location.line)),
+                            ("column", .int(finding.location.column)),
+                            ("message", .string(finding.message)),
+                        ])
+                    })
+            )
+        ]).rendered()
+    }
+
+    // MARK: - SARIF
+
+    /// A SARIF 2.1.0 log with one run. The driver lists the rules that ran with their descriptions
+    /// (and the compiler codes that occur, with their IDs only); each result refers to its rule by index.
+    public static func sarif(_ findings: [Finding], rules: [RuleDescription], toolVersion: String) -> String {
+        var ruleIDs = rules.map(\.id)
+        for finding in findings where !ruleIDs.contains(finding.rule) { ruleIDs.append(finding.rule) }
+        let ruleIndex = Dictionary(ruleIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let ruleObjects: [JSONValue] = ruleIDs.map { id in
+            guard let rule = rules.first(where: { $0.id == id }) else {
+                return .object([("id", .string(id)), ("helpUri", .string("docs/diagnostics.md"))])
+            }
+            let documentation = LintDocumentation.page(for: id)
+            var members: [(String, JSONValue)] = [
+                ("id", .string(id)),
+                ("name", .string(id)),
+                ("shortDescription", .object([("text", .string(rule.summary))])),
+                ("fullDescription", .object([("text", .string(rule.summary))])),
+            ]
+            if let documentation { members.append(("help", .object([("text", .string(documentation)), ("markdown", .string(documentation))]))) }
+            members += [
+                ("helpUri", .string("docs/lint/\(id).md")),
+                ("defaultConfiguration", .object([("level", .string(sarifLevel(rule.defaultSeverity)))])),
+                ("properties", .object([("category", .string(rule.category.rawValue)), ("tags", .array([.string(rule.category.rawValue)]))])),
+            ]
+            return .object(members)
+        }
+        let results: [JSONValue] = findings.map { finding in
+            var text = finding.message
+            if let hint = finding.hint { text += " (\(hint))" }
+            var region: [(String, JSONValue)] = []
+            if finding.location.line > 0 { region.append(("startLine", .int(finding.location.line))) }
+            if finding.location.column > 0 { region.append(("startColumn", .int(finding.location.column))) }
+            var physical: [(String, JSONValue)] = [("artifactLocation", .object([("uri", .string(finding.location.file))]))]
+            if !region.isEmpty { physical.append(("region", .object(region))) }
+            return .object([
+                ("ruleId", .string(finding.rule)),
+                ("ruleIndex", .int(ruleIndex[finding.rule] ?? 0)),
+                ("level", .string(sarifLevel(finding.severity))),
+                ("message", .object([("text", .string(text))])),
+                ("locations", .array([.object([("physicalLocation", .object(physical))])])),
+            ])
+        }
+        let driver: JSONValue = .object([
+            ("name", "xen-policy lint"),
+            ("version", .string(toolVersion)),
+            ("informationUri", "docs/lint/README.md"),
+            ("rules", .array(ruleObjects)),
+        ])
+        return JSONValue.object([
+            ("version", "2.1.0"),
+            ("$schema", "https://json.schemastore.org/sarif-2.1.0.json"),
+            ("runs", .array([.object([("tool", .object([("driver", driver)])), ("results", .array(results))])])),
+        ]).rendered()
+    }
+
+    private static func sarifLevel(_ severity: LintSeverity) -> String {
+        switch severity {
+        case .error: "error"
+        case .warning: "warning"
+        case .info: "note"
+        }
+    }
+
+    // MARK: - GitHub
+
+    /// GitHub Actions workflow commands: `::warning file=F,line=L,col=C,title=ID::message`.
+    public static func github(_ findings: [Finding]) -> String {
+        findings.map { finding in
+            let command =
+                switch finding.severity {
+                case .error: "error"
+                case .warning: "warning"
+                case .info: "notice"
+                }
+            var properties = ["file=\(escapeProperty(finding.location.file))"]
+            if finding.location.line > 0 { properties.append("line=\(finding.location.line)") }
+            if finding.location.column > 0 { properties.append("col=\(finding.location.column)") }
+            properties.append("title=\(escapeProperty(finding.rule))")
+            var message = finding.message
+            if let hint = finding.hint { message += " (\(hint))" }
+            return "::\(command) \(properties.joined(separator: ","))::\(escapeData(message))\n"
+        }.joined()
+    }
+
+    /// The escaping GitHub's runner undoes in a command's message.
+    private static func escapeData(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// Property values additionally escape the separators `:` and `,`.
+    private static func escapeProperty(_ text: String) -> String {
+        escapeData(text).replacingAll(":", with: "%3A").replacingAll(",", with: "%2C")
+    }
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for character in self { if character == target { out += replacement } else { out.append(character) } }
+        return out
+    }
+}

@@ -1,0 +1,455 @@
+import PolicyDiagnostics
+import ProtocolModel
+import ProtocolSyntax
+
+/// The static analysis of a resolved protocol (design §5.5): roles against the directory ACLs,
+/// observability of guards, machine sanity, and an exploration of the product of the state
+/// machines that finds deadlocks, trap states and uncovered states and computes whose turn it is.
+struct ProtocolAnalysis {
+    var definition: ProtocolDefinition
+    let syntax: SyntaxIndex
+    var diagnostics: [Diagnostic] = []
+
+    init(definition: ProtocolDefinition, syntax: SyntaxIndex) {
+        self.definition = definition
+        self.syntax = syntax
+    }
+
+    private var location: SourceLocation { syntax.protocolLocation }
+
+    private func sourceLocation(_ origin: Origin) -> SourceLocation {
+        SourceLocation(file: origin.file, line: origin.line, column: origin.column)
+    }
+
+    mutating func run() -> ProtocolDefinition {
+        checkWritersAgainstPermissions()
+        checkMachineRoles()
+        checkObservability()
+        explore()
+        return definition
+    }
+
+    // MARK: - Roles
+
+    /// A role and the role it aliases (hotplug = backend).
+    private func principals(_ role: Int) -> Set<Int> {
+        var result: Set<Int> = [role]
+        if let alias = definition.roles[role].aliasOf { result.insert(alias) }
+        return result
+    }
+
+    private func isPrivileged(_ role: Int) -> Bool { definition.roles[role].principal == .privileged }
+
+    private func mask(_ mask: RoleMask, allows role: Int) -> Bool {
+        principals(role).contains { mask.contains($0) }
+            || definition.roles.indices.contains { mask.contains($0) && definition.roles[$0].aliasOf == role }
+    }
+
+    private func canWrite(_ role: Int, directory: Int) -> Bool {
+        isPrivileged(role) || !principals(role).isDisjoint(with: principals(definition.directories[directory].owner))
+    }
+
+    private func canRead(_ role: Int, directory: Int) -> Bool {
+        let dir = definition.directories[directory]
+        return canWrite(role, directory: directory) || dir.readers.contains { !principals($0).isDisjoint(with: principals(role)) }
+    }
+
+    /// Each writer or initialiser must be allowed to write the key's directory by the ACLs the
+    /// toolstack sets (owner writes, readers read, the toolstack is privileged).
+    private mutating func checkWritersAgainstPermissions() {
+        for key in definition.keys {
+            let directory = definition.directories[key.pattern.directory]
+            for role in definition.roles.indices where key.writers.contains(role) || key.initializers.contains(role) {
+                guard !canWrite(role, directory: key.pattern.directory) else { continue }
+                diagnostics.append(
+                    .error(
+                        "E0741",
+                        "role '\(definition.roles[role].name)' cannot write '\(directory.name)/\(key.pattern)': the directory is owned by '\(definition.roles[directory.owner].name)'",
+                        at: sourceLocation(key.origin),
+                        hint: "xenstore would refuse the write; only the owner and the privileged toolstack write a directory"))
+            }
+        }
+    }
+
+    /// Transitions are taken by roles that may write the state key.
+    private mutating func checkMachineRoles() {
+        for machine in definition.machines {
+            let key = definition.keys[machine.key]
+            let allowed = RoleMask(rawValue: key.writers.rawValue | key.initializers.rawValue)
+            for transition in machine.transitions {
+                for role in definition.roles.indices where transition.by.contains(role) && !mask(allowed, allows: role) {
+                    diagnostics.append(
+                        .error(
+                            "E0740",
+                            "'\(definition.roles[role].name)' takes a transition of '\(definition.directories[machine.directory].name).state' but is not among its writers",
+                            at: sourceLocation(transition.origin), hint: "add it to the key's 'writer' list, or remove it from 'by'"))
+                }
+            }
+            // Identical unguarded transitions are redundant.
+            var seen: Set<String> = []
+            for transition in machine.transitions where transition.guardProgram == nil {
+                let signature = "\(transition.from.rawValue)-\(transition.to)-\(transition.by.rawValue)"
+                if !seen.insert(signature).inserted {
+                    diagnostics.append(
+                        .warning(
+                            "W0745", "duplicate transition to '\(definition.stateName(transition.to))'",
+                            at: sourceLocation(transition.origin)))
+                }
+            }
+        }
+    }
+
+    /// A guard of role R may only read what R can read; an obligation should only mention what R
+    /// controls or what is frozen, so that an unmet obligation is R's fault alone.
+    private mutating func checkObservability() {
+        for (machineIndex, machine) in definition.machines.enumerated() {
+            for (transitionIndex, transition) in machine.transitions.enumerated() {
+                for role in definition.roles.indices where transition.by.contains(role) {
+                    for (pattern, keyLocation) in syntax.guardKeys[machineIndex][transitionIndex]
+                    where !canRead(role, directory: pattern.directory) {
+                        diagnostics.append(
+                            .error(
+                                "E0742",
+                                "the guard of a transition by '\(definition.roles[role].name)' reads '\(definition.directories[pattern.directory].name)/\(pattern)', which '\(definition.roles[role].name)' cannot read",
+                                at: keyLocation,
+                                hint: "a role can only act on what it can observe; add it to the directory's readers or change the guard"))
+                    }
+                    for (pattern, keyLocation) in syntax.obligationKeys[machineIndex][transitionIndex] {
+                        guard
+                            let key = definition.keys.first(where: {
+                                KeySegments.shape(of: $0.pattern) == KeySegments.shape(of: pattern)
+                                    && $0.pattern.directory == pattern.directory
+                            })
+                        else { continue }
+                        let controls = mask(RoleMask(rawValue: key.writers.rawValue | key.initializers.rawValue), allows: role)
+                        let frozen = key.writers.isEmpty || key.phase != nil
+                        if !controls && !frozen {
+                            diagnostics.append(
+                                .warning(
+                                    "W0740",
+                                    "the obligation of a transition by '\(definition.roles[role].name)' mentions '\(definition.directories[pattern.directory].name)/\(pattern)', which another role may change at any time",
+                                    at: keyLocation,
+                                    hint:
+                                        "if it fails, the blame could not be put on '\(definition.roles[role].name)' reliably; give the key a 'phase'"
+                                ))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Product exploration
+
+    /// Three-valued evaluation results.
+    private enum Abstract: Equatable {
+        case bool(Bool)
+        case int(Int128)
+        case string(String)
+        case set([Abstract])
+        case unknown
+    }
+
+    private struct Context {
+        var states: [Int: Int]
+        var locals: [String: Abstract] = [:]
+        var prefixes: [String: String] = [:]
+        var depth = 0
+    }
+
+    private func evaluate(_ expression: Expression, _ context: Context) -> Abstract {
+        guard context.depth < 32 else { return .unknown }
+        switch expression {
+        case .integer(let value, _): return .int(value)
+        case .string(let value, _): return .string(value)
+        case .name(let name):
+            if let local = context.locals[name.name] { return local }
+            if let value = syntax.names.states[name.name] { return .int(Int128(value)) }
+            if let predicate = syntax.names.predicates[name.name], predicate.parameters.isEmpty {
+                var inner = context
+                inner.depth += 1
+                return evaluate(predicate.body, inner)
+            }
+            return .unknown
+        case .key(let reference):
+            guard reference.segments == nil else { return .unknown }
+            let name = context.prefixes[reference.directory.name] ?? reference.directory.name
+            guard let directory = syntax.names.directories[name], let state = context.states[directory] else { return .unknown }
+            return .int(Int128(state))
+        case .set(let elements, _):
+            return .set(elements.map { evaluate($0, context) })
+        case .call(let name, let arguments):
+            guard let predicate = syntax.names.predicates[name.name], predicate.parameters.count == arguments.count else { return .unknown }
+            var inner = context
+            inner.depth += 1
+            for (parameter, argument) in zip(predicate.parameters, arguments) {
+                if case .name(let identifier) = argument,
+                    syntax.names.directories[context.prefixes[identifier.name] ?? identifier.name] != nil
+                {
+                    inner.prefixes[parameter.name] = context.prefixes[identifier.name] ?? identifier.name
+                } else if case .key(let reference) = argument, reference.segments != nil {
+                    inner.prefixes[parameter.name] = nil
+                    inner.locals[parameter.name] = .unknown
+                } else {
+                    inner.locals[parameter.name] = evaluate(argument, context)
+                }
+            }
+            return evaluate(predicate.body, inner)
+        case .forall: return .unknown
+        case .conditional(let condition, let then, let otherwise, _):
+            switch evaluate(condition, context) {
+            case .bool(true): return evaluate(then, context)
+            case .bool(false): return evaluate(otherwise, context)
+            default:
+                let a = evaluate(then, context)
+                return a == evaluate(otherwise, context) ? a : .unknown
+            }
+        case .not(let operand, _):
+            if case .bool(let value) = evaluate(operand, context) { return .bool(!value) }
+            return .unknown
+        case .binary(let operation, let lhs, let rhs):
+            let a = evaluate(lhs, context)
+            switch operation {
+            case .and:
+                if a == .bool(false) { return .bool(false) }
+                let b = evaluate(rhs, context)
+                if b == .bool(false) { return .bool(false) }
+                return a == .bool(true) && b == .bool(true) ? .bool(true) : .unknown
+            case .or, .implies:
+                let left: Abstract =
+                    operation == .implies ? (a == .bool(true) ? .bool(false) : a == .bool(false) ? .bool(true) : .unknown) : a
+                if left == .bool(true) { return .bool(true) }
+                let b = evaluate(rhs, context)
+                if b == .bool(true) { return .bool(true) }
+                return left == .bool(false) && b == .bool(false) ? .bool(false) : .unknown
+            default:
+                let b = evaluate(rhs, context)
+                switch (a, b) {
+                case (.int(let x), .int(let y)):
+                    switch operation {
+                    case .equal: return .bool(x == y)
+                    case .notEqual: return .bool(x != y)
+                    case .less: return .bool(x < y)
+                    case .lessEqual: return .bool(x <= y)
+                    case .greater: return .bool(x > y)
+                    case .greaterEqual: return .bool(x >= y)
+                    default: return .unknown
+                    }
+                case (.string(let x), .string(let y)):
+                    if operation == .equal { return .bool(x == y) }
+                    if operation == .notEqual { return .bool(x != y) }
+                    return .unknown
+                default: return .unknown
+                }
+            }
+        case .inRange(let value, let range):
+            guard case .int(let x) = evaluate(value, context), case .int(let low) = evaluate(range.lower, context),
+                case .int(let high) = evaluate(range.upper, context)
+            else { return .unknown }
+            return .bool(low <= x && x < high)
+        case .inSet(let value, let set):
+            let element = evaluate(value, context)
+            guard element != .unknown, case .set(let members) = evaluate(set, context) else { return .unknown }
+            if members.contains(element) { return .bool(true) }
+            return members.contains(.unknown) ? .unknown : .bool(false)
+        }
+    }
+
+    private func mayHold(_ expression: Expression?, _ states: [Int: Int]) -> Bool {
+        guard let expression else { return true }
+        return evaluate(expression, Context(states: states)) != .bool(false)
+    }
+
+    private func mayFail(_ expression: Expression, _ states: [Int: Int]) -> Bool {
+        evaluate(expression, Context(states: states)) != .bool(true)
+    }
+
+    private mutating func explore() {
+        let machines = definition.machines
+        guard !machines.isEmpty else { return }
+        let initial: [Int] = machines.map { machine in
+            definition.keys[machine.key].initialValue.flatMap { Int($0) } ?? 0
+        }
+        let connected = definition.states.first { $0.name == "Connected" }?.value
+        let closed = definition.states.first { $0.name == "Closed" }?.value
+        func isTerminal(_ global: [Int]) -> Bool {
+            global.allSatisfy { $0 == connected } || global.allSatisfy { $0 == closed }
+        }
+        func environment(_ global: [Int]) -> [Int: Int] {
+            Dictionary(uniqueKeysWithValues: zip(machines.map(\.directory), global))
+        }
+        /// Enabled progress transitions: (machine, transition) pairs whose guard may hold.
+        func enabled(_ global: [Int]) -> [(Int, Int)] {
+            var result: [(Int, Int)] = []
+            let env = environment(global)
+            for (m, machine) in machines.enumerated() {
+                for (t, transition) in machine.transitions.enumerated()
+                where transition.from.contains(global[m]) && transition.to != global[m] && mayHold(syntax.guards[m][t], env) {
+                    result.append((m, t))
+                }
+            }
+            return result
+        }
+        var reachable: Set<[Int]> = [initial]
+        var order: [[Int]] = [initial]
+        var successors: [[Int]: [[Int]]] = [:]
+        var cursor = 0
+        while cursor < order.count {
+            let global = order[cursor]
+            cursor += 1
+            for (m, t) in enabled(global) {
+                var next = global
+                next[m] = machines[m].transitions[t].to
+                successors[global, default: []].append(next)
+                if reachable.insert(next).inserted { order.append(next) }
+            }
+        }
+        let snapshot = definition
+        func names(_ global: [Int]) -> String {
+            "("
+                + zip(machines, global).map { "\(snapshot.directories[$0.directory].name)=\(snapshot.stateName($1))" }.joined(
+                    separator: ", ") + ")"
+        }
+
+        // States named as sources of transitions but never reached make those transitions dead.
+        for (m, machine) in machines.enumerated() {
+            let reached = Set(reachable.map { $0[m] })
+            var reported: Set<Int> = []
+            for (t, transition) in machine.transitions.enumerated() where transition.from != .all {
+                for state in definition.states.map(\.value)
+                where transition.from.contains(state) && !reached.contains(state) && reported.insert(state).inserted {
+                    diagnostics.append(
+                        .warning(
+                            "W0741",
+                            "state '\(definition.stateName(state))' of '\(definition.directories[machine.directory].name).state' is never reached",
+                            at: syntax.transitionLocations[m][t], hint: "transitions from it can never be taken"))
+                }
+            }
+        }
+
+        // Deadlocks: nobody but the toolstack can move, and the handshake is not finished.
+        // Whose turn: the roles the armed expectations blame; failing those, the roles that can move
+        // forward (not into Closing/Closed); failing those, the roles that can continue a teardown;
+        // the toolstack only when nobody else can act.
+        let teardown: Set<Int> = Set(definition.states.filter { $0.name == "Closing" || $0.name == "Closed" }.map(\.value))
+        var deadlocks: [String] = []
+        var turns: [Turn] = []
+        for global in order where !isTerminal(global) {
+            let env = environment(global)
+            var expected = RoleMask.empty
+            for (index, expectation) in definition.expectations.enumerated() {
+                guard case .role(let role) = expectation.blame, mayHold(syntax.expectationTriggers[index], env),
+                    mayFail(syntax.expectationConditions[index], env)
+                else { continue }
+                expected.rawValue |= 1 << UInt32(role)
+            }
+            var forward = RoleMask.empty
+            var closing = RoleMask.empty
+            var privileged = RoleMask.empty
+            for (m, t) in enabled(global) {
+                let transition = machines[m].transitions[t]
+                for role in definition.roles.indices where transition.by.contains(role) {
+                    let bit = UInt32(1) << UInt32(role)
+                    if isPrivileged(role) {
+                        privileged.rawValue |= bit
+                    } else if teardown.contains(transition.to) {
+                        closing.rawValue |= bit
+                    } else {
+                        forward.rawValue |= bit
+                    }
+                }
+            }
+            if forward.isEmpty && closing.isEmpty { deadlocks.append(names(global)) }
+            let turn = [expected, forward, closing, privileged].first { !$0.isEmpty } ?? .empty
+            if machines.count == 2 {
+                turns.append(Turn(frontendState: global[0], backendState: global[1], roles: turn))
+            }
+        }
+        if !deadlocks.isEmpty {
+            diagnostics.append(
+                .warning(
+                    "W0743",
+                    "\(deadlocks.count) reachable state(s) where only the toolstack can act: \(deadlocks.prefix(8).joined(separator: " "))\(deadlocks.count > 8 ? " ..." : "")",
+                    at: location, hint: "a handshake stuck here ends only by the toolstack's teardown"))
+        }
+        definition.turns = turns
+
+        // Trap states: Closed (everywhere) must stay reachable.
+        if closed != nil {
+            var canClose: Set<[Int]> = Set(order.filter { $0.allSatisfy { $0 == closed } })
+            var changed = true
+            while changed {
+                changed = false
+                for global in order where !canClose.contains(global) {
+                    if (successors[global] ?? []).contains(where: { canClose.contains($0) }) {
+                        canClose.insert(global)
+                        changed = true
+                    }
+                }
+            }
+            let traps = order.filter { !canClose.contains($0) }
+            if !traps.isEmpty {
+                diagnostics.append(
+                    .warning(
+                        "W0742",
+                        "\(traps.count) reachable state(s) from which Closed cannot be reached: \(traps.prefix(8).map(names).joined(separator: " "))",
+                        at: location, hint: "every state needs a way to close"))
+            }
+        }
+
+        // Liveness coverage: every reachable non-terminal state should arm some expectation.
+        var uncovered: [String] = []
+        for global in order where !isTerminal(global) {
+            let env = environment(global)
+            let covered = syntax.expectationTriggers.indices.contains { index in
+                mayHold(syntax.expectationTriggers[index], env) && mayFail(syntax.expectationConditions[index], env)
+            }
+            if !covered { uncovered.append(names(global)) }
+        }
+        if !uncovered.isEmpty {
+            diagnostics.append(
+                .warning(
+                    "W0744",
+                    "\(uncovered.count) reachable state(s) have no liveness expectation: \(uncovered.prefix(8).joined(separator: " "))\(uncovered.count > 8 ? " ..." : "")",
+                    at: location, hint: "add an 'expect ... within ... after ...' so that a stall there is blamed on someone"))
+        }
+    }
+
+    // MARK: - Across protocols
+
+    /// No two protocols may claim the same xenstore paths.
+    static func overlappingDirectories(_ definitions: [ProtocolDefinition]) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for (i, first) in definitions.enumerated() {
+            for second in definitions[(i + 1)...] {
+                for a in first.directories {
+                    for b in second.directories where overlap(a.segments, b.segments) {
+                        diagnostics.append(
+                            .error(
+                                "E0746", "directory '\(a.name)' of '\(first.name)' overlaps directory '\(b.name)' of '\(second.name)'",
+                                at: SourceLocation(file: b.origin.file, line: b.origin.line, column: b.origin.column),
+                                hint: "a path must belong to one protocol so that the checker knows which rules apply"))
+                    }
+                }
+            }
+        }
+        return diagnostics
+    }
+
+    private static func overlap(_ a: [Directory.Segment], _ b: [Directory.Segment]) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case (.parameter, .parameter): continue
+            case (.literal(let s), .parameter), (.parameter, .literal(let s)): if !s.allSatisfy(\.isNumber) { return false }
+            case (.literal(let s), .literal(let t)): if s != t { return false }
+            case (.literal(let s), .alternatives(let options)), (.alternatives(let options), .literal(let s)):
+                if !options.contains(s) { return false }
+            case (.alternatives(let p), .alternatives(let q)): if Set(p).isDisjoint(with: q) { return false }
+            case (.parameter, .alternatives(let options)), (.alternatives(let options), .parameter):
+                if !options.contains(where: { $0.allSatisfy(\.isNumber) }) { return false }
+            }
+        }
+        return true
+    }
+}

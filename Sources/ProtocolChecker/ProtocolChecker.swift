@@ -1,0 +1,113 @@
+import PolicyDiagnostics
+import ProtocolModel
+import ProtocolSyntax
+
+/// Name resolution, type checking and static analysis of protocol descriptions: turns parsed files
+/// into checked `ProtocolDefinition`s, reporting every problem in one pass.
+public struct ProtocolChecker: Sendable {
+    public init() {}
+
+    /// Checks every `protocol` in `files` (libraries are used through `extends`).
+    public func check(_ files: [SourceFile]) -> (definitions: [ProtocolDefinition], diagnostics: [Diagnostic]) {
+        let result = checkDetailed(files)
+        return (result.definitions, result.diagnostics)
+    }
+
+    /// The results of a check with what documentation renderers need beyond the model.
+    public struct Result: Sendable {
+        public var definitions: [ProtocolDefinition]
+        public var diagnostics: [Diagnostic]
+        /// Per definition, per machine, per transition: the guard as written.
+        public var guardTexts: [[[String?]]]
+    }
+
+    /// Checks like `check`, also returning the guards' source text.
+    public func checkDetailed(_ files: [SourceFile]) -> Result {
+        var guardTexts: [[[String?]]] = []
+        var diagnostics: [Diagnostic] = []
+        var units: [String: Unit] = [:]
+        var order: [String] = []
+        for file in files {
+            for unit in file.units {
+                if let existing = units[unit.name.name] {
+                    diagnostics.append(
+                        .error(
+                            "E0721", "'\(unit.name.name)' is defined more than once", at: unit.name.location,
+                            notes: [DiagnosticNote("first defined here", at: existing.name.location)]))
+                    continue
+                }
+                units[unit.name.name] = unit
+                order.append(unit.name.name)
+            }
+        }
+        var definitions: [ProtocolDefinition] = []
+        for name in order {
+            guard let unit = units[name], unit.kind == .protocol else { continue }
+            guard let chain = inheritanceChain(of: unit, units: units, diagnostics: &diagnostics) else { continue }
+            var resolution = Resolution(protocolUnit: unit, items: chain.flatMap(\.items))
+            if let definition = resolution.resolve() {
+                var analysis = ProtocolAnalysis(definition: definition, syntax: resolution.syntaxIndex)
+                definitions.append(analysis.run())
+                guardTexts.append(resolution.syntaxIndex.guards.map { $0.map { $0.map(ExpressionPrinter.print) } })
+                diagnostics += resolution.diagnostics + analysis.diagnostics
+            } else {
+                diagnostics += resolution.diagnostics
+            }
+        }
+        diagnostics += ProtocolAnalysis.overlappingDirectories(definitions)
+        return Result(definitions: definitions, diagnostics: diagnostics, guardTexts: guardTexts)
+    }
+
+    /// The unit and its ancestors, oldest first.
+    private func inheritanceChain(of unit: Unit, units: [String: Unit], diagnostics: inout [Diagnostic]) -> [Unit]? {
+        var chain = [unit]
+        var current = unit
+        while let parent = current.extends {
+            guard let next = units[parent.name] else {
+                diagnostics.append(
+                    .error(
+                        "E0722", "'\(unit.name.name)' extends unknown '\(parent.name)'", at: parent.location,
+                        hint: NameSuggestion.hint(for: parent.name, in: units.keys) ?? "import the file that defines it"))
+                return nil
+            }
+            guard !chain.contains(where: { $0.name.name == next.name.name }) else {
+                diagnostics.append(.error("E0722", "'\(unit.name.name)' extends itself through '\(parent.name)'", at: parent.location))
+                return nil
+            }
+            chain.append(next)
+            current = next
+        }
+        return chain.reversed()
+    }
+}
+
+/// "Did you mean" suggestions.
+enum NameSuggestion {
+    static func hint(for name: String, in candidates: some Sequence<String>) -> String? {
+        let limit = max(1, name.count / 3)
+        var best: (String, Int)? = nil
+        for candidate in candidates where candidate != name {
+            let distance = editDistance(Array(name.lowercased()), Array(candidate.lowercased()))
+            if distance <= limit, best == nil || distance < best!.1 { best = (candidate, distance) }
+        }
+        return best.map { "did you mean '\($0.0)'?" }
+    }
+
+    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+extension SourceLocation {
+    /// The model's location type.
+    var origin: Origin { Origin(file: file, line: line, column: column) }
+}

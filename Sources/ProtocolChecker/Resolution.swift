@@ -1,0 +1,582 @@
+import PolicyDiagnostics
+import ProtocolModel
+import ProtocolSyntax
+
+/// The syntax behind a definition that the static analysis evaluates abstractly.
+struct SyntaxIndex {
+    /// Per machine, per transition: the guard as written.
+    var guards: [[Expression?]] = []
+    /// Per machine, per transition: the keys its guard and obligation read.
+    var guardKeys: [[[(KeyPattern, SourceLocation)]]] = []
+    var obligationKeys: [[[(KeyPattern, SourceLocation)]]] = []
+    var transitionLocations: [[SourceLocation]] = []
+    var expectationTriggers: [Expression] = []
+    var expectationConditions: [Expression] = []
+    var names = NameTable()
+    var protocolLocation: SourceLocation
+}
+
+/// Resolves the flattened items of one protocol (its ancestors' first) into a `ProtocolDefinition`.
+struct Resolution {
+    let protocolUnit: Unit
+    let items: [Item]
+    var diagnostics: [Diagnostic] = []
+    var syntaxIndex: SyntaxIndex
+
+    init(protocolUnit: Unit, items: [Item]) {
+        self.protocolUnit = protocolUnit
+        self.items = items
+        self.syntaxIndex = SyntaxIndex(protocolLocation: protocolUnit.name.location)
+    }
+
+    private mutating func error(
+        _ code: DiagnosticCode, _ message: String, at location: SourceLocation, hint: String? = nil, notes: [DiagnosticNote] = []
+    ) {
+        diagnostics.append(.error(code, message, at: location, hint: hint, notes: notes))
+    }
+
+    private mutating func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation, hint: String? = nil) {
+        diagnostics.append(.warning(code, message, at: location, hint: hint))
+    }
+
+    // MARK: - Tables built in passes
+
+    private var enums: [String: EnumDeclaration] = [:]
+    private var typeAliases: [String: TypeExpression] = [:]
+    private var roleIndex: [String: Int] = [:]
+    private var roles: [Role] = []
+    private var directories: [Directory] = []
+
+    mutating func resolve() -> ProtocolDefinition? {
+        let errorsBefore = diagnostics.count
+        // Declarations first, so that order inside a file does not matter.
+        var parameters: [Parameter] = []
+        for item in items {
+            switch item {
+            case .enumeration(let declaration):
+                if enums[declaration.name.name] != nil {
+                    warning("W0720", "enum '\(declaration.name.name)' is redefined", at: declaration.name.location)
+                }
+                enums[declaration.name.name] = declaration
+            case .typeAlias(let name, let type):
+                typeAliases[name.name] = type
+            case .parameters(let list, _):
+                parameters = list
+            default:
+                break
+            }
+        }
+        syntaxIndex.names.parameters = Dictionary(parameters.enumerated().map { ($1.name.name, $0) }, uniquingKeysWith: { a, _ in a })
+        resolveRoles()
+        resolveDirectories()
+        let stateEnum = stateEnumeration()
+        let states = stateEnum.map { $0.cases.map { State(name: $0.0.name, value: Int($0.1)) } } ?? []
+        syntaxIndex.names.states = Dictionary(states.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        for item in items {
+            if case .predicate(let predicate) = item { syntaxIndex.names.predicates[predicate.name.name] = predicate }
+        }
+        var keys = resolveKeys()
+        let machines = resolveMachines(keys: &keys)
+        let guarantees = resolveGuarantees()
+        let expectations = resolveExpectations()
+        var unknownKeys = UnknownKeyPolicy.audit
+        var labels: [RoleLabels] = []
+        for item in items {
+            switch item {
+            case .option(let name, let value):
+                guard name.name == "unknown_keys" else {
+                    warning("W0721", "unknown option '\(name.name)'", at: name.location, hint: "the only option is 'unknown_keys'")
+                    continue
+                }
+                guard let policy = UnknownKeyPolicy(rawValue: value.text) else {
+                    error("E0738", "unknown_keys must be audit, deny or allow", at: name.location)
+                    continue
+                }
+                unknownKeys = policy
+            case .labels(let binding):
+                guard let role = role(binding.role) else { continue }
+                labels.removeAll { $0.role == role }
+                labels.append(RoleLabels(role: role, labels: binding.labels.map(\.0)))
+            default:
+                break
+            }
+        }
+        guard diagnostics[errorsBefore...].allSatisfy({ $0.severity != .error }) else { return nil }
+        return ProtocolDefinition(
+            name: protocolUnit.name.name, origin: protocolUnit.name.location.origin, parameters: parameters.map(\.name.name),
+            roles: roles, states: states, directories: directories, keys: keys, machines: machines, guarantees: guarantees,
+            expectations: expectations, unknownKeys: unknownKeys, labels: labels, turns: [])
+    }
+
+    // MARK: - Roles and directories
+
+    private mutating func resolveRoles() {
+        var declarations: [RoleDeclaration] = []
+        for item in items {
+            guard case .role(let declaration) = item else { continue }
+            if let existing = declarations.firstIndex(where: { $0.name.name == declaration.name.name }) {
+                declarations[existing] = declaration
+            } else {
+                declarations.append(declaration)
+            }
+        }
+        guard declarations.count <= 32 else {
+            error("E0739", "a protocol may declare at most 32 roles", at: protocolUnit.name.location)
+            return
+        }
+        for (index, declaration) in declarations.enumerated() { roleIndex[declaration.name.name] = index }
+        for declaration in declarations {
+            switch declaration.principal {
+            case .domain(let parameter):
+                guard let index = syntaxIndex.names.parameters[parameter.name] else {
+                    error(
+                        "E0723", "unknown parameter '\(parameter.name)'", at: parameter.location,
+                        hint: NameSuggestion.hint(for: parameter.name, in: syntaxIndex.names.parameters.keys))
+                    roles.append(Role(name: declaration.name.name, principal: .privileged))
+                    continue
+                }
+                roles.append(Role(name: declaration.name.name, principal: .parameter(index)))
+            case .privileged:
+                roles.append(Role(name: declaration.name.name, principal: .privileged))
+            case .alias(let other):
+                // Aliases are resolved after all roles exist; a placeholder keeps indices stable.
+                roles.append(Role(name: declaration.name.name, principal: .privileged, aliasOf: roleIndex[other.name]))
+                if roleIndex[other.name] == nil {
+                    error(
+                        "E0724", "unknown role '\(other.name)'", at: other.location,
+                        hint: NameSuggestion.hint(for: other.name, in: roleIndex.keys))
+                }
+            }
+        }
+        for index in roles.indices {
+            var seen: Set<Int> = [index]
+            var target = roles[index].aliasOf
+            while let next = target, roles[next].aliasOf != nil {
+                guard seen.insert(next).inserted else {
+                    error("E0724", "role '\(roles[index].name)' is an alias of itself", at: protocolUnit.name.location)
+                    break
+                }
+                target = roles[next].aliasOf
+            }
+            if let target {
+                roles[index].aliasOf = target
+                roles[index].principal = roles[target].principal
+            }
+        }
+    }
+
+    /// The role index of a name, reporting unknown roles.
+    private mutating func role(_ name: Identifier) -> Int? {
+        guard let index = roleIndex[name.name] else {
+            error("E0724", "unknown role '\(name.name)'", at: name.location, hint: NameSuggestion.hint(for: name.name, in: roleIndex.keys))
+            return nil
+        }
+        return index
+    }
+
+    private mutating func roleMask(_ names: [Identifier]) -> RoleMask {
+        RoleMask(names.compactMap { role($0) })
+    }
+
+    private mutating func resolveDirectories() {
+        var declarations: [DirectoryDeclaration] = []
+        for item in items {
+            guard case .directory(let declaration) = item else { continue }
+            if let existing = declarations.firstIndex(where: { $0.name.name == declaration.name.name }) {
+                declarations[existing] = declaration
+            } else {
+                declarations.append(declaration)
+            }
+        }
+        for declaration in declarations {
+            guard declaration.template.hasPrefix("/"), !declaration.template.hasSuffix("/") else {
+                error(
+                    "E0725", "directory template '\(declaration.template)' must be an absolute path without a trailing '/'",
+                    at: declaration.templateLocation)
+                continue
+            }
+            var segments: [Directory.Segment] = []
+            var valid = true
+            for part in declaration.template.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+                if part.isEmpty {
+                    valid = false
+                } else if part.hasPrefix("{"), part.hasSuffix("}") {
+                    let inner = part.dropFirst().dropLast()
+                    if inner.contains("|") {
+                        segments.append(.alternatives(inner.split(separator: "|").map(String.init)))
+                    } else if let parameter = syntaxIndex.names.parameters[String(inner)] {
+                        segments.append(.parameter(parameter))
+                    } else {
+                        error(
+                            "E0723", "unknown parameter '\(inner)' in directory template", at: declaration.templateLocation,
+                            hint: NameSuggestion.hint(for: String(inner), in: syntaxIndex.names.parameters.keys))
+                        valid = false
+                    }
+                } else if part.contains("{") || part.contains("}") {
+                    error("E0725", "a template segment is either a literal or one {parameter}: '\(part)'", at: declaration.templateLocation)
+                    valid = false
+                } else {
+                    segments.append(.literal(String(part)))
+                }
+            }
+            guard valid, let owner = role(declaration.owner) else { continue }
+            let readers = declaration.readers.compactMap { role($0) }
+            syntaxIndex.names.directories[declaration.name.name] = directories.count
+            directories.append(
+                Directory(
+                    name: declaration.name.name, segments: segments, owner: owner, readers: readers,
+                    origin: declaration.name.location.origin))
+        }
+    }
+
+    // MARK: - Types
+
+    /// The enumeration the `state` keys use (all must use the same one).
+    private mutating func stateEnumeration() -> EnumDeclaration? {
+        var found: EnumDeclaration? = nil
+        for item in items {
+            guard case .key(let declaration) = item, declaration.key.segments == nil else { continue }
+            guard case .enumeration(let name) = resolvedType(declaration.type), let declared = enums[name.name] else {
+                error("E0726", "'\(declaration.key)' must have an enum type", at: declaration.type.location)
+                continue
+            }
+            if let found, found.name.name != declared.name.name {
+                error(
+                    "E0726",
+                    "all state keys must use one enum; '\(declaration.key)' uses '\(declared.name.name)', others '\(found.name.name)'",
+                    at: declaration.type.location)
+            }
+            found = declared
+        }
+        if let found {
+            for (name, value) in found.cases where value < 0 || value > 31 {
+                error("E0726", "state '\(name.name)' = \(value): state values must be 0 to 31", at: name.location)
+            }
+        }
+        return found
+    }
+
+    /// Follows named aliases to a structural type.
+    private mutating func resolvedType(_ type: TypeExpression, depth: Int = 0) -> TypeExpression {
+        guard case .named(let name) = type else { return type }
+        guard depth < 16, let target = typeAliases[name.name] else {
+            if depth >= 16 {
+                error("E0727", "type '\(name.name)' is defined in terms of itself", at: name.location)
+            } else {
+                error(
+                    "E0727", "unknown type '\(name.name)'", at: name.location,
+                    hint: NameSuggestion.hint(for: name.name, in: Array(typeAliases.keys) + ["uint", "string"]))
+            }
+            return .string(pattern: nil, name.location)
+        }
+        return resolvedType(target, depth: depth + 1)
+    }
+
+    private mutating func valueType(_ type: TypeExpression) -> ValueType {
+        var compiler = ExpressionCompiler(names: syntaxIndex.names)
+        switch resolvedType(type) {
+        case .unsigned(let range, let location):
+            guard let range else { return .unsigned(lower: 0, upper: Int128.max) }
+            let lower = constant(range.lower, &compiler)
+            let upper = constant(range.upper, &compiler)
+            guard let lower, let upper, lower < upper else {
+                error("E0727", "a uint range must be two constants with lower < upper", at: location)
+                return .unsigned(lower: 0, upper: Int128.max)
+            }
+            return .unsigned(lower: lower, upper: upper)
+        case .string(let pattern, let location):
+            if let pattern, (try? Regex(pattern)) == nil {
+                error("E0727", "invalid regular expression '\(pattern)'", at: location)
+                return .string(pattern: nil)
+            }
+            return .string(pattern: pattern)
+        case .literals(let values, _):
+            return .literals(values)
+        case .enumeration(let name):
+            if enums[name.name] == nil {
+                error("E0727", "unknown enum '\(name.name)'", at: name.location, hint: NameSuggestion.hint(for: name.name, in: enums.keys))
+            }
+            return .state
+        case .named:
+            return .string(pattern: nil)
+        }
+    }
+
+    /// Evaluates a constant integer expression (type bounds).
+    private mutating func constant(_ expression: Expression, _ compiler: inout ExpressionCompiler) -> Int128? {
+        switch expression {
+        case .integer(let value, _): return value
+        case .binary(let operation, let lhs, let rhs):
+            guard let a = constant(lhs, &compiler), let b = constant(rhs, &compiler) else { return nil }
+            switch operation {
+            case .add: return a.addingReportingOverflow(b).overflow ? nil : a + b
+            case .subtract: return a.subtractingReportingOverflow(b).overflow ? nil : a - b
+            case .multiply: return a.multipliedReportingOverflow(by: b).overflow ? nil : a * b
+            case .shiftLeft: return b >= 0 && b < 126 ? a << b : nil
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    // MARK: - Keys
+
+    private mutating func resolveKeys() -> [Key] {
+        var declarations: [KeyDeclaration] = []
+        for item in items {
+            guard case .key(let declaration) = item else { continue }
+            if let existing = declarations.firstIndex(where: { $0.key == declaration.key }) {
+                declarations[existing] = declaration
+            } else {
+                declarations.append(declaration)
+            }
+        }
+        // Shapes first: key conditions and bounds may refer to any key.
+        for declaration in declarations {
+            guard let directory = syntaxIndex.names.directories[declaration.key.directory.name],
+                let segments = parsedSegments(declaration.key)
+            else { continue }
+            let pattern = KeyPattern(directory: directory, segments: segments)
+            syntaxIndex.names.keyShapes[directory, default: []].insert(KeySegments.shape(of: pattern))
+            syntaxIndex.names.keyNames[directory, default: []].append(pattern.description)
+        }
+        var keys: [Key] = []
+        for declaration in declarations {
+            guard let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
+                error(
+                    "E0734", "unknown directory '\(declaration.key.directory.name)'", at: declaration.key.location,
+                    hint: NameSuggestion.hint(for: declaration.key.directory.name, in: syntaxIndex.names.directories.keys))
+                continue
+            }
+            guard var segments = parsedSegments(declaration.key) else {
+                error("E0735", "malformed key path '\(declaration.key)'", at: declaration.key.location)
+                continue
+            }
+            var compiler = ExpressionCompiler(names: syntaxIndex.names)
+            var scope = Scope()
+            var indices: [IndexVariable] = []
+            var initializers: [Identifier] = []
+            var initialValue: String? = nil
+            var writers: [Identifier] = []
+            var phase: StateMask? = nil
+            var condition: Expression? = nil
+            var defaultValue: String? = nil
+            var deprecated = false
+            var ranges: [(Identifier, RangeExpression)] = []
+            for attribute in declaration.attributes {
+                switch attribute {
+                case .initializedBy(let role, let value):
+                    initializers.append(role)
+                    initialValue = value.map { literalText($0) }
+                case .writers(let roles): writers += roles
+                case .phase(let set): phase = stateMask(set)
+                case .index(let variable, let range): ranges.append((variable, range))
+                case .condition(let expression): condition = expression
+                case .defaultValue(let value): defaultValue = literalText(value)
+                case .deprecated: deprecated = true
+                }
+            }
+            for (slot, (variable, _)) in ranges.enumerated() { scope.locals[variable.name] = slot }
+            for (slot, (variable, range)) in ranges.enumerated() {
+                // Bounds may use earlier indices but not their own.
+                var boundsScope = scope
+                for later in ranges[slot...] { boundsScope.locals[later.0.name] = nil }
+                let lower = compiler.compile(range.lower, scope: boundsScope, reservedLocals: ranges.count)
+                let upper = compiler.compile(range.upper, scope: boundsScope, reservedLocals: ranges.count)
+                indices.append(IndexVariable(name: variable.name, slot: slot, lower: lower, upper: upper))
+            }
+            var bound = true
+            for (segmentIndex, parts) in segments.enumerated() {
+                for (partIndex, part) in parts.enumerated() {
+                    guard case .index(_, let name) = part else { continue }
+                    guard let slot = scope.locals[name] else {
+                        error(
+                            "E0736", "index variable '\(name)' of '\(declaration.key)' has no 'for \(name) in [..)'",
+                            at: declaration.key.location)
+                        bound = false
+                        continue
+                    }
+                    segments[segmentIndex][partIndex] = .index(slot: slot, name: name)
+                }
+            }
+            let conditionProgram = condition.map { compiler.compile($0, scope: scope, reservedLocals: ranges.count) }
+            diagnostics += compiler.diagnostics
+            guard bound else { continue }
+            let isState = declaration.key.segments == nil
+            let type = valueType(declaration.type)
+            if let initialValue, case .state = type, syntaxIndex.names.states[initialValue] == nil {
+                error("E0728", "initial state '\(initialValue)' is not a state", at: declaration.key.location)
+            }
+            let stateValues = syntaxIndex.names.states
+            func stateValue(_ text: String?) -> String? {
+                guard let text, isState, let value = stateValues[text] else { return text }
+                return String(value)
+            }
+            keys.append(
+                Key(
+                    pattern: KeyPattern(directory: directory, segments: segments), isState: isState, type: type,
+                    initializers: roleMask(initializers), initialValue: stateValue(initialValue), writers: roleMask(writers),
+                    phase: phase, indices: indices, condition: conditionProgram, defaultValue: stateValue(defaultValue),
+                    deprecated: deprecated, origin: declaration.key.location.origin))
+        }
+        return keys
+    }
+
+    private func literalText(_ value: Value) -> String { value.text }
+
+    private func parsedSegments(_ reference: KeyReference) -> [[KeyPattern.Part]]? {
+        guard let written = reference.segments else { return [[.literal("state")]] }
+        var segments: [[KeyPattern.Part]] = []
+        for segment in written {
+            guard segment != "*", segment != "**", let parts = KeySegments.parse(segment) else { return nil }
+            segments.append(parts)
+        }
+        return segments
+    }
+
+    private mutating func stateMask(_ set: StateSet) -> StateMask {
+        switch set {
+        case .any: return .all
+        case .states(let names):
+            return StateMask(
+                names.compactMap { name in
+                    guard let value = syntaxIndex.names.states[name.name] else {
+                        error(
+                            "E0728", "unknown state '\(name.name)'", at: name.location,
+                            hint: NameSuggestion.hint(for: name.name, in: syntaxIndex.names.states.keys))
+                        return nil
+                    }
+                    return value
+                })
+        }
+    }
+
+    // MARK: - Machines
+
+    private mutating func resolveMachines(keys: inout [Key]) -> [Machine] {
+        var machines: [Machine] = []
+        for item in items {
+            guard case .machine(let declaration) = item else { continue }
+            guard declaration.key.segments == nil, let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
+                error("E0729", "a machine drives a state key such as 'fe.state'", at: declaration.key.location)
+                continue
+            }
+            guard let keyIndex = keys.firstIndex(where: { $0.isState && $0.pattern.directory == directory }) else {
+                error(
+                    "E0729", "'\(declaration.key)' is not declared as a key", at: declaration.key.location,
+                    hint: "declare it: key \(declaration.key) : enum XenbusState init toolstack = Initialising writer ...;")
+                continue
+            }
+            let machineIndex: Int
+            if let existing = machines.firstIndex(where: { $0.directory == directory }) {
+                machineIndex = existing
+            } else {
+                machineIndex = machines.count
+                machines.append(Machine(directory: directory, key: keyIndex, transitions: []))
+                syntaxIndex.guards.append([])
+                syntaxIndex.guardKeys.append([])
+                syntaxIndex.obligationKeys.append([])
+                syntaxIndex.transitionLocations.append([])
+            }
+            for transition in declaration.transitions {
+                let from = stateMask(transition.from)
+                guard let to = syntaxIndex.names.states[transition.to.name] else {
+                    error(
+                        "E0728", "unknown state '\(transition.to.name)'", at: transition.to.location,
+                        hint: NameSuggestion.hint(for: transition.to.name, in: syntaxIndex.names.states.keys))
+                    continue
+                }
+                var compiler = ExpressionCompiler(names: syntaxIndex.names)
+                let guardProgram = transition.guardExpression.map { compiler.compile($0) }
+                let guardKeys = compiler.referencedKeys
+                let obligation = transition.obligation.map { compiler.compile($0) }
+                let obligationKeys = compiler.referencedKeys
+                diagnostics += compiler.diagnostics
+                machines[machineIndex].transitions.append(
+                    ProtocolModel.Transition(
+                        from: from, to: to, by: roleMask(transition.by), guardProgram: guardProgram, obligation: obligation,
+                        note: transition.note, origin: transition.location.origin))
+                syntaxIndex.guards[machineIndex].append(transition.guardExpression)
+                syntaxIndex.guardKeys[machineIndex].append(guardKeys)
+                syntaxIndex.obligationKeys[machineIndex].append(transition.obligation == nil ? [] : obligationKeys)
+                syntaxIndex.transitionLocations[machineIndex].append(transition.location)
+            }
+        }
+        return machines
+    }
+
+    // MARK: - Guarantees and expectations
+
+    private mutating func resolveGuarantees() -> [Guarantee] {
+        var guarantees: [Guarantee] = []
+        for item in items {
+            guard case .guarantee(let declaration) = item else { continue }
+            var compiler = ExpressionCompiler(names: syntaxIndex.names)
+            let kind: Guarantee.Kind
+            switch declaration.body {
+            case .never(let roleNames, let operations, let paths, let unless):
+                var mask = OperationMask(rawValue: 0)
+                for operation in operations {
+                    switch operation {
+                    case .read: mask.rawValue |= OperationMask.read.rawValue
+                    case .write: mask.rawValue |= OperationMask.write.rawValue
+                    case .mkdir: mask.rawValue |= OperationMask.mkdir.rawValue
+                    case .rm: mask.rawValue |= OperationMask.rm.rawValue
+                    case .setperms: mask.rawValue |= OperationMask.setPermissions.rawValue
+                    case .watch: mask.rawValue |= OperationMask.watch.rawValue
+                    }
+                }
+                let globs = paths.compactMap { path -> PathGlob? in
+                    guard let directory = syntaxIndex.names.directories[path.directory.name] else {
+                        error(
+                            "E0734", "unknown directory '\(path.directory.name)'", at: path.directory.location,
+                            hint: NameSuggestion.hint(for: path.directory.name, in: syntaxIndex.names.directories.keys))
+                        return nil
+                    }
+                    return PathGlob(
+                        directory: directory,
+                        segments: (path.segments ?? []).map { segment in
+                            if segment == "**" { return .anyDepth }
+                            if segment == "*" || segment.contains("{") { return .any }
+                            return .literal(segment)
+                        })
+                }
+                kind = .never(roles: roleMask(roleNames), operations: mask, paths: globs, unless: unless.map { compiler.compile($0) })
+            case .always(let expression):
+                kind = .always(compiler.compile(expression))
+            }
+            diagnostics += compiler.diagnostics
+            guarantees.removeAll { $0.name == declaration.name.name }
+            guarantees.append(
+                Guarantee(
+                    name: declaration.name.name, kind: kind, blame: blame(declaration.blame), origin: declaration.name.location.origin))
+        }
+        return guarantees
+    }
+
+    private mutating func blame(_ blame: ProtocolSyntax.Blame) -> ProtocolModel.Blame {
+        switch blame {
+        case .writer: return .writer
+        case .turn: return .turn
+        case .role(let name): return role(name).map { .role($0) } ?? .writer
+        }
+    }
+
+    private mutating func resolveExpectations() -> [ProtocolModel.Expectation] {
+        var expectations: [ProtocolModel.Expectation] = []
+        for item in items {
+            guard case .expectation(let declaration) = item else { continue }
+            var compiler = ExpressionCompiler(names: syntaxIndex.names)
+            let condition = compiler.compile(declaration.condition)
+            let trigger = compiler.compile(declaration.trigger)
+            diagnostics += compiler.diagnostics
+            syntaxIndex.expectationConditions.append(declaration.condition)
+            syntaxIndex.expectationTriggers.append(declaration.trigger)
+            expectations.append(
+                ProtocolModel.Expectation(
+                    condition: condition, trigger: trigger, milliseconds: declaration.milliseconds, blame: blame(declaration.blame),
+                    origin: declaration.location.origin, summary: ExpressionPrinter.print(declaration.condition)))
+        }
+        return expectations
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import PolicyChecker
+import PolicyDiagnostics
+import PolicyDiff
+import PolicyEmitter
+import PolicyModel
+import PolicyReader
+import PolicyTools
+
+/// The pipeline behind `xen-policy diff`: load each side (policy XML of any generation, a blob with
+/// its `.map`, from a file or from git as `REV:PATH`), then compare them with `PolicyDiffer`.
+public struct DiffPipeline: Sendable {
+    /// What to compare.
+    public struct Request: Sendable {
+        /// OLD and NEW as the user wrote them: `PATH`, `REV:PATH`, or `POLICY+LABELS` (Xen 3.0.2).
+        public var old: String
+        public var new: String
+        /// The target for ssidrefs and rules; nil for the newer generation of the two inputs.
+        public var target: Target?
+
+        public init(old: String, new: String, target: Target? = nil) {
+            self.old = old
+            self.new = new
+            self.target = target
+        }
+    }
+
+    /// What happened.
+    public struct Outcome: Sendable {
+        /// Problems loading the inputs (the report carries its own findings).
+        public var diagnostics: [Diagnostic]
+        /// The inputs' text, for excerpts under diagnostics.
+        public var sources: SourceLines
+        public var report: PolicyDiffReport?
+        public var status: ExitStatus
+    }
+
+    public init() {}
+
+    /// Loads both sides and compares them; no report if either side cannot be loaded.
+    public func run(_ request: Request) -> Outcome {
+        var outcome = Outcome(diagnostics: [], sources: SourceLines(), report: nil, status: .success)
+        let old = load(request.old, into: &outcome)
+        let new = load(request.new, into: &outcome)
+        guard let old, let new else { return outcome }
+        let target = request.target ?? Self.newer(old.generation, new.generation)
+        outcome.report = PolicyDiffer(target: target).diff(old: old, new: new)
+        return outcome
+    }
+
+    /// The later of two targets.
+    static func newer(_ a: Target, _ b: Target) -> Target {
+        Target.allCases.firstIndex(of: a)! >= Target.allCases.firstIndex(of: b)! ? a : b
+    }
+
+    // MARK: Loading one side
+
+    /// Loads one side; nil (with diagnostics and status in `outcome`) on failure.
+    func load(_ argument: String, into outcome: inout Outcome) -> PolicyDiffer.Input? {
+        if argument.hasSuffix(".xpd") {
+            fail(
+                .error(
+                    "E0602", "protocol descriptions (.xpd) cannot be diffed yet: '\(argument)'", at: SourceLocation(file: argument),
+                    hint: "xen-policy diff compares policies (XML, or a blob with its .map)"),
+                status: .usageOrIOError, into: &outcome)
+            return nil
+        }
+        var labelTemplate: DiffSource? = nil
+        let source: DiffSource
+        if !DiffSource.isFile(argument), let plus = argument.firstIndex(of: "+") {
+            source = DiffSource.parse(String(argument[..<plus]))
+            labelTemplate = DiffSource.parse(String(argument[argument.index(after: plus)...]))
+        } else {
+            source = DiffSource.parse(argument)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try source.read(limit: BlobPipelines.maximumBlobSize)
+        } catch {
+            fail(error.diagnostic, status: error.status, into: &outcome)
+            return nil
+        }
+        if BlobDecoder.looksLikeBlob(bytes) {
+            return loadBlob(bytes, source: source, into: &outcome)
+        }
+        return loadPolicy(bytes, source: source, labelTemplate: labelTemplate, into: &outcome)
+    }
+
+    /// Reads policy XML of whichever generation's schema accepts it, newest first.
+    private func loadPolicy(_ bytes: [UInt8], source: DiffSource, labelTemplate: DiffSource?, into outcome: inout Outcome)
+        -> PolicyDiffer.Input?
+    {
+        let name = source.displayName
+        outcome.sources.add(file: name, contents: bytes)
+        let reader = XMLReader()
+        var firstAttempt: XMLReader.Result? = nil
+        var found: (target: Target, document: XMLDocument)? = nil
+        // One target per schema, newest first: xen-3.2 and xen-4.1 share the G3b schema.
+        for target in [Target.xen41, .xen31, .xen304, .xen302] {
+            let read = reader.read(bytes: bytes, path: name, schema: PolicyCompiler.schema(for: target))
+            if firstAttempt == nil { firstAttempt = read }
+            if let document = read.document {
+                found = (target, document)
+                break
+            }
+            // A file that is not even well-formed XML fails every schema the same way.
+            if read.diagnostics.contains(where: { $0.code != "E0010" }) { break }
+        }
+        guard let found else {
+            var diagnostics = firstAttempt?.diagnostics ?? []
+            if let first = diagnostics.firstIndex(where: { $0.code == "E0010" }) {
+                diagnostics[first].notes.append(DiagnosticNote("the file matches no generation's schema (tried xen-4.1, xen-3.1, xen-3.0.4, xen-3.0.2)"))
+            }
+            outcome.diagnostics += diagnostics
+            outcome.status = Self.worse(outcome.status, .inputError)
+            return nil
+        }
+        var templateDocument: XMLDocument? = nil
+        if found.target == .xen302 {
+            guard let templateSource = labelTemplate ?? source.labelTemplateCompanion() else {
+                fail(
+                    .error(
+                        "E0604", "'\(name)' is a Xen 3.0.2 policy, which needs its label template file", at: SourceLocation(file: name),
+                        hint: "name the files STEM-security_policy.xml and STEM-security_label_template.xml, or write POLICY+LABELS"),
+                    status: .usageOrIOError, into: &outcome)
+                return nil
+            }
+            let templateBytes: [UInt8]
+            do {
+                templateBytes = try templateSource.read(limit: reader.maximumInputSize)
+            } catch {
+                var diagnostic = error.diagnostic
+                if labelTemplate == nil {
+                    diagnostic = .error(
+                        "E0604", "'\(name)' is a Xen 3.0.2 policy, and its label template '\(templateSource.displayName)' cannot be read",
+                        at: SourceLocation(file: name), hint: "put the label template beside it, or write POLICY+LABELS",
+                        notes: [DiagnosticNote(error.diagnostic.message)])
+                }
+                fail(diagnostic, status: error.status, into: &outcome)
+                return nil
+            }
+            outcome.sources.add(file: templateSource.displayName, contents: templateBytes)
+            let read = reader.read(bytes: templateBytes, path: templateSource.displayName, schema: .g1)
+            guard let document = read.document else {
+                outcome.diagnostics += read.diagnostics
+                outcome.status = Self.worse(outcome.status, .inputError)
+                return nil
+            }
+            templateDocument = document
+        }
+        let (policy, diagnostics) = PolicyChecker(target: found.target).check(policy: found.document, labelTemplate: templateDocument)
+        outcome.diagnostics += diagnostics
+        guard let policy else {
+            outcome.status = Self.worse(outcome.status, .inputError)
+            return nil
+        }
+        return PolicyDiffer.Input(policy: policy, displayName: name, generation: found.target)
+    }
+
+    /// Decodes a blob and names its labels and types from the `.map` beside it.
+    private func loadBlob(_ bytes: [UInt8], source: DiffSource, into outcome: inout Outcome) -> PolicyDiffer.Input? {
+        let name = source.displayName
+        let decoded = BlobDecoder.decode(bytes, file: name)
+        outcome.diagnostics += decoded.diagnostics
+        guard let blob = decoded.policy else {
+            outcome.status = Self.worse(outcome.status, .inputError)
+            return nil
+        }
+        let mapSource = source.mapCompanion()
+        let mapBytes: [UInt8]
+        do {
+            mapBytes = try mapSource.read(limit: 64 << 20)
+        } catch {
+            fail(
+                .error(
+                    "E0603", "the blob '\(name)' needs its label map '\(mapSource.displayName)', which cannot be read",
+                    at: SourceLocation(file: name), hint: "put the .map written with the blob beside it, with the same stem",
+                    notes: [DiagnosticNote(error.diagnostic.message)]),
+                status: error.status, into: &outcome)
+            return nil
+        }
+        outcome.sources.add(file: mapSource.displayName, contents: mapBytes)
+        let (map, mapDiagnostics) = MapParser.parse(String(decoding: mapBytes, as: UTF8.self), file: mapSource.displayName)
+        outcome.diagnostics += mapDiagnostics
+        guard let map else {
+            outcome.status = Self.worse(outcome.status, .inputError)
+            return nil
+        }
+        var diagnostics: [Diagnostic] = []
+        let policy = Decompiler.reconstruct(blob, map: map, file: name, diagnostics: &diagnostics)
+        outcome.diagnostics += diagnostics
+        guard let policy, !diagnostics.contains(where: { $0.severity == .error }) else {
+            outcome.status = Self.worse(outcome.status, .inputError)
+            return nil
+        }
+        return PolicyDiffer.Input(policy: policy, displayName: name, generation: blob.format.target, isBlob: true)
+    }
+
+    private func fail(_ diagnostic: Diagnostic, status: ExitStatus, into outcome: inout Outcome) {
+        outcome.diagnostics.append(diagnostic)
+        outcome.status = Self.worse(outcome.status, status)
+    }
+
+    private static func worse(_ a: ExitStatus, _ b: ExitStatus) -> ExitStatus {
+        a.rawValue >= b.rawValue ? a : b
+    }
+}
+
+extension BlobDecoder {
+    /// Whether `bytes` start like an ACM blob: the magic `0x0001debc` at offset 0 (Xen 3.2+) or 4.
+    static func looksLikeBlob(_ bytes: [UInt8]) -> Bool {
+        let magic: [UInt8] = [0x00, 0x01, 0xDE, 0xBC]
+        return bytes.starts(with: magic) || (bytes.count >= 8 && Array(bytes[4..<8]) == magic)
+    }
+}

@@ -1,0 +1,49 @@
+import PolicyDiagnostics
+import ProtocolChecker
+import ProtocolModel
+import ProtocolSyntax
+import ProtocolTools
+
+/// Loading and checking protocol descriptions, for `compile --rules`, `graph` and `replay`.
+public struct ProtocolPipeline: Sendable {
+    public var searchPaths: [String]
+
+    public init(searchPaths: [String] = []) {
+        self.searchPaths = searchPaths
+    }
+
+    /// Checked protocols.
+    public struct Checked: Sendable {
+        /// The protocols defined in the files given (not those only imported).
+        public var definitions: [ProtocolDefinition]
+        public var guardTexts: [[[String?]]]
+        public var diagnostics: [Diagnostic]
+        public var sources: SourceLines
+        public var status: ExitStatus
+    }
+
+    /// Parses, resolves and analyses `paths` and their imports.
+    public func check(_ paths: [String]) -> Checked {
+        let loaded = ProtocolLoader(searchPaths: searchPaths).load(paths)
+        let result = ProtocolChecker().checkDetailed(loaded.files)
+        let givenFiles = Set(loaded.files.prefix(loaded.givenCount).map(\.path))
+        var definitions: [ProtocolDefinition] = []
+        var guardTexts: [[[String?]]] = []
+        for (index, definition) in result.definitions.enumerated() where givenFiles.contains(definition.origin.file) {
+            definitions.append(definition)
+            guardTexts.append(result.guardTexts[index])
+        }
+        let diagnostics = loaded.diagnostics + result.diagnostics
+        let status: ExitStatus =
+            loaded.hasIOFailure ? .usageOrIOError : diagnostics.contains { $0.severity == .error } ? .inputError : .success
+        return Checked(definitions: definitions, guardTexts: guardTexts, diagnostics: diagnostics, sources: loaded.sources, status: status)
+    }
+
+    /// Graphviz DOT for each protocol defined in `paths`.
+    public func graph(_ paths: [String]) -> (dot: String, checked: Checked) {
+        let checked = check(paths)
+        guard checked.status == .success else { return ("", checked) }
+        let dot = zip(checked.definitions, checked.guardTexts).map { GraphvizRenderer.render($0, guards: $1) }.joined(separator: "\n")
+        return (dot, checked)
+    }
+}

@@ -1,0 +1,137 @@
+/// A line of the trace without its terminator: a view into the reader's buffer, valid only while the
+/// line is being parsed. Parsers scan it by byte offsets and make `String`s only of the fields they keep.
+typealias LineBytes = UnsafeBufferPointer<UInt8>
+
+/// Byte-level scanning helpers shared by the three parsers. Offsets are 0-based; columns in
+/// diagnostics are offset + 1.
+enum Scan {
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+
+    /// The first offset at or after `index` that is not a space or tab.
+    @inline(__always)
+    static func skipBlanks(_ line: LineBytes, from index: Int) -> Int {
+        var i = index
+        while i < line.count, line[i] == space || line[i] == tab { i += 1 }
+        return i
+    }
+
+    /// The first offset at or after `index` that is a space or tab (or the end).
+    @inline(__always)
+    static func tokenEnd(_ line: LineBytes, from index: Int) -> Int {
+        var i = index
+        while i < line.count, line[i] != space, line[i] != tab { i += 1 }
+        return i
+    }
+
+    /// The first offset at or after `index` holding `byte` (or the end).
+    @inline(__always)
+    static func find(_ byte: UInt8, in line: LineBytes, from index: Int) -> Int {
+        var i = index
+        while i < line.count, line[i] != byte { i += 1 }
+        return i
+    }
+
+    /// The non-negative decimal number in `range`, or `nil` if it is empty, has a non-digit or more
+    /// than 18 digits.
+    @inline(__always)
+    static func decimal(_ line: LineBytes, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for i in range {
+            let digit = line[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+
+    /// The hexadecimal number in `range` (no prefix), or `nil`.
+    static func hexadecimal(_ line: LineBytes, _ range: Range<Int>) -> UInt64? {
+        guard !range.isEmpty, range.count <= 16 else { return nil }
+        var value: UInt64 = 0
+        for i in range {
+            let byte = line[i]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+
+    /// Exactly `count` decimal digits at `index`, or `nil`.
+    @inline(__always)
+    static func digits(_ line: LineBytes, at index: Int, count: Int) -> Int? {
+        guard index >= 0, index + count <= line.count else { return nil }
+        return decimal(line, index..<(index + count))
+    }
+
+    /// Whether the bytes in `range` spell `text` (ASCII).
+    @inline(__always)
+    static func equals(_ line: LineBytes, _ range: Range<Int>, _ text: StaticString) -> Bool {
+        guard range.count == text.utf8CodeUnitCount, range.upperBound <= line.count else { return false }
+        let pointer = text.utf8Start
+        for (k, i) in range.enumerated() where line[i] != pointer[k] { return false }
+        return true
+    }
+
+    /// Whether the line starts with `text` at `index`.
+    @inline(__always)
+    static func hasPrefix(_ line: LineBytes, _ text: StaticString, at index: Int = 0) -> Bool {
+        let end = index + text.utf8CodeUnitCount
+        return end <= line.count && equals(line, index..<end, text)
+    }
+
+    /// The bytes in `range` as a string (invalid UTF-8 is repaired with U+FFFD).
+    @inline(__always)
+    static func string(_ line: LineBytes, _ range: Range<Int>) -> String {
+        String(decoding: LineBytes(rebasing: line[range]), as: UTF8.self)
+    }
+
+    /// A short, printable excerpt of `range` for messages.
+    static func excerpt(_ line: LineBytes, _ range: Range<Int>) -> String {
+        let clipped = range.lowerBound..<min(range.upperBound, range.lowerBound + 40)
+        var text = string(line, clipped)
+        if clipped.upperBound < range.upperBound { text += "..." }
+        return text
+    }
+}
+
+/// Civil dates to Unix time, without Foundation (and without the reader's time zone).
+enum CivilTime {
+    /// Milliseconds since 1970-01-01T00:00:00Z of the given UTC date and time, or `nil` if a field is
+    /// out of range (months 1-12, the month's days, hours 0-23, minutes and seconds 0-59).
+    static func epochMilliseconds(
+        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int = 0
+    ) -> Int64? {
+        guard (1...9999).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+            (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second), (0..<1000).contains(millisecond)
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return seconds * 1000 + Int64(millisecond)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}

@@ -1,0 +1,210 @@
+import PolicyDiagnostics
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads a xenstore trace one line at a time and yields its messages as `TraceEvent`s.
+///
+/// The reader streams: it holds one buffer (256 KiB, growing only for a line longer than that, up to
+/// `Options.maximumLineLength`) and at most `Options.maximumDiagnostics` diagnostics, so its memory
+/// does not grow with the length of the trace. It never stops at a bad line: a malformed line gives
+/// an error diagnostic and no event, a well-formed line it cannot fully use gives a warning, and every
+/// line is counted in `statistics` (an event, empty, skipped for a `SkipReason`, or malformed).
+///
+///     let reader = try TraceReader(path: "xenstored-access.log")
+///     while let event = reader.next() { ... }
+///     for diagnostic in reader.diagnostics { ... }
+///
+/// The format is detected from the first non-empty line unless `Options.format` names it. A default
+/// oxenstored access log shows writes made inside a transaction but not the transaction's end: treat
+/// them as committed (see `TraceEvent`).
+public final class TraceReader: Sequence, IteratorProtocol {
+    /// How to read.
+    public struct Options: Sendable {
+        /// The format, or `nil` to detect it from the first non-empty line.
+        public var format: TraceFormat?
+        /// The name diagnostics give the trace (a path, or `<stdin>`).
+        public var fileName: String
+        /// How many diagnostics to keep; further ones are only counted (note N0801).
+        public var maximumDiagnostics: Int
+        /// Longer lines are skipped with error E0807 and never held in memory whole.
+        public var maximumLineLength: Int
+        /// Seconds east of UTC of the time zone cxenstored ran in: its trace shows local time.
+        public var cxenstoredUTCOffsetSeconds: Int
+
+        /// Creates options.
+        public init(
+            format: TraceFormat? = nil, fileName: String = "<trace>", maximumDiagnostics: Int = 1000,
+            maximumLineLength: Int = 1 << 20, cxenstoredUTCOffsetSeconds: Int = 0
+        ) {
+            self.format = format
+            self.fileName = fileName
+            self.maximumDiagnostics = maximumDiagnostics
+            self.maximumLineLength = maximumLineLength
+            self.cxenstoredUTCOffsetSeconds = cxenstoredUTCOffsetSeconds
+        }
+    }
+
+    /// Why a trace file could not be opened; `diagnostic` renders it (code E0001, like other inputs).
+    public struct OpenError: Error, Sendable {
+        public var path: String
+        public var reason: String
+
+        /// The diagnostic for this failure.
+        public var diagnostic: Diagnostic {
+            .error("E0001", "cannot open '\(path)': \(reason)", at: SourceLocation(file: path))
+        }
+    }
+
+    private let options: Options
+    private let buffer: LineBuffer
+    private var parser: Parser?
+    private let sink: BoundedDiagnostics
+    private var finished = false
+
+    /// The format being read: given, or detected once the first non-empty line has been read.
+    public private(set) var format: TraceFormat?
+    /// What the lines read so far amounted to.
+    public private(set) var statistics = TraceStatistics()
+
+    /// The diagnostics so far (at most `maximumDiagnostics`, plus a note if more were counted).
+    public var diagnostics: [Diagnostic] { sink.all }
+
+    private enum Parser {
+        case oxenstored(OxenstoredLogParser)
+        case cxenstored(CxenstoredTraceParser)
+        case jsonLines(JSONLinesParser)
+    }
+
+    /// Reads a trace held in memory.
+    public init(bytes: [UInt8], options: Options = Options()) {
+        self.options = options
+        buffer = LineBuffer(source: .bytes(bytes, position: 0), maximumLineLength: options.maximumLineLength)
+        sink = BoundedDiagnostics(file: options.fileName, limit: options.maximumDiagnostics)
+        select(options.format)
+    }
+
+    /// Reads from a file descriptor (a file, pipe or standard input) until end of file.
+    /// - Parameter closeWhenDone: close `fileDescriptor` at end of file or when the reader goes away.
+    public init(fileDescriptor: Int32, closeWhenDone: Bool = false, options: Options = Options()) {
+        self.options = options
+        buffer = LineBuffer(source: .descriptor(fileDescriptor, owned: closeWhenDone), maximumLineLength: options.maximumLineLength)
+        sink = BoundedDiagnostics(file: options.fileName, limit: options.maximumDiagnostics)
+        select(options.format)
+    }
+
+    /// Opens and reads the file at `path`; diagnostics name it `path` unless `options.fileName` is set.
+    public convenience init(path: String, options: Options = Options()) throws(OpenError) {
+        var options = options
+        if options.fileName == Options().fileName { options.fileName = path }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OpenError(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw OpenError(path: path, reason: "it is a directory")
+        }
+        self.init(fileDescriptor: fd, closeWhenDone: true, options: options)
+    }
+
+    private func select(_ format: TraceFormat?) {
+        self.format = format
+        switch format {
+        case .oxenstored: parser = .oxenstored(OxenstoredLogParser())
+        case .cxenstored: parser = .cxenstored(CxenstoredTraceParser(utcOffsetSeconds: options.cxenstoredUTCOffsetSeconds))
+        case .jsonLines: parser = .jsonLines(JSONLinesParser())
+        case nil: parser = nil
+        }
+    }
+
+    /// The next event, or `nil` at the end of the trace (or when its format cannot be recognised).
+    public func next() -> TraceEvent? {
+        while !finished {
+            switch buffer.next() {
+            case .end:
+                finish()
+            case .tooLong(let number, let length):
+                statistics.lines = number
+                statistics.malformedLines += 1
+                sink.emit(
+                    .error, TraceDiagnosticCode.lineTooLong,
+                    "line is \(length) bytes, more than the limit of \(options.maximumLineLength); skipped", line: number, column: 1,
+                    hint: "a xenstore message is at most 4096 bytes, so this is probably not a trace")
+            case .line(let line, let number):
+                statistics.lines = number
+                if Scan.skipBlanks(line, from: 0) == line.count {
+                    statistics.emptyLines += 1
+                    continue
+                }
+                if parser == nil {
+                    guard let detected = TraceFormat.detect(line) else {
+                        sink.emit(
+                            .error, TraceDiagnosticCode.unknownFormat,
+                            "cannot tell the trace format from its first line '\(Scan.excerpt(line, 0..<line.count))'", line: number,
+                            column: 1,
+                            hint:
+                                "expected an oxenstored access log ([20261127T10:00:00.000Z] D5 write ...), a cxenstored trace (io: IN 0x... (d5) ...) or JSON lines ({...}); or name the format")
+                        statistics.malformedLines += 1
+                        finished = true
+                        return nil
+                    }
+                    select(detected)
+                }
+                let event: TraceEvent?
+                switch parser! {
+                case .oxenstored(let parser): event = parser.parse(line, number: number, diagnostics: sink)
+                case .cxenstored(let parser): event = parser.parse(line, number: number, diagnostics: sink)
+                case .jsonLines(let parser): event = parser.parse(line, number: number, diagnostics: sink)
+                }
+                if let event {
+                    statistics.events += 1
+                    return event
+                }
+                if let reason = sink.skipReason {
+                    sink.skipReason = nil
+                    statistics.skipped[reason, default: 0] += 1
+                } else {
+                    statistics.malformedLines += 1
+                }
+            }
+        }
+        return nil
+    }
+
+    private func finish() {
+        finished = true
+        if let reason = buffer.readError {
+            sink.emit(
+                .error, TraceDiagnosticCode.readFailed, "reading stopped after line \(statistics.lines): \(reason)",
+                line: statistics.lines + 1, column: 0)
+        }
+    }
+
+    /// The number of error diagnostics so far (kept or not).
+    public var errorCount: Int { sink.errors }
+    /// The number of warnings so far (kept or not).
+    public var warningCount: Int { sink.warnings }
+}
+
+/// What the lines of a trace amounted to. Every line read is counted exactly once among `events`,
+/// `emptyLines`, `skipped` and `malformedLines`.
+public struct TraceStatistics: Sendable, Equatable {
+    /// Lines read (the number of the last line).
+    public var lines = 0
+    /// Lines that gave an event.
+    public var events = 0
+    /// Empty or blank lines.
+    public var emptyLines = 0
+    /// Well-formed lines that are not client messages, by reason.
+    public var skipped: [SkipReason: Int] = [:]
+    /// Lines that gave an error diagnostic and no event.
+    public var malformedLines = 0
+
+    public init() {}
+
+    /// All skipped lines.
+    public var skippedLines: Int { skipped.values.reduce(0, +) }
+}
