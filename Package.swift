@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "ProtocolModel"),
         .target(name: "ProtocolChecker", dependencies: ["ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "ProtocolTools", dependencies: ["ProtocolModel"]),
+        .target(name: "RuleTable", dependencies: ["ProtocolModel", "PolicyDiagnostics"]),
         // Trace readers of the replay checker: oxenstored access logs, cxenstored traces, JSON lines.
         .target(name: "XenstoreTrace", dependencies: ["PolicyDiagnostics"]),
         .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]),
         .target(
             name: "XenPolicyKit",
-            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools"]
+            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools", "RuleTable"]
         ),
         .target(
             name: "XenPolicyCommands",
@@ -49,11 +50,13 @@ let package = Package(
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolSyntaxTests", dependencies: ["ProtocolSyntax", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolCheckerTests", dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics"]),
         .testTarget(name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
         .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),
-        .testTarget(name: "PolicyLintTests", dependencies: ["PolicyLint", "XenPolicyKit", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
+        .testTarget(
+            name: "PolicyLintTests", dependencies: ["PolicyLint", "XenPolicyKit", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(
             name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         // Depends on the executables so that `swift test` builds them; the tests run the binaries.

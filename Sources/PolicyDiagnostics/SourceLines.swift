@@ -21,6 +21,12 @@ public struct SourceLines: SourceLineProvider, Sendable {
         lineStarts[file] = starts
     }
 
+    /// Adds every file of `other`.
+    public mutating func merge(_ other: SourceLines) {
+        files.merge(other.files) { _, new in new }
+        lineStarts.merge(other.lineStarts) { _, new in new }
+    }
+
     public func text(ofLine line: Int, in file: String) -> String? {
         guard let bytes = files[file], let starts = lineStarts[file], line >= 1, line <= starts.count else {
             return nil

@@ -113,11 +113,16 @@ public enum FindingRenderer {
                 ("shortDescription", .object([("text", .string(rule.summary))])),
                 ("fullDescription", .object([("text", .string(rule.summary))])),
             ]
-            if let documentation { members.append(("help", .object([("text", .string(documentation)), ("markdown", .string(documentation))]))) }
+            if let documentation {
+                members.append(("help", .object([("text", .string(documentation)), ("markdown", .string(documentation))])))
+            }
             members += [
                 ("helpUri", .string("docs/lint/\(id).md")),
                 ("defaultConfiguration", .object([("level", .string(sarifLevel(rule.defaultSeverity)))])),
-                ("properties", .object([("category", .string(rule.category.rawValue)), ("tags", .array([.string(rule.category.rawValue)]))])),
+                (
+                    "properties",
+                    .object([("category", .string(rule.category.rawValue)), ("tags", .array([.string(rule.category.rawValue)]))])
+                ),
             ]
             return .object(members)
         }

@@ -83,16 +83,19 @@ struct Suppressions {
             if selection.isEnabled(invalid.id) {
                 if entry.directive.ruleIDs.isEmpty {
                     findings.append(
-                        finding(invalid, "\(before) names no rule", at: location, hint: "write <!-- xen-policy-disable RULE-ID: reason -->"))
+                        finding(invalid, "\(before) names no rule", at: location, hint: "write <!-- xen-policy-disable RULE-ID: reason -->")
+                    )
                 }
                 for id in entry.directive.ruleIDs {
                     guard let rule = RuleRegistry.description(of: id) else {
                         findings.append(
-                            finding(invalid, "\(before) names an unknown rule '\(id)'", at: location, hint: RuleRegistry.suggestion(for: id)))
+                            finding(
+                                invalid, "\(before) names an unknown rule '\(id)'", at: location, hint: RuleRegistry.suggestion(for: id)))
                         continue
                     }
                     if rule.subject != subject && rule.subject != .any {
-                        findings.append(finding(invalid, "\(before) names '\(id)', a rule for \(rule.subject.rawValue) files", at: location))
+                        findings.append(
+                            finding(invalid, "\(before) names '\(id)', a rule for \(rule.subject.rawValue) files", at: location))
                     }
                 }
                 if entry.directive.reason == nil, !entry.directive.ruleIDs.isEmpty {

@@ -122,11 +122,33 @@ public struct Parser {
                     throw fail("'import', 'library' or 'protocol'")
                 }
             } catch {
-                recover()
-                _ = consume(symbol: "}")
+                recoverAtTopLevel()
             }
         }
         return SourceFile(path: file, imports: imports, units: units)
+    }
+
+    /// Skips a malformed import or unit header: to just after the next `;` or the `}` that closes a
+    /// block opened here, or to the next `import`, `library` or `protocol`, whichever comes first
+    /// (so the following units are still parsed).
+    private mutating func recoverAtTopLevel() {
+        var depth = 0
+        while current.kind != .endOfFile {
+            if depth == 0, isKeyword("import") || isKeyword("library") || isKeyword("protocol") { return }
+            if isSymbol("{") || isSymbol("(") || isSymbol("[") {
+                depth += 1
+            } else if isSymbol("}") || isSymbol(")") || isSymbol("]") {
+                if depth > 0 { depth -= 1 }
+                if depth == 0 && isSymbol("}") {
+                    _ = advance()
+                    return
+                }
+            } else if isSymbol(";"), depth == 0 {
+                _ = advance()
+                return
+            }
+            _ = advance()
+        }
     }
 
     private mutating func unit() throws(Abandon) -> Unit {
@@ -429,8 +451,8 @@ public struct Parser {
         let unit = current
         guard case .identifier(let name) = unit.kind, name == "s" || name == "ms" else { throw fail("'s' or 'ms' after the number") }
         _ = advance()
-        let milliseconds = name == "s" ? value * 1000 : value
-        guard milliseconds <= Int128(Int32.max) else {
+        let (milliseconds, overflow) = name == "s" ? value.multipliedReportingOverflow(by: 1000) : (value, false)
+        guard !overflow, milliseconds <= Int128(Int32.max) else {
             diagnostics.append(.error("E0711", "duration is too long", at: unit.location))
             return Int(Int32.max)
         }

@@ -139,12 +139,13 @@ private struct Encoding {
             origin(definition.origin, &out)
             out.uleb(definition.parameters.count)
             for parameter in definition.parameters { string(parameter, &out) }
-            out.u8(
+            let unknownKeys: UInt8 =
                 switch definition.unknownKeys {
                 case .audit: 0
                 case .deny: 1
                 case .allow: 2
-                })
+                }
+            out.u8(unknownKeys)
             out.uleb(definition.roles.count)
             for role in definition.roles {
                 string(role.name, &out)

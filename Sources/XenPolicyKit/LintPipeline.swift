@@ -188,7 +188,9 @@ public struct LintPipeline: Sendable {
         }
         guard !applied.isEmpty else { return }
         for index in fixed.indices {
-            let edits = applied.compactMap(\.fix).flatMap(\.edits).filter { $0.file == fixed[index].path }.sorted { $0.range.lowerBound > $1.range.lowerBound }
+            let edits = applied.compactMap(\.fix).flatMap(\.edits).filter { $0.file == fixed[index].path }.sorted {
+                $0.range.lowerBound > $1.range.lowerBound
+            }
             for edit in edits { fixed[index].bytes.replaceSubrange(edit.range, with: Array(edit.replacement.utf8)) }
         }
         guard case .success(let before) = detect(files, allTargets: true) else { return }

@@ -3,12 +3,17 @@ import PolicyDiagnostics
 import PolicyEmitter
 import PolicyModel
 import PolicyReader
+import ProtocolChecker
+import ProtocolModel
+import RuleTable
 
-/// The compile pipeline behind `xen-policyc compile`: read, validate, check, emit, write.
+/// The compile pipeline behind `xen-policyc compile`: read, validate, check, emit, write; for a
+/// policy, protocol descriptions, or both together.
 public struct PolicyCompiler: Sendable {
     /// What to compile and where to put it.
     public struct Request: Sendable {
-        public var policyPath: String
+        /// The ACM policy XML, if any.
+        public var policyPath: String?
         /// The G1 label template file (`xen-3.0.2` only).
         public var labelTemplatePath: String?
         public var target: Target
@@ -16,11 +21,21 @@ public struct PolicyCompiler: Sendable {
         public var mapPath: String?
         /// Compare with the existing outputs instead of writing them.
         public var check: Bool
+        /// Protocol descriptions (`.xpd`) to compile into one rule table.
+        public var protocolPaths: [String]
+        /// Where to write the rule table.
+        public var rulesPath: String?
+        /// Directories to search for imported protocol libraries.
+        public var searchPaths: [String]
 
         public init(
-            policyPath: String, labelTemplatePath: String? = nil, target: Target, outputPath: String? = nil,
-            mapPath: String? = nil, check: Bool = false
+            policyPath: String?, labelTemplatePath: String? = nil, target: Target, outputPath: String? = nil,
+            mapPath: String? = nil, check: Bool = false, protocolPaths: [String] = [], rulesPath: String? = nil,
+            searchPaths: [String] = []
         ) {
+            self.protocolPaths = protocolPaths
+            self.rulesPath = rulesPath
+            self.searchPaths = searchPaths
             self.policyPath = policyPath
             self.labelTemplatePath = labelTemplatePath
             self.target = target
@@ -42,20 +57,48 @@ public struct PolicyCompiler: Sendable {
 
     public init() {}
 
-    /// Runs the pipeline. Writes outputs only when there is no error (atomically, all or none).
+    /// Runs the pipeline. Writes outputs only when there is no error anywhere (atomically, all or none).
     public func run(_ request: Request) -> Outcome {
         var outcome = Outcome(diagnostics: [], sources: SourceLines(), compiled: nil, mapText: nil, status: .success)
-        guard let (policy, sources) = load(request, into: &outcome) else { return outcome }
-        outcome.sources = sources
-        let compiled = PolicyEmitter.compile(policy, for: request.target)
-        outcome.compiled = compiled
-        let mapText = compiled.mapText(
-            policyFile: mapPath(request.policyPath, target: request.target),
-            binaryFile: mapPath(request.outputPath ?? "", target: request.target))
-        outcome.mapText = mapText
         var files: [(path: String, bytes: [UInt8])] = []
-        if let output = request.outputPath { files.append((output, compiled.blob)) }
-        if let map = request.mapPath { files.append((map, Array(mapText.utf8))) }
+        var policy: Policy? = nil
+        if let policyPath = request.policyPath {
+            if let (loaded, sources) = load(request, into: &outcome) {
+                policy = loaded
+                outcome.sources = sources
+                let compiled = PolicyEmitter.compile(loaded, for: request.target)
+                outcome.compiled = compiled
+                if let output = request.outputPath { files.append((output, compiled.blob)) }
+                if let map = request.mapPath {
+                    let mapText = compiled.mapText(
+                        policyFile: mapPath(policyPath, target: request.target),
+                        binaryFile: mapPath(request.outputPath ?? "", target: request.target))
+                    outcome.mapText = mapText
+                    files.append((map, Array(mapText.utf8)))
+                }
+            }
+        }
+        if !request.protocolPaths.isEmpty {
+            let checked = ProtocolPipeline(searchPaths: request.searchPaths).check(request.protocolPaths)
+            outcome.diagnostics += checked.diagnostics
+            outcome.sources.merge(checked.sources)
+            if checked.status != .success, outcome.status != .usageOrIOError { outcome.status = checked.status }
+            var admissions: [LabelAdmission] = []
+            if let policy {
+                let binding = LabelBindingCheck.check(checked.definitions, against: policy)
+                outcome.diagnostics += binding
+                if binding.contains(where: { $0.severity == .error }), outcome.status == .success { outcome.status = .inputError }
+                let steTypes = Dictionary(policy.vmLabels.map { ($0.name, Set($0.steTypes ?? [])) }, uniquingKeysWith: { a, _ in a })
+                admissions = LabelAdmission.compute(
+                    for: checked.definitions, vmLabels: policy.vmLabels.map(\.name),
+                    sharesType: { !(steTypes[$0] ?? []).isDisjoint(with: steTypes[$1] ?? []) })
+            }
+            if let rulesPath = request.rulesPath, checked.status == .success {
+                let table = CompiledRuleTable(protocols: checked.definitions, policyName: policy?.name, admissions: admissions)
+                files.append((rulesPath, RuleTableEncoder.encode(table)))
+            }
+        }
+        guard outcome.status == .success else { return outcome }
         if request.check {
             compare(files, into: &outcome)
         } else if !files.isEmpty {
@@ -87,9 +130,10 @@ public struct PolicyCompiler: Sendable {
         var diagnostics: [Diagnostic] = []
         var ioFailure = false
 
-        let policyRead = reader.read(file: request.policyPath, schema: schema)
-        if let contents = policyRead.contents { sources.add(file: request.policyPath, contents: contents) }
-        diagnostics += withGenerationHint(policyRead, path: request.policyPath, target: request.target, reader: reader)
+        guard let policyPath = request.policyPath else { return nil }
+        let policyRead = reader.read(file: policyPath, schema: schema)
+        if let contents = policyRead.contents { sources.add(file: policyPath, contents: contents) }
+        diagnostics += withGenerationHint(policyRead, path: policyPath, target: request.target, reader: reader)
         ioFailure = ioFailure || policyRead.isIOFailure
 
         var templateDocument: XMLDocument? = nil

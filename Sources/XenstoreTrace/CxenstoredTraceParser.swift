@@ -109,7 +109,9 @@ struct CxenstoredTraceParser {
                     ? "the line has no domain id '(d<domid>)', so the message cannot be attributed"
                     : "malformed domain id '\(Scan.excerpt(line, i..<domainEnd))'",
                 line: number, column: i + 1,
-                hint: hasDate ? "older cxenstored versions do not print the domain id; trace with a newer xenstored" : "expected (d<domid>), such as (d5)")
+                hint: hasDate
+                    ? "older cxenstored versions do not print the domain id; trace with a newer xenstored"
+                    : "expected (d<domid>), such as (d5)")
             return nil
         }
 

@@ -7,14 +7,15 @@ import PolicyDiagnostics
 ///
 /// Members: `time` (RFC 3339 string or integer milliseconds since the epoch), the connection as exactly
 /// one of `domid`, `socket` or `"privileged": true` (socket 0), `tx` (0 or absent: none), `op`, and per
-/// operation `path`, `value`, `token`, `perms`, `commit`, `subject`, `target`, `outcome`, `error`; and
-/// optionally `handle`, `replay_of`, `truncated`. Unknown members are ignored with a warning once per
-/// name; unknown operations become `.other(op)` with a warning once per name.
+/// operation `path`, `value`, `token`, `perms`, `commit`, `subject`, `target`, `outcome`, `error`, `name`;
+/// and optionally `handle`, `replay_of`, `truncated`. Unknown members are ignored with a warning once
+/// per name; unknown operations become `.other(op)` with a warning once per name (`"op": "other"` with
+/// a `name` says `.other(name)` without one). `TraceEvent.jsonLine` writes this format.
 struct JSONLinesParser {
     private enum Kind {
         case write, mkdir, rm, setPermissions, read, directory, getPermissions, watch, unwatch
         case transactionStart, transactionEnd, transactionOutcome, introduce, release, resume, setTarget
-        case resetWatches, newConnection, endConnection, watchEvent, error
+        case resetWatches, newConnection, endConnection, watchEvent, error, other
     }
 
     /// The operation named `op`, or `nil`.
@@ -41,6 +42,7 @@ struct JSONLinesParser {
         case "endconn": .endConnection
         case "watch_event": .watchEvent
         case "error": .error
+        case "other": .other
         default: nil
         }
     }
@@ -48,12 +50,12 @@ struct JSONLinesParser {
     /// The members the format defines, in the order of `memberNames`.
     private enum Member: Int, CaseIterable {
         case time, domid, socket, privileged, tx, op, path, value, token, perms, commit, subject, target, outcome, error
-        case handle, replayOf, truncated
+        case handle, replayOf, truncated, name
     }
 
     private static let memberNames: [StaticString] = [
         "time", "domid", "socket", "privileged", "tx", "op", "path", "value", "token", "perms", "commit", "subject",
-        "target", "outcome", "error", "handle", "replay_of", "truncated",
+        "target", "outcome", "error", "handle", "replay_of", "truncated", "name",
     ]
 
     /// The member a key names, or `nil` for a key the format does not define.
@@ -88,6 +90,7 @@ struct JSONLinesParser {
         var handle: UInt64?
         var replayOf: Int?
         var truncated = false
+        var name: String?
     }
 
     /// Why a line was rejected after it parsed as JSON.
@@ -124,7 +127,8 @@ struct JSONLinesParser {
                 }
                 if member == .op { opOffset = keyOffset }
                 do throws(MemberError) {
-                    try Self.store(member, Self.keyText(line, key), value, at: keyOffset, into: &members, line: number, diagnostics: diagnostics)
+                    try Self.store(
+                        member, Self.keyText(line, key), value, at: keyOffset, into: &members, line: number, diagnostics: diagnostics)
                 } catch {
                     diagnostics.emit(.error, TraceDiagnosticCode.badJSONMember, error.message, line: number, column: error.offset + 1)
                     return nil
@@ -193,7 +197,8 @@ struct JSONLinesParser {
                 }
                 members.time = time
             default:
-                throw MemberError(message: "'time' must be an RFC 3339 string or integer milliseconds, not \(value.kindName)", offset: offset)
+                throw MemberError(
+                    message: "'time' must be an RFC 3339 string or integer milliseconds, not \(value.kindName)", offset: offset)
             }
         case .domid: members.domid = try integer()
         case .socket: members.socket = try integer()
@@ -219,7 +224,8 @@ struct JSONLinesParser {
                 }
                 members.perms = entries
             default:
-                throw MemberError(message: "'perms' must be an array of strings such as [\"n5\", \"r0\"], not \(value.kindName)", offset: offset)
+                throw MemberError(
+                    message: "'perms' must be an array of strings such as [\"n5\", \"r0\"], not \(value.kindName)", offset: offset)
             }
         case .commit: members.commit = try boolean()
         case .subject: members.subject = try integer()
@@ -229,6 +235,7 @@ struct JSONLinesParser {
         case .handle: members.handle = try integer().map { UInt64($0) }
         case .replayOf: members.replayOf = try integer()
         case .truncated: members.truncated = try boolean() ?? false
+        case .name: members.name = try string()
         case nil:
             if diagnostics.firstReport(of: "json-member:" + name()) {
                 diagnostics.emit(
@@ -314,7 +321,7 @@ struct JSONLinesParser {
         case .transactionStart:
             event.operation = .transactionStart
         case .transactionEnd:
-            event.operation = .transactionEnd(commit: try require(members.commit, "commit"))
+            event.operation = .transactionEnd(commit: members.commit)
         case .transactionOutcome:
             let outcome = try require(members.outcome, "outcome")
             guard let value = TransactionOutcome(rawValue: outcome) else {
@@ -337,6 +344,8 @@ struct JSONLinesParser {
             event.operation = .endConnection
         case .error:
             event.operation = .errorReply(try require(members.error, "error"))
+        case .other:
+            event.operation = .other(try require(members.name, "name"))
         }
         return event
     }

@@ -95,7 +95,13 @@ final class OxenstoredLogParser {
                 line: number, column: afterTime + 1, hint: "replay xenstored-access.log, not xenstored.log")
             return nil
         }
-        guard afterTime < line.count, line[afterTime] == UInt8(ascii: "]") else {
+        guard afterTime < line.count else {
+            diagnostics.emit(
+                .error, TraceDiagnosticCode.malformedLine, "line ends inside the timestamp: it is truncated", line: number,
+                column: afterTime + 1)
+            return nil
+        }
+        guard line[afterTime] == UInt8(ascii: "]") else {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.badTimestamp, "expected ']' after the timestamp", line: number, column: afterTime + 1)
             return nil
@@ -219,7 +225,8 @@ final class OxenstoredLogParser {
         case .introduce, .release, .resume:
             event.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
             if let domid = Scan.decimal(line, pathRange) {
-                event.operation = kind == .introduce ? .introduce(domid: domid) : kind == .release ? .release(domid: domid) : .resume(domid: domid)
+                event.operation =
+                    kind == .introduce ? .introduce(domid: domid) : kind == .release ? .release(domid: domid) : .resume(domid: domid)
             } else {
                 Self.malformedPayload(&event, line, nameRange, "a domid", data, diagnostics)
             }

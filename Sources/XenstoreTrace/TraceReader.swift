@@ -146,7 +146,8 @@ public final class TraceReader: Sequence, IteratorProtocol {
                             "cannot tell the trace format from its first line '\(Scan.excerpt(line, 0..<line.count))'", line: number,
                             column: 1,
                             hint:
-                                "expected an oxenstored access log ([20261127T10:00:00.000Z] D5 write ...), a cxenstored trace (io: IN 0x... (d5) ...) or JSON lines ({...}); or name the format")
+                                "expected an oxenstored access log ([20261127T10:00:00.000Z] D5 write ...), a cxenstored trace (io: IN 0x... (d5) ...) or JSON lines ({...}); or name the format"
+                        )
                         statistics.malformedLines += 1
                         finished = true
                         return nil
@@ -203,7 +204,14 @@ public struct TraceStatistics: Sendable, Equatable {
     /// Lines that gave an error diagnostic and no event.
     public var malformedLines = 0
 
-    public init() {}
+    /// Creates statistics.
+    public init(lines: Int = 0, events: Int = 0, emptyLines: Int = 0, skipped: [SkipReason: Int] = [:], malformedLines: Int = 0) {
+        self.lines = lines
+        self.events = events
+        self.emptyLines = emptyLines
+        self.skipped = skipped
+        self.malformedLines = malformedLines
+    }
 
     /// All skipped lines.
     public var skippedLines: Int { skipped.values.reduce(0, +) }

@@ -25,17 +25,27 @@ import XenPolicyKit
         let outcome = run(Paths.example("xm-test.xml"), Paths.example("xm-test-update.xml"))
         let report = try #require(outcome.report, "\(outcome.diagnostics)")
         #expect(report.summary(.header) == ["added from_policy", "changed name", "changed version"])
-        #expect(report.summary(.vmLabel) == ["added __UNLABELED__", "renamed green->GREEN", "removed blue"])
-        #expect(report.summary(.resourceLabel) == ["renamed green->GREEN", "renamed red->RED", "added __UNLABELED__", "removed blue"])
+        // Changes are sorted by name (code point), so a rename and its type change stay together.
+        #expect(
+            report.summary(.vmLabel) == [
+                "renamed green->GREEN", "types_changed GREEN", "types_changed SystemManagement", "added __UNLABELED__", "removed blue",
+            ])
+        #expect(
+            report.summary(.resourceLabel) == [
+                "renamed green->GREEN", "types_changed GREEN", "renamed red->RED", "added __UNLABELED__", "removed blue",
+            ])
         #expect(report.summary(.steType) == ["added GREEN", "added __UNLABELED__", "removed blue", "removed green"])
         #expect(report.summary(.conflictSet) == ["types_changed RER"])
+        // The label green became GREEN, with the type GREEN: ssid 3 -> 2 in xend's sorted numbering.
+        #expect(report.summary(.ssidref).contains("changed green->GREEN"))
         // red and GREEN are now in conflict; red and blue were.
         #expect(strings(report.effects.blockGained) == ["[GREEN, red]", "[red, GREEN]"])
         #expect(strings(report.effects.blockLost) == ["[blue, red]", "[red, blue]"])
-        #expect(report.effects.runGained == [] && report.effects.runLost == ["blue"])
-        // __UNLABELED__ is not among the bootstrap label's types, so it gains no run.
+        // __UNLABELED__'s type is among the bootstrap label's: it may run and share with Domain-0.
+        #expect(report.effects.runGained == ["__UNLABELED__"] && report.effects.runLost == ["blue"])
+        #expect(strings(report.effects.shareGained) == ["[SystemManagement, __UNLABELED__]"])
         #expect(strings(report.effects.shareLost) == ["[SystemManagement, blue]"])
-        #expect(report.widensAccess == false)
+        #expect(report.widensAccess)
         // xm-test-update names xm-test 1.0 and grows the version; blue is removed.
         #expect(report.codes == ["N0601"])
         // The renamed label keeps its location in NEW.

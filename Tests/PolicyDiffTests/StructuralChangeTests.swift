@@ -23,7 +23,7 @@ import Testing
         let new = B.policy(ste: ["New", "B", "A"], cw: ["Y", "dom0"], vms: [Self.dom0])
         let report = B.diff(old, new)
         #expect(report.summary(.steType) == ["added New", "removed Old"])
-        #expect(report.summary(.chineseWallType) == ["added Y", "removed X"])
+        #expect(report.summary(.chineseWallType) == ["removed X", "added Y"])
     }
 
     @Test func conflictSetsMatchByName() {

@@ -22,8 +22,9 @@ import Testing
         let rule = try #require(RuleRegistry.description(of: id))
         let page = try read(id)
         let summary = rule.summary.prefix(1).uppercased() + rule.summary.dropFirst() + "."
-        #expect(page.hasPrefix("# `\(id)`\n\n\(summary)\n\n| severity | category | applies to | enabled | fixable |\n|---|---|---|---|---|\n"))
-        let row = page.split(separator: "\n")[5]
+        #expect(
+            page.hasPrefix("# `\(id)`\n\n\(summary)\n\n| severity | category | applies to | enabled | fixable |\n|---|---|---|---|---|\n"))
+        let row = page.split(separator: "\n", omittingEmptySubsequences: false)[6]
         #expect(row.hasPrefix("| \(rule.defaultSeverity.rawValue) | \(rule.category.rawValue) | "), "\(row)")
         #expect(row.contains(rule.isEnabledByDefault ? "| by default |" : "| opt-in"), "\(row)")
         #expect(row.hasSuffix(rule.isFixable ? "| yes (`--fix`) |" : "| no |"), "\(row)")
@@ -35,7 +36,10 @@ import Testing
     }
 
     @Test func catalogueListsEveryRuleInRegistryOrder() throws {
-        let rows = try read("README").split(separator: "\n").filter { $0.hasPrefix("| [`") }
+        let readme = try read("README")
+        let catalogue = try #require(readme.firstRange(of: "## Catalogue\n")?.upperBound)
+        let end = try #require(readme[catalogue...].firstRange(of: "\n## ")?.lowerBound)
+        let rows = readme[catalogue..<end].split(separator: "\n").filter { $0.hasPrefix("| [`") }
         #expect(rows.count == RuleRegistry.descriptions.count)
         for (row, rule) in zip(rows, RuleRegistry.descriptions) {
             let prefix = "| [`\(rule.id)`](\(rule.id).md) | \(rule.category.rawValue) | \(rule.defaultSeverity.rawValue) | \(rule.summary)"

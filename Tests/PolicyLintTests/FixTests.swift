@@ -101,7 +101,8 @@ import XenPolicyKit
         let policy = directory.appendingPathComponent("cs-security_policy.xml").path
         let template = directory.appendingPathComponent("cs-security_label_template.xml").path
         try FileManager.default.copyItem(atPath: examples.appendingPathComponent("chwall_ste-security_policy.xml").path, toPath: policy)
-        let original = try String(contentsOfFile: examples.appendingPathComponent("chwall_ste-security_label_template.xml").path, encoding: .utf8)
+        let original = try String(
+            contentsOfFile: examples.appendingPathComponent("chwall_ste-security_label_template.xml").path, encoding: .utf8)
         let doubled = original.replacingOccurrences(
             of: "<Type>ste_DonatedCycles</Type>\n         </SimpleTypeEnforcementTypes>",
             with: "<Type>ste_DonatedCycles</Type>\n            <Type>ste_DonatedCycles</Type>\n         </SimpleTypeEnforcementTypes>")
@@ -112,7 +113,8 @@ import XenPolicyKit
         #expect(inputs == [LintInput(path: policy, labelTemplatePath: template)])
         let result = LintPipeline().lint(inputs[0], fix: true)
         #expect(result.target == .xen302)
-        #expect(result.fixed.map(\.rule) == ["duplicate-label-type"])
+        // dom_BoincClient and dom_NetworkDomain both end with ste_DonatedCycles: two repetitions.
+        #expect(result.fixed.map(\.rule) == ["duplicate-label-type", "duplicate-label-type"])
         #expect(try String(contentsOfFile: template, encoding: .utf8) == original)
     }
 
@@ -120,7 +122,10 @@ import XenPolicyKit
         let text = SourceText(file: "f", bytes: Array("  <Type>A<!-- </Type> --></Type>\n  <Type>B</Type><Type/>\n".utf8))
         #expect(text.removalRange(ofLeafElementAt: SourceLocation(file: "f", line: 1, column: 3), qualifiedName: "Type") == nil)
         // Shares its line with another element: only the element goes.
-        #expect(text.removalRange(ofLeafElementAt: SourceLocation(file: "f", line: 2, column: 3), qualifiedName: "Type") == 36..<51)
-        #expect(text.removalRange(ofLeafElementAt: SourceLocation(file: "f", line: 2, column: 18), qualifiedName: "Type") == 51..<58)
+        #expect(text.removalRange(ofLeafElementAt: SourceLocation(file: "f", line: 2, column: 3), qualifiedName: "Type") == 35..<49)
+        #expect(text.removalRange(ofLeafElementAt: SourceLocation(file: "f", line: 2, column: 17), qualifiedName: "Type") == 49..<56)
+        // Alone on its line: the line goes.
+        let alone = SourceText(file: "f", bytes: Array("<a>\n    <Type>B</Type>\r\n</a>\n".utf8))
+        #expect(alone.removalRange(ofLeafElementAt: SourceLocation(file: "f", line: 2, column: 5), qualifiedName: "Type") == 4..<24)
     }
 }

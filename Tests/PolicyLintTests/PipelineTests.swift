@@ -53,7 +53,7 @@ import XenPolicyKit
         #expect(result.target == nil)
         #expect(result.status == .inputError)
         #expect(result.findings.map(\.rule) == ["E0102"])
-        #expect(result.findings.first?.location == SourceLocation(file: "policy.xml", line: 7, column: 70))
+        #expect(result.findings.first?.location == SourceLocation(file: "policy.xml", line: 7, column: 68))
 
         let malformed = LintTestSupport.lint("<SecurityPolicyDefinition")
         #expect(malformed.status == .inputError)
@@ -89,7 +89,7 @@ import XenPolicyKit
             "b.xml", "a-security_policy.xml", "a-security_label_template.xml", "lonely-security_label_template.xml",
             "sub/c.xml", "sub/notes.txt", "sub/.hidden/d.xml", ".e.xml", "p.xpd",
         ] {
-            manager.createFile(atPath: directory.appendingPathComponent(file).path, contents: Data("<x/>".utf8))
+            _ = manager.createFile(atPath: directory.appendingPathComponent(file).path, contents: Data("<x/>".utf8))
         }
         let base = directory.path
         let (inputs, diagnostics) = LintInput.expand([base, base + "/b.xml", base + "/p.xpd", base + "/missing.xml"])
@@ -145,5 +145,16 @@ import XenPolicyKit
                 #expect(compiled == reference, "\(blob)")
             }
         }
+    }
+
+    @Test func xen302ExampleStillCompilesToTheCorpusBlob() throws {
+        let examples = root.appendingPathComponent("Examples/policies/xen302")
+        let outcome = PolicyCompiler().run(
+            PolicyCompiler.Request(
+                policyPath: examples.appendingPathComponent("chwall_ste-security_policy.xml").path,
+                labelTemplatePath: examples.appendingPathComponent("chwall_ste-security_label_template.xml").path, target: .xen302))
+        let reference = try Data(
+            contentsOf: root.appendingPathComponent("Tests/XenPolicyKitTests/Conformance/expected/xen302-chwall_ste.xen-3.0.2.bin"))
+        #expect(outcome.compiled?.blob == [UInt8](reference))
     }
 }

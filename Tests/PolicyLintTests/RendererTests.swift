@@ -8,7 +8,8 @@ import Testing
         Finding(
             rule: "unused-type", severity: .warning, message: "STE type 'Green' is not used by any label",
             at: SourceLocation(file: "p.xml", line: 5, column: 7), hint: "remove it"),
-        Finding(rule: "E0102", severity: .error, message: "type 'X' is not declared", at: SourceLocation(file: "q,1:x.xml", line: 2, column: 3)),
+        Finding(
+            rule: "E0102", severity: .error, message: "type 'X' is not declared", at: SourceLocation(file: "q,1:x.xml", line: 2, column: 3)),
         Finding(rule: "duplicate-conflict-set-name", severity: .info, message: "100% a copy\nreally", at: SourceLocation(file: "p.xml")),
     ]
 

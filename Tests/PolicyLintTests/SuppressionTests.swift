@@ -46,7 +46,8 @@ import XenPolicyKit
     }
 
     @Test func commentBeforeAnAncestorCoversItsSubtree() {
-        let result = LintTestSupport.lint(Self.policy(beforeResources: "<!-- xen-policy-disable resource-label-bootstrap-only: Domain-0's disks -->\n"))
+        let result = LintTestSupport.lint(
+            Self.policy(beforeResources: "<!-- xen-policy-disable resource-label-bootstrap-only: Domain-0's disks -->\n"))
         #expect(rules(result) == ["identical-label-types"])
     }
 
@@ -84,7 +85,8 @@ import XenPolicyKit
         let disabled = try RuleSelection(configuration: LintConfiguration(), disable: ["resource-label-bootstrap-only"])
         #expect(rules(LintTestSupport.lint(Self.policy(), selection: disabled)) == ["identical-label-types"])
         let reenabled = try RuleSelection(configuration: configuration, enable: ["identical-label-types"])
-        #expect(rules(LintTestSupport.lint(Self.policy(), selection: reenabled)) == ["identical-label-types", "resource-label-bootstrap-only"])
+        #expect(
+            rules(LintTestSupport.lint(Self.policy(), selection: reenabled)) == ["identical-label-types", "resource-label-bootstrap-only"])
     }
 
     @Test func severityOverride() throws {
@@ -109,7 +111,9 @@ import XenPolicyKit
     }
 
     @Test func directiveParsing() {
-        #expect(SuppressionDirective(comment: " xen-policy-disable a-b, c: why not ") == SuppressionDirective(ids: ["a-b", "c"], reason: "why not"))
+        #expect(
+            SuppressionDirective(comment: " xen-policy-disable a-b, c: why not ")
+                == SuppressionDirective(ids: ["a-b", "c"], reason: "why not"))
         #expect(SuppressionDirective(comment: "xen-policy-disable a") == SuppressionDirective(ids: ["a"], reason: nil))
         #expect(SuppressionDirective(comment: "xen-policy-disable a:   ") == SuppressionDirective(ids: ["a"], reason: nil))
         #expect(SuppressionDirective(comment: "xen-policy-disabled a: b") == nil)

@@ -1,0 +1,407 @@
+import ProtocolModel
+
+/// A key reference of a program, resolved once: the directory and either the fixed relative path or
+/// the parts to fill in from local slots (`queue-{q}/ring-ref{i}`).
+struct KeyReference {
+    var directory: Int
+    var fixed: String?
+    var segments: [[KeyPattern.Part]]
+}
+
+/// One instruction of the engine's form of a program: `Instruction` with key patterns replaced by
+/// indices into the program's key references.
+enum Operation {
+    case boolean(Bool)
+    case integer(Int128)
+    case string(String)
+    case parameter(Int)
+    case value(Int)
+    case present(Int)
+    case number(Int, hasDefault: Bool)
+    case state(Int)
+    case seen(directory: Int, state: Int)
+    case makeSet(Int)
+    case member
+    case inRange
+    case binary(BinaryOperation)
+    case not
+    case powerOfTwo
+    case store(Int)
+    case load(Int)
+    case jump(Int)
+    case jumpIfFalse(Int)
+    case pop
+}
+
+/// A set of declared keys of one protocol, as bits.
+struct KeySet {
+    private(set) var words: [UInt64]
+    private(set) var all = false
+
+    init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
+
+    mutating func insert(_ key: Int) {
+        guard key >= 0, key / 64 < words.count else { return }
+        words[key / 64] |= 1 << UInt64(key % 64)
+    }
+
+    mutating func insertAll() { all = true }
+
+    @inline(__always) func contains(_ key: Int) -> Bool {
+        if all { return true }
+        guard key >= 0, key / 64 < words.count else { return false }
+        return words[key / 64] & (1 << UInt64(key % 64)) != 0
+    }
+}
+
+/// A program in the engine's form, with what it reads (to skip re-evaluation when nothing it reads
+/// changed) and a name for evaluation-error reports.
+final class CompiledProgram {
+    let operations: [Operation]
+    let keys: [KeyReference]
+    let localCount: Int
+    /// The declared keys (including `state` keys) the program reads.
+    let reads: KeySet
+    /// What the program belongs to, for reports: `guard of transition fe.state A -> B`.
+    let context: String
+    let origin: Origin
+
+    init(operations: [Operation], keys: [KeyReference], localCount: Int, reads: KeySet, context: String, origin: Origin) {
+        self.operations = operations
+        self.keys = keys
+        self.localCount = localCount
+        self.reads = reads
+        self.context = context
+        self.origin = origin
+    }
+}
+
+/// A part of a compiled key pattern.
+enum KeyPart {
+    case literal([UInt8])
+    case index(slot: Int)
+}
+
+/// A declared key, prepared for matching relative paths.
+struct CompiledKey {
+    var key: Key
+    var directory: Int
+    /// The relative path when the pattern has no index variables.
+    var fixed: String?
+    var segments: [[KeyPart]]
+    /// `fe/ring-ref{i}` or `fe.state`.
+    var name: String
+    var writers: UInt32
+    var initializers: UInt32
+    var bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)]
+    var condition: CompiledProgram?
+    var slotCount: Int
+    var regex: Regex<AnyRegexOutput>?
+    /// The shape (`ring-ref{}`), to relate program references to declarations.
+    var shape: String
+}
+
+/// A `never` guarantee, prepared.
+struct NeverRule {
+    var guarantee: Guarantee
+    var roles: UInt32
+    var operations: OperationMask
+    var globs: [PathGlob]
+    var unless: CompiledProgram?
+}
+
+/// An `always` guarantee, prepared.
+struct AlwaysRule {
+    var guarantee: Guarantee
+    var program: CompiledProgram
+}
+
+/// An expectation, prepared.
+struct CompiledExpectation {
+    var expectation: Expectation
+    var trigger: CompiledProgram
+    var condition: CompiledProgram
+    /// `expect be.state == InitWait within 10s`.
+    var rule: String
+    /// For `blame writer`: the roles that may write what the condition reads (canonical).
+    var conditionWriters: UInt32
+}
+
+/// A link key: a key of one directory whose value names the root of another directory of the same
+/// instance (`be/frontend`, `fe/backend`): it is named after the role that owns the other directory.
+struct LinkKey {
+    var name: String
+    var key: Int
+    var target: Int
+}
+
+/// Everything the engine needs about one protocol, computed once from its definition.
+final class CompiledProtocol {
+    let index: Int
+    let definition: ProtocolDefinition
+    /// Per role: the role it stands for (an alias's target, else itself).
+    let canonical: [Int]
+    /// Per role: whether it is privileged.
+    let privilegedRoles: UInt32
+    let keys: [CompiledKey]
+    /// Per directory: keys without index variables by relative path, and the others.
+    let fixedKeys: [[String: Int]]
+    let patternKeys: [[Int]]
+    /// Per directory: its `state` key and the machine that drives it.
+    let stateKey: [Int?]
+    let machineOfDirectory: [Int?]
+    /// Per canonical role: the directory it owns (its "own side").
+    let ownedDirectory: [Int?]
+    let links: [[LinkKey]]
+    let guards: [[CompiledProgram?]]
+    let obligations: [[CompiledProgram?]]
+    let nevers: [NeverRule]
+    let always: [AlwaysRule]
+    let expectations: [CompiledExpectation]
+    /// The value of the state named `Closed` (resets `seen`), if there is one.
+    let closedState: Int?
+    /// Per directory: its name.
+    let directoryNames: [String]
+
+    init(index: Int, definition: ProtocolDefinition) {
+        self.index = index
+        self.definition = definition
+        let roles = definition.roles
+        canonical = roles.indices.map { role in
+            if let target = roles[role].aliasOf, target >= 0, target < roles.count { return target }
+            return role
+        }
+        var privileged: UInt32 = 0
+        for (role, value) in roles.enumerated() where value.principal == .privileged && role < 32 {
+            privileged |= 1 << UInt32(canonical[role])
+        }
+        privilegedRoles = privileged
+        directoryNames = definition.directories.map(\.name)
+        let directoryCount = definition.directories.count
+        closedState = definition.states.first { $0.name == "Closed" }?.value
+
+        func canonicalMask(_ mask: RoleMask) -> UInt32 {
+            var result: UInt32 = 0
+            for role in roles.indices where role < 32 && mask.contains(role) { result |= 1 << UInt32(canonical[role]) }
+            return result
+        }
+        let canonicalOf = canonical
+
+        // Keys.
+        var keys: [CompiledKey] = []
+        var fixedKeys = [[String: Int]](repeating: [:], count: directoryCount)
+        var patternKeys = [[Int]](repeating: [], count: directoryCount)
+        var stateKey = [Int?](repeating: nil, count: directoryCount)
+        let directoryNames = self.directoryNames
+        func directoryName(_ index: Int) -> String { index >= 0 && index < directoryNames.count ? directoryNames[index] : "dir\(index)" }
+        let shapes: [String] = definition.keys.map { Self.shape($0.pattern) }
+        func reads(of program: Program) -> KeySet {
+            var set = KeySet(count: definition.keys.count)
+            for instruction in program.instructions {
+                switch instruction {
+                case .value(let pattern), .present(let pattern), .number(let pattern, _):
+                    let shape = Self.shape(pattern)
+                    var found = false
+                    for (index, key) in definition.keys.enumerated() where key.pattern.directory == pattern.directory && shapes[index] == shape {
+                        set.insert(index)
+                        found = true
+                    }
+                    if !found { set.insertAll() }
+                case .state(let directory), .seen(let directory, _):
+                    if let index = definition.keys.firstIndex(where: { $0.isState && $0.pattern.directory == directory }) {
+                        set.insert(index)
+                    }
+                default: break
+                }
+            }
+            return set
+        }
+        func compile(_ program: Program, context: String, origin: Origin) -> CompiledProgram {
+            var references: [KeyReference] = []
+            func reference(_ pattern: KeyPattern) -> Int {
+                let fixed =
+                    pattern.segments.allSatisfy { $0.allSatisfy { if case .literal = $0 { true } else { false } } }
+                    ? pattern.description : nil
+                references.append(KeyReference(directory: pattern.directory, fixed: fixed, segments: pattern.segments))
+                return references.count - 1
+            }
+            let operations: [Operation] = program.instructions.map { instruction in
+                switch instruction {
+                case .boolean(let value): .boolean(value)
+                case .integer(let value): .integer(value)
+                case .string(let value): .string(value)
+                case .parameter(let index): .parameter(index)
+                case .value(let pattern): .value(reference(pattern))
+                case .present(let pattern): .present(reference(pattern))
+                case .number(let pattern, let hasDefault): .number(reference(pattern), hasDefault: hasDefault)
+                case .state(let directory): .state(directory)
+                case .seen(let directory, let state): .seen(directory: directory, state: state)
+                case .makeSet(let count): .makeSet(count)
+                case .member: .member
+                case .inRange: .inRange
+                case .binary(let operation): .binary(operation)
+                case .not: .not
+                case .powerOfTwo: .powerOfTwo
+                case .store(let slot): .store(slot)
+                case .load(let slot): .load(slot)
+                case .jump(let target): .jump(target)
+                case .jumpIfFalse(let target): .jumpIfFalse(target)
+                case .pop: .pop
+                }
+            }
+            return CompiledProgram(
+                operations: operations, keys: references, localCount: max(0, program.localCount), reads: reads(of: program),
+                context: context, origin: origin)
+        }
+
+        for (index, key) in definition.keys.enumerated() {
+            let directory = key.pattern.directory
+            let name = key.isState ? "\(directoryName(directory)).state" : "\(directoryName(directory))/\(key.pattern)"
+            var segments: [[KeyPart]] = []
+            var slotCount = 0
+            for parts in key.pattern.segments {
+                segments.append(
+                    parts.map { part in
+                        switch part {
+                        case .literal(let text): return .literal(Array(text.utf8))
+                        case .index(let slot, _):
+                            slotCount = max(slotCount, slot + 1)
+                            return .index(slot: slot)
+                        }
+                    })
+            }
+            for variable in key.indices { slotCount = max(slotCount, variable.slot + 1) }
+            let isFixed = segments.allSatisfy { $0.allSatisfy { if case .literal = $0 { true } else { false } } }
+            let fixed = isFixed ? key.pattern.description : nil
+            var regex: Regex<AnyRegexOutput>? = nil
+            if case .string(let pattern?) = key.type { regex = try? Regex(pattern) }
+            let compiled = CompiledKey(
+                key: key, directory: directory, fixed: fixed, segments: segments, name: name, writers: canonicalMask(key.writers),
+                initializers: canonicalMask(key.initializers),
+                bounds: key.indices.map {
+                    (
+                        $0.slot, compile($0.lower, context: "lower bound of \($0.name) in key \(name)", origin: key.origin),
+                        compile($0.upper, context: "upper bound of \($0.name) in key \(name)", origin: key.origin)
+                    )
+                },
+                condition: key.condition.map { compile($0, context: "condition of key \(name)", origin: key.origin) },
+                slotCount: slotCount, regex: regex, shape: shapes[index])
+            keys.append(compiled)
+            guard directory >= 0, directory < directoryCount else { continue }
+            if key.isState && stateKey[directory] == nil { stateKey[directory] = index }
+            if let fixed {
+                if fixedKeys[directory][fixed] == nil { fixedKeys[directory][fixed] = index }
+            } else {
+                patternKeys[directory].append(index)
+            }
+        }
+        self.keys = keys
+        self.fixedKeys = fixedKeys
+        self.patternKeys = patternKeys
+        self.stateKey = stateKey
+
+        // Machines.
+        var machineOfDirectory = [Int?](repeating: nil, count: directoryCount)
+        var guards: [[CompiledProgram?]] = []
+        var obligations: [[CompiledProgram?]] = []
+        for (index, machine) in definition.machines.enumerated() {
+            if machine.directory >= 0, machine.directory < directoryCount, machineOfDirectory[machine.directory] == nil {
+                machineOfDirectory[machine.directory] = index
+            }
+            let machineName = "\(directoryName(machine.directory)).state"
+            guards.append(
+                machine.transitions.map { transition in
+                    transition.guardProgram.map {
+                        compile($0, context: "guard of \(Self.transitionName(definition, machineName, transition))", origin: transition.origin)
+                    }
+                })
+            obligations.append(
+                machine.transitions.map { transition in
+                    transition.obligation.map {
+                        compile($0, context: "obligation of \(Self.transitionName(definition, machineName, transition))", origin: transition.origin)
+                    }
+                })
+        }
+        self.machineOfDirectory = machineOfDirectory
+        self.guards = guards
+        self.obligations = obligations
+
+        var owned = [Int?](repeating: nil, count: roles.count)
+        for (index, directory) in definition.directories.enumerated() where directory.owner >= 0 && directory.owner < roles.count {
+            let role = canonicalOf[directory.owner]
+            if owned[role] == nil { owned[role] = index }
+        }
+        ownedDirectory = owned
+
+        // Link keys: named after the role owning the other directory.
+        var links = [[LinkKey]](repeating: [], count: directoryCount)
+        for (index, directory) in definition.directories.enumerated() {
+            for (otherIndex, other) in definition.directories.enumerated() where otherIndex != index {
+                guard other.owner >= 0, other.owner < roles.count else { continue }
+                let name = roles[other.owner].name
+                guard directory.owner != other.owner, let key = fixedKeys[index][name] else { continue }
+                links[index].append(LinkKey(name: name, key: key, target: otherIndex))
+            }
+        }
+        self.links = links
+
+        // Guarantees and expectations.
+        var nevers: [NeverRule] = []
+        var always: [AlwaysRule] = []
+        for guarantee in definition.guarantees {
+            switch guarantee.kind {
+            case .never(let roles, let operations, let paths, let unless):
+                nevers.append(
+                    NeverRule(
+                        guarantee: guarantee, roles: canonicalMask(roles), operations: operations, globs: paths,
+                        unless: unless.map { compile($0, context: "unless of guarantee \(guarantee.name)", origin: guarantee.origin) }))
+            case .always(let program):
+                always.append(AlwaysRule(guarantee: guarantee, program: compile(program, context: "guarantee \(guarantee.name)", origin: guarantee.origin)))
+            }
+        }
+        self.nevers = nevers
+        self.always = always
+        expectations = definition.expectations.map { expectation in
+            let rule = "expect \(expectation.summary) within \(ReplayTime.duration(expectation.milliseconds))"
+            let condition = compile(expectation.condition, context: "condition of \(rule)", origin: expectation.origin)
+            var writers: UInt32 = 0
+            for (index, key) in definition.keys.enumerated() where condition.reads.contains(index) {
+                writers |= canonicalMask(key.writers)
+            }
+            return CompiledExpectation(
+                expectation: expectation, trigger: compile(expectation.trigger, context: "trigger of \(rule)", origin: expectation.origin),
+                condition: condition, rule: rule, conditionWriters: writers)
+        }
+    }
+
+    static func transitionName(_ definition: ProtocolDefinition, _ machine: String, _ transition: Transition) -> String {
+        let from =
+            transition.from == .all
+            ? "*" : definition.states.filter { transition.from.contains($0.value) }.map(\.name).joined(separator: ",")
+        return "transition \(machine) \(from.contains(",") ? "{\(from)}" : from) -> \(definition.stateName(transition.to))"
+    }
+
+    /// `ring-ref{}`: the pattern with its index variables blanked.
+    static func shape(_ pattern: KeyPattern) -> String {
+        pattern.segments.map { parts in
+            parts.map {
+                switch $0 {
+                case .literal(let text): text
+                case .index: "{}"
+                }
+            }.joined()
+        }.joined(separator: "/")
+    }
+
+    /// The canonical roles of a role mask.
+    func canonicalMask(_ mask: RoleMask) -> UInt32 {
+        var result: UInt32 = 0
+        for role in canonical.indices where role < 32 && mask.contains(role) { result |= 1 << UInt32(canonical[role]) }
+        return result
+    }
+
+    /// The names of the canonical roles in a mask, in declaration order.
+    func roleNames(_ mask: UInt32) -> [String] {
+        definition.roles.indices.filter { $0 < 32 && mask & (1 << UInt32($0)) != 0 }.map { definition.roles[$0].name }
+    }
+}

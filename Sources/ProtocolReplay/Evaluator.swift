@@ -1,0 +1,320 @@
+import ProtocolModel
+
+/// A value of the bytecode machine.
+enum Value {
+    case int(Int128)
+    case string(String)
+    case bool(Bool)
+    case set([Value])
+    case absent
+}
+
+/// Why an evaluation failed; the expression is then taken as false and a finding reported.
+struct EvaluationError: Error {
+    var message: String
+}
+
+/// The bytecode interpreter: evaluates a compiled program against an instance's store. Values are
+/// integers (`Int128`), strings, booleans, sets and `absent` (a missing key); see `docs/replay.md`
+/// for the semantics of each instruction on each kind of value. It never traps: malformed programs
+/// (bad jumps, stack underflow, unknown slots), overflow and runaway loops become `EvaluationError`s.
+struct Evaluator {
+    /// Backward jumps allowed in one evaluation (the `forall` loops).
+    var maximumIterations: Int
+    /// Instructions executed in one evaluation.
+    var maximumSteps: Int
+    static let maximumStack = 4096
+
+    private var stack: [Value] = []
+    private var locals: [Value] = []
+
+    init(maximumIterations: Int) {
+        self.maximumIterations = maximumIterations
+        self.maximumSteps = max(1_000_000, maximumIterations * 64)
+        stack.reserveCapacity(64)
+        locals.reserveCapacity(16)
+    }
+
+    /// Reports `val(k)` of a value that is not a decimal number: directory, relative path, entry.
+    typealias NonDecimalHandler = (Int, String, Entry) -> Void
+
+    /// Evaluates `program` against `instance`, with local slots `0..<presets.count` preset (key index
+    /// variables).
+    mutating func evaluate(
+        _ program: CompiledProgram, _ instance: Instance, presets: [Int] = [], nonDecimal: NonDecimalHandler? = nil
+    ) -> Result<Value, EvaluationError> {
+        stack.removeAll(keepingCapacity: true)
+        locals.removeAll(keepingCapacity: true)
+        let slotCount = max(program.localCount, presets.count)
+        guard slotCount <= 4096 else { return .failure(EvaluationError(message: "the program uses \(slotCount) local slots")) }
+        for _ in 0..<slotCount { locals.append(.absent) }
+        for (slot, value) in presets.enumerated() { locals[slot] = .int(Int128(value)) }
+        let operations = program.operations
+        var pc = 0
+        var steps = 0
+        var iterations = 0
+        do {
+            while pc < operations.count {
+                steps += 1
+                if steps > maximumSteps { throw EvaluationError(message: "more than \(maximumSteps) instructions executed") }
+                switch operations[pc] {
+                case .boolean(let value): try push(.bool(value))
+                case .integer(let value): try push(.int(value))
+                case .string(let value): try push(.string(value))
+                case .parameter(let index):
+                    if index >= 0, index < instance.parameters.count, instance.parameters[index] >= 0 {
+                        try push(.int(Int128(instance.parameters[index])))
+                    } else {
+                        try push(.absent)
+                    }
+                case .value(let reference):
+                    if let (_, _, entry) = lookup(program, reference, instance) {
+                        try push(.string(entry.value))
+                    } else {
+                        try push(.absent)
+                    }
+                case .present(let reference):
+                    try push(.bool(lookup(program, reference, instance) != nil))
+                case .number(let reference, let hasDefault):
+                    let fallback: Value = hasDefault ? try pop() : .absent
+                    if let (directory, path, entry) = lookup(program, reference, instance) {
+                        if let number = Self.decimal(entry.value) {
+                            try push(.int(number))
+                        } else {
+                            nonDecimal?(directory, path, entry)
+                            try push(fallback)
+                        }
+                    } else {
+                        try push(fallback)
+                    }
+                case .state(let directory):
+                    guard directory >= 0, directory < instance.states.count else {
+                        throw EvaluationError(message: "no directory \(directory)")
+                    }
+                    try push(.int(Int128(instance.states[directory])))
+                case .seen(let directory, let state):
+                    guard directory >= 0, directory < instance.seen.count else {
+                        throw EvaluationError(message: "no directory \(directory)")
+                    }
+                    try push(.bool(state >= 0 && state < 32 && instance.seen[directory] & (1 << UInt32(state)) != 0))
+                case .makeSet(let count):
+                    guard count >= 0, count <= stack.count else { throw EvaluationError(message: "stack underflow") }
+                    let elements = Array(stack[(stack.count - count)...])
+                    stack.removeLast(count)
+                    try push(.set(elements))
+                case .member:
+                    let set = try pop()
+                    let element = try pop()
+                    switch set {
+                    case .set(let elements): try push(.bool(elements.contains { Self.equal($0, element) }))
+                    case .absent: try push(.bool(false))
+                    default: try push(.bool(Self.equal(set, element)))
+                    }
+                case .inRange:
+                    let upper = try pop()
+                    let lower = try pop()
+                    let value = try pop()
+                    if case .absent = value {
+                        try push(.bool(false))
+                    } else if case .absent = lower {
+                        try push(.bool(false))
+                    } else if case .absent = upper {
+                        try push(.bool(false))
+                    } else {
+                        guard let v = Self.numeric(value), let l = Self.numeric(lower), let u = Self.numeric(upper) else {
+                            throw EvaluationError(message: "'in [..)' needs numbers")
+                        }
+                        try push(.bool(l <= v && v < u))
+                    }
+                case .binary(let operation):
+                    let rhs = try pop()
+                    let lhs = try pop()
+                    try push(Self.binary(operation, lhs, rhs))
+                case .not:
+                    switch try pop() {
+                    case .bool(let value): try push(.bool(!value))
+                    case .absent: try push(.bool(true))
+                    default: throw EvaluationError(message: "'!' needs a boolean")
+                    }
+                case .powerOfTwo:
+                    let value = try pop()
+                    if case .absent = value {
+                        try push(.bool(false))
+                    } else {
+                        guard let n = Self.numeric(value) else { throw EvaluationError(message: "pow2 needs a number") }
+                        try push(.bool(n > 0 && n & (n - 1) == 0))
+                    }
+                case .store(let slot):
+                    guard slot >= 0, slot < locals.count else { throw EvaluationError(message: "no local slot \(slot)") }
+                    locals[slot] = try pop()
+                case .load(let slot):
+                    guard slot >= 0, slot < locals.count else { throw EvaluationError(message: "no local slot \(slot)") }
+                    try push(locals[slot])
+                case .jump(let target):
+                    pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
+                    continue
+                case .jumpIfFalse(let target):
+                    let condition = try pop()
+                    let taken: Bool
+                    switch condition {
+                    case .bool(let value): taken = !value
+                    case .absent: taken = true
+                    default: throw EvaluationError(message: "a condition is not a boolean")
+                    }
+                    if taken {
+                        pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
+                        continue
+                    }
+                case .pop:
+                    _ = try pop()
+                }
+                pc += 1
+            }
+            guard let result = stack.last else { throw EvaluationError(message: "the program left no value") }
+            return .success(result)
+        } catch let error as EvaluationError {
+            return .failure(error)
+        } catch {
+            return .failure(EvaluationError(message: "\(error)"))
+        }
+    }
+
+    private func jump(to target: Int, from pc: Int, count: Int, iterations: inout Int) throws -> Int {
+        guard target >= 0, target <= count else { throw EvaluationError(message: "jump to \(target) is outside the program") }
+        if target <= pc {
+            iterations += 1
+            if iterations > maximumIterations {
+                throw EvaluationError(message: "a loop ran more than \(maximumIterations) iterations")
+            }
+        }
+        return target
+    }
+
+    @inline(__always)
+    private mutating func push(_ value: Value) throws {
+        guard stack.count < Self.maximumStack else { throw EvaluationError(message: "stack overflow") }
+        stack.append(value)
+    }
+
+    @inline(__always)
+    private mutating func pop() throws -> Value {
+        guard let value = stack.popLast() else { throw EvaluationError(message: "stack underflow") }
+        return value
+    }
+
+    /// The relative path a key reference denotes with the current locals, and its entry if present.
+    private func lookup(_ program: CompiledProgram, _ index: Int, _ instance: Instance) -> (Int, String, Entry)? {
+        guard index >= 0, index < program.keys.count else { return nil }
+        let reference = program.keys[index]
+        guard reference.directory >= 0, reference.directory < instance.directories.count else { return nil }
+        let path: String
+        if let fixed = reference.fixed {
+            path = fixed
+        } else {
+            var built = ""
+            for (position, parts) in reference.segments.enumerated() {
+                if position > 0 { built += "/" }
+                for part in parts {
+                    switch part {
+                    case .literal(let text): built += text
+                    case .index(let slot, _):
+                        guard slot >= 0, slot < locals.count, case .int(let value) = locals[slot], value >= 0 else { return nil }
+                        built += String(value)
+                    }
+                }
+            }
+            path = built
+        }
+        guard let entry = instance.directories[reference.directory].entries[path] else { return nil }
+        return (reference.directory, path, entry)
+    }
+
+    // MARK: - Value semantics
+
+    /// A decimal number: digits only (at most 38), as xenstore stores numbers.
+    static func decimal(_ text: String) -> Int128? {
+        var value: Int128 = 0
+        var count = 0
+        for byte in text.utf8 {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, count < 38 else { return nil }
+            value = value * 10 + Int128(digit)
+            count += 1
+        }
+        return count > 0 ? value : nil
+    }
+
+    static func numeric(_ value: Value) -> Int128? {
+        switch value {
+        case .int(let number): number
+        case .string(let text): decimal(text)
+        default: nil
+        }
+    }
+
+    static func equal(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.absent, .absent): true
+        case (.absent, _), (_, .absent): false
+        case (.int(let x), .int(let y)): x == y
+        case (.string(let x), .string(let y)): x == y
+        case (.bool(let x), .bool(let y)): x == y
+        case (.int(let x), .string(let y)), (.string(let y), .int(let x)): decimal(y) == x
+        case (.set(let x), .set(let y)):
+            x.allSatisfy { element in y.contains { equal(element, $0) } } && y.allSatisfy { element in x.contains { equal(element, $0) } }
+        default: false
+        }
+    }
+
+    static func binary(_ operation: BinaryOperation, _ lhs: Value, _ rhs: Value) throws -> Value {
+        switch operation {
+        case .equal: return .bool(equal(lhs, rhs))
+        case .notEqual: return .bool(!equal(lhs, rhs))
+        case .less, .lessEqual, .greater, .greaterEqual:
+            if case .absent = lhs { return .bool(false) }
+            if case .absent = rhs { return .bool(false) }
+            let order: Int
+            if let x = numeric(lhs), let y = numeric(rhs) {
+                order = x < y ? -1 : x == y ? 0 : 1
+            } else if case .string(let x) = lhs, case .string(let y) = rhs {
+                order = x < y ? -1 : x == y ? 0 : 1
+            } else {
+                throw EvaluationError(message: "cannot order these values")
+            }
+            switch operation {
+            case .less: return .bool(order < 0)
+            case .lessEqual: return .bool(order <= 0)
+            case .greater: return .bool(order > 0)
+            default: return .bool(order >= 0)
+            }
+        case .add, .subtract, .multiply, .remainder, .shiftLeft:
+            if case .absent = lhs { return .absent }
+            if case .absent = rhs { return .absent }
+            guard let x = numeric(lhs), let y = numeric(rhs) else { throw EvaluationError(message: "arithmetic needs numbers") }
+            let result: (Int128, Bool)
+            switch operation {
+            case .add: result = x.addingReportingOverflow(y)
+            case .subtract: result = x.subtractingReportingOverflow(y)
+            case .multiply: result = x.multipliedReportingOverflow(by: y)
+            case .remainder:
+                guard y != 0 else { throw EvaluationError(message: "remainder by zero") }
+                result = x.remainderReportingOverflow(dividingBy: y)
+            default:
+                guard y >= 0, y < 127 else { throw EvaluationError(message: "shift by \(y)") }
+                let shifted = x << y
+                result = (shifted, shifted >> y != x)
+            }
+            guard !result.1 else { throw EvaluationError(message: "arithmetic overflow") }
+            return .int(result.0)
+        }
+    }
+
+    /// The truth of a result: booleans, and `absent` as false.
+    static func truth(_ value: Value) -> Bool? {
+        switch value {
+        case .bool(let value): value
+        case .absent: false
+        default: nil
+        }
+    }
+}

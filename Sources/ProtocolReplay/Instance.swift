@@ -1,0 +1,145 @@
+import XenstoreTrace
+
+/// Who sent a message: the connection and, when the trace shows it, the daemon's handle of it
+/// (cxenstored shows every toolstack socket as `d0`; the handle tells them apart).
+struct ConnectionID: Hashable {
+    var connection: Connection
+    var handle: UInt64?
+
+    /// The domain of the connection; a socket is in the privileged domain 0.
+    var domid: Int {
+        switch connection {
+        case .domain(let domid): domid
+        case .socket: 0
+        }
+    }
+
+    var isPrivileged: Bool { connection.isPrivileged }
+}
+
+/// A node of a tracked directory: its value and who wrote it last.
+struct Entry {
+    var value: String
+    var writerDomid: Int
+    var writerPrivileged: Bool
+    var line: Int
+    /// A type violation of this value has been reported (by the write or by `val`).
+    var typeReported = false
+}
+
+/// One directory of an instance (or of a directory still waiting for its instance).
+struct DirectoryState {
+    var root: RootKey
+    var rootPath: String
+    var exists: Bool
+    /// Nodes below the root by relative path (`ring-ref`, `queue-0/ring-ref1`).
+    var entries: [String: Entry] = [:]
+}
+
+/// The timer of one expectation of one instance.
+struct TimerState {
+    /// The deadline, while armed.
+    var deadline: Int64?
+    /// The line whose commit armed it.
+    var armedLine = 0
+    /// Fired in this episode: not reported again until it is disarmed.
+    var fired = false
+    /// Changes on every arm and disarm, so that stale heap entries are recognised.
+    var generation: UInt32 = 0
+}
+
+/// A live protocol instance: the binding of the protocol's parameters, its directories, the tracked
+/// state of each machine, and the checker's own bookkeeping.
+final class Instance {
+    let serial: Int
+    let protocolDefinition: CompiledProtocol
+    let parameters: [Int]
+    /// `vbd fe=5 be=0 devid=768`.
+    let name: String
+    var directories: [DirectoryState]
+    /// Per directory: the tracked state value (0, `Unknown`, when there is none).
+    var states: [Int]
+    /// Per directory: the states seen since creation or the last `Closed`, as bits.
+    var seen: [UInt32]
+    /// The toolstack is still creating the instance: initialisers may write.
+    var creating = true
+    var creator: ConnectionID
+    var creatorTransaction: Int?
+    var timers: [TimerState]
+    /// Per `always` guarantee: currently failing (reported when it started failing).
+    var alwaysFailing: [Bool]
+    /// Findings already reported, by rule/party/path, to count repeats instead of reporting them again.
+    var reported: [String: Int] = [:]
+    var live = true
+
+    init(serial: Int, protocolDefinition: CompiledProtocol, parameters: [Int], directories: [DirectoryState], creator: ConnectionID, transaction: Int?) {
+        self.serial = serial
+        self.protocolDefinition = protocolDefinition
+        self.parameters = parameters
+        self.directories = directories
+        let definition = protocolDefinition.definition
+        var name = definition.name
+        for (index, parameter) in definition.parameters.enumerated() where index < parameters.count && parameters[index] >= 0 {
+            name += " \(parameter)=\(parameters[index])"
+        }
+        self.name = name
+        states = [Int](repeating: 0, count: directories.count)
+        seen = [UInt32](repeating: 0, count: directories.count)
+        self.creator = creator
+        creatorTransaction = transaction
+        timers = [TimerState](repeating: TimerState(), count: protocolDefinition.expectations.count)
+        alwaysFailing = [Bool](repeating: false, count: protocolDefinition.always.count)
+    }
+
+    /// The canonical roles a connection plays in this instance: the roles whose principal is an
+    /// instance parameter equal to the connection's domain, and the privileged roles for a privileged
+    /// connection (a socket, or domain 0).
+    func roles(domid: Int, privileged: Bool) -> UInt32 {
+        let compiled = protocolDefinition
+        var mask: UInt32 = 0
+        for (role, value) in compiled.definition.roles.enumerated() where role < 32 {
+            switch value.principal {
+            case .parameter(let index):
+                if index >= 0, index < parameters.count, parameters[index] == domid { mask |= 1 << UInt32(compiled.canonical[role]) }
+            case .privileged:
+                if privileged { mask |= 1 << UInt32(compiled.canonical[role]) }
+            }
+        }
+        return mask
+    }
+
+    /// The domain that plays a role in this instance (0 for a privileged role), if known.
+    func domid(of role: Int) -> Int? {
+        let roles = protocolDefinition.definition.roles
+        guard role >= 0, role < roles.count else { return nil }
+        switch roles[role].principal {
+        case .parameter(let index):
+            guard index >= 0, index < parameters.count, parameters[index] >= 0 else { return nil }
+            return parameters[index]
+        case .privileged:
+            return 0
+        }
+    }
+}
+
+/// A directory that exists (the toolstack, or someone else, wrote into it) but whose instance has not
+/// been created yet: its nodes are recorded so that the instance starts with them.
+final class PendingDirectory {
+    let protocolDefinition: CompiledProtocol
+    let directory: Int
+    /// The parameters this directory binds (`-1` for the others).
+    let parameters: [Int]
+    var state: DirectoryState
+    /// Link key values written so far: link index to the root they name.
+    var links: [Int: RootKey] = [:]
+    var creator: ConnectionID?
+    /// Connections already reported for writing here before the instance existed.
+    var reportedWriters: Set<ConnectionID> = []
+
+    init(protocolDefinition: CompiledProtocol, directory: Int, parameters: [Int], state: DirectoryState) {
+        self.protocolDefinition = protocolDefinition
+        self.directory = directory
+        self.parameters = parameters
+        self.state = state
+    }
+}

@@ -1,0 +1,112 @@
+import PolicyDiagnostics
+import ProtocolModel
+import Testing
+
+/// One test per code of the lexer and parser (E0701-E0711), and recovery: every syntax error of a
+/// file in one run.
+@Suite struct SyntaxDiagnosticTests {
+    @Test func e0701IntegerTooLarge() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  key fe/n : u32 writer frontend default 1000000000000000000000000000000000000000000;
+                }
+                """), "E0701", .error, line: 2, column: 42)
+        #expect(diagnostic.message == "integer '1000000000000000000000000000000000000000000' is too large")
+    }
+
+    @Test func e0702UnexpectedCharacter() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  key fe/n : u32 writer frontend $;
+                }
+                """), "E0702", .error, line: 2, column: 34)
+        #expect(diagnostic.message == "unexpected character '$'")
+    }
+
+    @Test func e0703UnterminatedString() throws {
+        // The string ends at the end of the line; the declaration goes on on the next one.
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  key fe/n : string writer frontend default "abc
+                  ;
+                }
+                """), "E0703", .error, line: 2, column: 45)
+        #expect(diagnostic.message == "unterminated string literal")
+    }
+
+    @Test func e0710UnexpectedToken() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  role r = ;
+                }
+                """), "E0710", .error, line: 2, column: 12)
+        #expect(diagnostic.message == "expected 'domain(param)', 'privileged' or a role name, found ';'")
+    }
+
+    @Test func e0711DurationTooLong() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  expect fe.state == Connected within 3000000s after fe.state == Initialising blame frontend;
+                }
+                """), "E0711", .error, line: 2, column: 46)
+        #expect(diagnostic.message == "duration is too long")
+    }
+
+    /// A number of seconds whose milliseconds overflow even 128 bits is too long, not a crash.
+    @Test func e0711DurationOverflowingMilliseconds() throws {
+        try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  expect fe.state == Connected within 100000000000000000000000000000000000000s
+                    after fe.state == Initialising blame frontend;
+                }
+                """), "E0711", .error, line: 2, column: 78)
+    }
+
+    /// Lexer and parser errors in different declarations, machines and units are all reported, and
+    /// the well-formed declarations between them survive.
+    @Test func everySyntaxErrorOfAFileInOneRun() throws {
+        let (definitions, diagnostics) = checkWithLibrary(
+            """
+            protocol p extends xb {
+              key fe/a : u32 writer ;
+              key fe/b : u32 writer frontend # ;
+              machine fe.state {
+                Initialising -> by frontend;
+                Initialising -> Closed by frontend;
+              }
+              expect fe.state == Closed within 10 after fe.state == Initialising blame frontend;
+              expect fe.state == Closed within 10s after fe.state == Initialising blame frontend;
+            }
+            protocol q extends { }
+            library r {
+              dir x = "/x" ;
+            }
+            """)
+        #expect(
+            diagnostics.map(brief) == [
+                "t.xpd:3:34 error E0702",
+                "t.xpd:2:25 error E0710",
+                "t.xpd:5:21 error E0710",
+                "t.xpd:8:39 error E0710",
+                "t.xpd:11:20 error E0710",
+                "t.xpd:13:16 error E0710",
+            ], "\(diagnostics.map(describe))")
+        // p keeps fe/b, the well-formed transition and the well-formed expectation.
+        let p = try #require(definitions.first { $0.name == "p" })
+        #expect(p.keys.contains { $0.pattern.description == "b" })
+        #expect(p.machines.first?.transitions.count == 1)
+        #expect(p.expectations.count == 1)
+    }
+}
