@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "RuleTable", dependencies: ["ProtocolModel", "PolicyDiagnostics"]),
         // Trace readers of the replay checker: oxenstored access logs, cxenstored traces, JSON lines.
         .target(name: "XenstoreTrace", dependencies: ["PolicyDiagnostics"]),
+        // The generic reference checker: replays traces against protocol definitions; tools stage.
+        .target(name: "ProtocolReplay", dependencies: ["ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"]),
         .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
         .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]),
         .target(
             name: "XenPolicyKit",
-            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools", "RuleTable"]
+            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools", "RuleTable", "ProtocolReplay", "XenstoreTrace"]
         ),
         .target(
             name: "XenPolicyCommands",
@@ -49,8 +51,10 @@ let package = Package(
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolSyntaxTests", dependencies: ["ProtocolSyntax", "PolicyDiagnostics"], exclude: ["Fixtures"]),
-        .testTarget(name: "ProtocolCheckerTests", dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(name: "ProtocolCheckerTests", dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics"]),
+        .testTarget(
+            name: "ProtocolReplayTests", dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"]),
         .testTarget(name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
@@ -58,7 +62,7 @@ let package = Package(
         .testTarget(
             name: "PolicyLintTests", dependencies: ["PolicyLint", "XenPolicyKit", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(
-            name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+            name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyEmitter", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         // Depends on the executables so that `swift test` builds them; the tests run the binaries.
         .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"]),
     ]

@@ -64,7 +64,10 @@ struct CheckRun {
         if let component = root.child("ChineseWall", in: ns) {
             let types = declaredTypes(component.child("ChineseWallTypes", in: ns), component: "ChineseWall", marker: component)
             let setsElement = component.child("ConflictSets", in: ns)
-            let sets = (setsElement?.children("Conflict", in: ns) ?? []).map { conflictSet($0, declared: types.types) }
+            let declared = Set(types.types)
+            let sets = (setsElement?.children("Conflict", in: ns) ?? []).map {
+                conflictSet($0, declared: types.types, declaredSet: declared)
+            }
             chineseWall = ChineseWall(types: types, conflictSets: sets, hasConflictSetsElement: setsElement != nil)
         }
         let template: XMLElement?
@@ -167,13 +170,18 @@ struct CheckRun {
             diagnostics.emit(.error("E0107", "empty \(kind)", at: location))
             return
         }
-        if target.usesXendNumbering, name.contains(":") {
+        // Names are almost always ASCII: test their bytes, and leave other names to Character's rules.
+        let isASCII = name.utf8.allSatisfy { $0 < 0x80 }
+        let hasColon = isASCII ? name.utf8.contains(UInt8(ascii: ":")) : name.contains(":")
+        if target.usesXendNumbering, hasColon {
             diagnostics.emit(
                 .error(
                     "E0108", "\(kind) '\(name)' contains ':'", at: location,
                     hint: "Xen 3.2 and later write labels as 'ACM:<policy>:<label>', so names cannot contain ':'"))
         }
-        if name.contains(where: \.isWhitespace) {
+        let hasWhitespace =
+            isASCII ? name.utf8.contains { $0 == 0x20 || (0x09...0x0D).contains($0) } : name.contains(where: \.isWhitespace)
+        if hasWhitespace {
             diagnostics.emit(
                 .warning(
                     "W0101", "\(kind) '\(name)' contains whitespace", at: location,
@@ -206,14 +214,13 @@ struct CheckRun {
         return TypeSet(types: types, locations: locations, markedPrimary: primary)
     }
 
-    mutating func conflictSet(_ element: XMLElement, declared: [String]) -> ConflictSet {
+    mutating func conflictSet(_ element: XMLElement, declared: [String], declaredSet: Set<String>) -> ConflictSet {
         let nameAttribute = element.attribute("name")
         if target.usesXendNumbering, let nameAttribute, nameAttribute.value.isEmpty {
             diagnostics.emit(.error("E0114", "conflict set has an empty name", at: nameAttribute.location))
         }
         var types: [String] = []
         var seen: Set<String> = []
-        let declaredSet = Set(declared)
         for typeElement in element.children("Type", in: ns) {
             let name = typeElement.text
             if !declaredSet.contains(name) {
@@ -239,22 +246,32 @@ struct CheckRun {
         if let bootstrap = subjects?.attribute("bootstrap") {
             policy.bootstrapLabel = bootstrap.value
         }
+        // Each component's declared types, as an array (for suggestions) and a set, built once.
+        let declared = DeclaredTypes(
+            simpleTypeEnforcement: policy.simpleTypeEnforcement.map { ($0.types, Set($0.types)) },
+            chineseWall: policy.chineseWall.map { ($0.types.types, Set($0.types.types)) })
         var vmNames: [String: SourceLocation] = [:]
-        for element in subjects?.children("VirtualMachineLabel", in: ns) ?? [] {
-            if let label = label(element, kind: .virtualMachine, policy: policy, seen: &vmNames) {
+        for element in subjects?.children ?? [] where element.isNamed("VirtualMachineLabel", in: ns) {
+            if let label = label(element, kind: .virtualMachine, declared: declared, seen: &vmNames) {
                 policy.vmLabels.append(label)
             }
         }
         var resourceNames: [String: SourceLocation] = [:]
-        for element in template.child("ObjectLabels", in: ns)?.children("ResourceLabel", in: ns) ?? [] {
-            if let label = label(element, kind: .resource, policy: policy, seen: &resourceNames) {
+        for element in template.child("ObjectLabels", in: ns)?.children ?? [] where element.isNamed("ResourceLabel", in: ns) {
+            if let label = label(element, kind: .resource, declared: declared, seen: &resourceNames) {
                 policy.resourceLabels.append(label)
             }
         }
     }
 
+    /// The declared types of each component that a label's types are checked against.
+    struct DeclaredTypes {
+        var simpleTypeEnforcement: (list: [String], set: Set<String>)?
+        var chineseWall: (list: [String], set: Set<String>)?
+    }
+
     mutating func label(
-        _ element: XMLElement, kind: Label.Kind, policy: Policy, seen: inout [String: SourceLocation]
+        _ element: XMLElement, kind: Label.Kind, declared: DeclaredTypes, seen: inout [String: SourceLocation]
     ) -> Label? {
         let what = kind == .virtualMachine ? "VM label" : "resource label"
         guard let nameElement = element.child("Name", in: ns) else {
@@ -278,18 +295,18 @@ struct CheckRun {
             renamedFrom = from.value
         }
         let ste = typesOfLabel(
-            element, "SimpleTypeEnforcementTypes", labelName: name, declared: policy.simpleTypeEnforcement?.types,
+            element, "SimpleTypeEnforcementTypes", labelName: name, declared: declared.simpleTypeEnforcement,
             component: "SimpleTypeEnforcement")
         let chineseWall = typesOfLabel(
-            element, "ChineseWallTypes", labelName: name, declared: policy.chineseWall?.types.types,
-            component: "ChineseWall")
+            element, "ChineseWallTypes", labelName: name, declared: declared.chineseWall, component: "ChineseWall")
         return Label(
             kind: kind, name: name, renamedFrom: renamedFrom, steTypes: ste, chineseWallTypes: chineseWall,
             location: element.location)
     }
 
     mutating func typesOfLabel(
-        _ element: XMLElement, _ elementName: String, labelName: String, declared: [String]?, component: String
+        _ element: XMLElement, _ elementName: String, labelName: String, declared: (list: [String], set: Set<String>)?,
+        component: String
     ) -> [String]? {
         let groups = element.children(elementName, in: ns)
         guard let first = groups.first else { return nil }
@@ -302,37 +319,48 @@ struct CheckRun {
         }
         var types: [String] = []
         var seen: Set<String> = []
-        let declaredSet = Set(declared ?? [])
-        for typeElement in groups.flatMap({ $0.children("Type", in: ns) }) {
-            let name = typeElement.text
-            if name.isEmpty {
-                // xend skipped `<Type/>`: its DEFAULT policy writes `<ChineseWallTypes><Type/></ChineseWallTypes>`
-                // for "no type". secpol_xml2bin rejected it.
-                if !target.usesXendNumbering {
-                    diagnostics.emit(.error("E0107", "empty type name in label '\(labelName)'", at: typeElement.location))
-                }
-                continue
+        for group in groups {
+            for typeElement in group.children where typeElement.isNamed("Type", in: ns) {
+                checkLabelType(
+                    typeElement, labelName: labelName, declared: declared, component: component, seen: &seen, into: &types)
             }
-            if declared == nil {
-                diagnostics.emit(
-                    .error(
-                        "E0102", "label '\(labelName)' uses \(component) type '\(name)' but the policy has no \(component) component",
-                        at: typeElement.location))
-                continue
-            }
-            if !declaredSet.contains(name) {
-                diagnostics.emit(
-                    .error(
-                        "E0102", "type '\(name)' in label '\(labelName)' is not a declared \(component) type",
-                        at: typeElement.location, hint: NameSuggestion.hint(for: name, in: declared ?? [])))
-                continue
-            }
-            if !seen.insert(name).inserted {
-                diagnostics.emit(.warning("W0102", "type '\(name)' is listed twice in label '\(labelName)'", at: typeElement.location))
-            }
-            types.append(name)
         }
         return types
+    }
+
+    /// One `Type` of a label: E0107 for an empty name (before Xen 3.2), E0102 for an undeclared one,
+    /// W0102 for a repetition; appended to `types` unless refused.
+    mutating func checkLabelType(
+        _ typeElement: XMLElement, labelName: String, declared: (list: [String], set: Set<String>)?, component: String,
+        seen: inout Set<String>, into types: inout [String]
+    ) {
+        let name = typeElement.text
+        if name.isEmpty {
+            // xend skipped `<Type/>`: its DEFAULT policy writes `<ChineseWallTypes><Type/></ChineseWallTypes>`
+            // for "no type". secpol_xml2bin rejected it.
+            if !target.usesXendNumbering {
+                diagnostics.emit(.error("E0107", "empty type name in label '\(labelName)'", at: typeElement.location))
+            }
+            return
+        }
+        guard let declared else {
+            diagnostics.emit(
+                .error(
+                    "E0102", "label '\(labelName)' uses \(component) type '\(name)' but the policy has no \(component) component",
+                    at: typeElement.location))
+            return
+        }
+        guard declared.set.contains(name) else {
+            diagnostics.emit(
+                .error(
+                    "E0102", "type '\(name)' in label '\(labelName)' is not a declared \(component) type",
+                    at: typeElement.location, hint: NameSuggestion.hint(for: name, in: declared.list)))
+            return
+        }
+        if !seen.insert(name).inserted {
+            diagnostics.emit(.warning("W0102", "type '\(name)' is listed twice in label '\(labelName)'", at: typeElement.location))
+        }
+        types.append(name)
     }
 
     // MARK: - Bootstrap

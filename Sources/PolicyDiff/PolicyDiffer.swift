@@ -48,8 +48,8 @@ public struct PolicyDiffer: Sendable {
             old: old.policy.resourceLabels, new: new.policy.resourceLabels, kind: "resource", newFile: new.displayName)
 
         var changes = StructuralComparison(old: old, new: new, vmLabels: vmLabels, resourceLabels: resourceLabels).changes()
-        let oldCompiled = PolicyEmitter.compile(old.policy, for: target)
-        let newCompiled = PolicyEmitter.compile(new.policy, for: target)
+        let oldCompiled = PolicyEmitter.compile(SsidrefComparison.numberingSkeleton(of: old.policy, for: target), for: target)
+        let newCompiled = PolicyEmitter.compile(SsidrefComparison.numberingSkeleton(of: new.policy, for: target), for: target)
         changes += SsidrefComparison(oldMap: oldCompiled.map, newMap: newCompiled.map).changes(
             vmLabels: vmLabels, resourceLabels: resourceLabels)
         changes.sort(by: PolicyChange.precedes)

@@ -124,7 +124,7 @@ file; `--fail-level` overrides its `fail-level`.
   in source order (`line` and `column` are 0 when unknown).
 - **`sarif`**, on standard output: a [SARIF 2.1.0](https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html)
   log for code scanning. The driver lists every rule that ran with its summary, its page (as `help`
-  text and `helpUri`), its default level and category; results carry `ruleId`, `ruleIndex`, `level`
+  text and Markdown), its default level and category; results carry `ruleId`, `ruleIndex`, `level`
   (`info` becomes `note`), the message with its hint, and the location.
 - **`github`**, on standard output: GitHub Actions workflow commands,
   `::warning file=F,line=L,col=C,title=RULE::message` (`::error` for errors, `::notice` for info), so

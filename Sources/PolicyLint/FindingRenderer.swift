@@ -96,15 +96,16 @@ public enum FindingRenderer {
 
     // MARK: - SARIF
 
-    /// A SARIF 2.1.0 log with one run. The driver lists the rules that ran with their descriptions
-    /// (and the compiler codes that occur, with their IDs only); each result refers to its rule by index.
+    /// A SARIF 2.1.0 log with one run. The driver lists the rules that ran with their summaries and
+    /// documentation pages (and the compiler codes that occur, with their IDs only); each result refers
+    /// to its rule by index.
     public static func sarif(_ findings: [Finding], rules: [RuleDescription], toolVersion: String) -> String {
         var ruleIDs = rules.map(\.id)
         for finding in findings where !ruleIDs.contains(finding.rule) { ruleIDs.append(finding.rule) }
         let ruleIndex = Dictionary(ruleIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let ruleObjects: [JSONValue] = ruleIDs.map { id in
             guard let rule = rules.first(where: { $0.id == id }) else {
-                return .object([("id", .string(id)), ("helpUri", .string("docs/diagnostics.md"))])
+                return .object([("id", .string(id))])
             }
             let documentation = LintDocumentation.page(for: id)
             var members: [(String, JSONValue)] = [
@@ -116,8 +117,9 @@ public enum FindingRenderer {
             if let documentation {
                 members.append(("help", .object([("text", .string(documentation)), ("markdown", .string(documentation))])))
             }
+            // No helpUri: SARIF wants an absolute URI and the pages live in the repository, so the page
+            // itself travels as `help`.
             members += [
-                ("helpUri", .string("docs/lint/\(id).md")),
                 ("defaultConfiguration", .object([("level", .string(sarifLevel(rule.defaultSeverity)))])),
                 (
                     "properties",
@@ -145,7 +147,6 @@ public enum FindingRenderer {
         let driver: JSONValue = .object([
             ("name", "xen-policy lint"),
             ("version", .string(toolVersion)),
-            ("informationUri", "docs/lint/README.md"),
             ("rules", .array(ruleObjects)),
         ])
         return JSONValue.object([

@@ -20,7 +20,9 @@ public struct PolicyLinter: Sendable {
         }
         var suppressions = Suppressions(context: context, subject: .policy)
         var kept = findings.filter { !suppressions.suppresses($0) }
-        kept += suppressions.problems(selection: selection).filter { !suppressions.suppresses($0, countingUse: false) }
+        // The suppression rules' own findings come after every use is counted, and may be suppressed too.
+        let problems = suppressions.problems(selection: selection)
+        kept += problems.filter { !suppressions.suppresses($0, countingUse: false) }
         return Self.applyingSeverities(kept, selection: selection).sorted { $0.location < $1.location }
     }
 

@@ -306,7 +306,7 @@ enum MinidomSerializer {
     }
 
     /// The bytes of a NUL-terminated libxml2 string, empty for nil.
-    private static func cBytes(_ string: UnsafePointer<xmlChar>?) -> UnsafeBufferPointer<UInt8> {
+    static func cBytes(_ string: UnsafePointer<xmlChar>?) -> UnsafeBufferPointer<UInt8> {
         guard let string else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: string, count: Int(xmlStrlen(string)))
     }
@@ -315,7 +315,7 @@ enum MinidomSerializer {
 
     /// Collects serialized bytes and, when hashing, hands them to SHA-1 in ``chunkSize`` pieces so
     /// a large document is never held in memory twice.
-    private struct Output {
+    struct Output {
         private(set) var bytes: [UInt8] = []
         private var hasher: SHA1?
         /// OR of every byte written; bit 7 set means a non-ASCII byte was written.

@@ -36,15 +36,37 @@ struct SourceLocator {
     /// hold the name as UTF-8, e.g. in a UTF-16 or Latin-1 file, and a bound, since a start tag cannot
     /// begin after the line where libxml2 saw it end.
     mutating func element(named qualifiedName: String, line: Int) -> (SourceLocation, offset: Int?) {
+        var name = qualifiedName
+        return name.withUTF8 { element(prefix: UnsafeBufferPointer(start: nil, count: 0), localName: $0, line: line) }
+    }
+
+    /// ``element(named:line:)`` for the name `prefix:localName` (or `localName` when `prefix` is
+    /// empty) given as UTF-8 bytes, as the streaming reader has them, without building a string.
+    mutating func element(
+        prefix: UnsafeBufferPointer<UInt8>, localName: UnsafeBufferPointer<UInt8>, line: Int
+    ) -> (SourceLocation, offset: Int?) {
         let fallback = (SourceLocation(file: file, line: max(line, 0)), offset: Int?.none)
         guard let position = nextStartTag(from: cursor) else { return fallback }
-        let needle = Array(qualifiedName.utf8)
         let nameStart = position + 1
-        var nameEnd = nameStart
-        while nameEnd < bytes.count, isNameByte(bytes[nameEnd]) { nameEnd += 1 }
+        let count = bytes.count
+        let (nameEnd, matches) = bytes.withUnsafeBufferPointer { buffer -> (Int, Bool) in
+            var nameEnd = nameStart
+            while nameEnd < count, isNameByte(buffer[nameEnd]) { nameEnd += 1 }
+            let expected = prefix.isEmpty ? localName.count : prefix.count + 1 + localName.count
+            guard nameEnd - nameStart == expected else { return (nameEnd, false) }
+            var at = nameStart
+            if !prefix.isEmpty {
+                guard memcmp(buffer.baseAddress! + at, prefix.baseAddress!, prefix.count) == 0 else { return (nameEnd, false) }
+                at += prefix.count
+                guard buffer[at] == UInt8(ascii: ":") else { return (nameEnd, false) }
+                at += 1
+            }
+            let same = localName.isEmpty || memcmp(buffer.baseAddress! + at, localName.baseAddress!, localName.count) == 0
+            return (nameEnd, same)
+        }
         // Step past this tag even if its name does not match, so one odd tag does not shift the rest.
         cursor = nameEnd
-        guard bytes[nameStart..<nameEnd].elementsEqual(needle) else { return fallback }
+        guard matches else { return fallback }
         let location = location(ofOffset: position)
         guard line <= 0 || location.line <= line else { return fallback }
         return (location, position)

@@ -12,6 +12,11 @@ import PolicyDiagnostics
 /// No network, no DTD (a DOCTYPE is refused before its internal subset is read, so neither
 /// external entities nor entity expansion can happen), bounded size; libxml2's own limits bound
 /// nesting depth (256) and attribute values, and we apply its text limit to every element's text.
+///
+/// The file is read in one streaming pass: libxml2's SAX2 parser reports each start tag, text,
+/// comment and end tag to ``TreeBuilder``, which builds the ``XMLElement`` tree directly (no
+/// libxml2 tree is ever built) and, when asked, hashes the minidom serialization from the same
+/// events; the XSD validator is plugged into the same event stream.
 public struct XMLReader: Sendable {
     /// The largest input accepted, in bytes. A policy of 10,000 labels is a few MB.
     public var maximumInputSize: Int
@@ -80,31 +85,49 @@ public struct XMLReader: Sendable {
             return result
         }
         _ = libxml2Initialized
-        let sink = ErrorSink(locator: SourceLocator(file: path, bytes: bytes))
+        let builder = TreeBuilder(locator: SourceLocator(file: path, bytes: bytes), hashing: computesMinidomDigest)
         guard let context = xmlNewParserCtxt() else {
             result.diagnostics = [.error("E0004", "libxml2 could not allocate a parser", at: SourceLocation(file: path))]
             return result
         }
         defer { xmlFreeParserCtxt(context) }
-        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
-        context.pointee._private = sinkPointer
-        context.pointee.sax.pointee.serror = onParserError
-        clibxml2_harden(context)
-        MinidomSerializer.preserveCDATASections(in: context)
+        let builderPointer = Unmanaged.passUnretained(builder).toOpaque()
+        context.pointee._private = builderPointer
+        // Our callbacks replace libxml2's tree builder; the user data stays the context itself.
+        clibxml2_reset_sax(context)
+        TreeBuilder.install(on: context.pointee.sax)
+
+        // The validator sees every event after the builder has (so a validity error can be placed
+        // at the element the builder has just located). It is unplugged before the context is freed.
+        var validator: xmlSchemaValidCtxtPtr? = nil
+        var plug: xmlSchemaSAXPlugPtr? = nil
+        if let schema, let compiled = schema.compiled, let created = xmlSchemaNewValidCtxt(compiled.pointer) {
+            validator = created
+            xmlSchemaSetValidStructuredErrors(created, onValidityError, builderPointer)
+            plug = clibxml2_plug_schema(created, context, onParserError)
+        }
+        defer {
+            if let plug { xmlSchemaSAXUnplug(plug) }
+            if let validator { xmlSchemaFreeValidCtxt(validator) }
+        }
+
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOWARNING.rawValue)
         let parsed = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), path, nil, options)
             }
         }
+        // No startDocument callback: libxml2 builds no document.
+        if let parsed { xmlFreeDoc(parsed) }
+        let isValid = validator.map { xmlSchemaIsValid($0) == 1 } ?? true
+
         // Our DOCTYPE hook stops the parser with xmlStopParser, which in libxml2 2.9 raises no error: it
         // only sets errNo and leaves a document without a root ("no root element", with no location).
         if context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) {
-            if let parsed { xmlFreeDoc(parsed) }
-            let line = context.pointee.input.map { Int($0.pointee.line) } ?? 0
-            let location = sink.locator.doctype() ?? SourceLocation(file: path, line: line)
+            let line = Int(clibxml2_parser_line(context))
+            let location = builder.locator.doctype() ?? SourceLocation(file: path, line: line)
             result.diagnostics =
-                sink.diagnostics + [
+                builder.parseDiagnostics + [
                     .error(
                         "E0005", "document type declarations are not allowed in policy files", at: location,
                         hint:
@@ -113,45 +136,41 @@ public struct XMLReader: Sendable {
                 ]
             return result
         }
-        guard let doc = parsed, context.pointee.wellFormed != 0, sink.diagnostics.isEmpty else {
-            if let parsed { xmlFreeDoc(parsed) }
-            if sink.diagnostics.isEmpty {
-                sink.diagnostics.append(.error("E0004", "'\(path)' is not well-formed XML", at: SourceLocation(file: path)))
+        // Validity and text-limit findings count only for a well-formed document, as when the reader
+        // validated a finished tree.
+        guard context.pointee.wellFormed != 0, builder.parseDiagnostics.isEmpty else {
+            result.diagnostics = builder.parseDiagnostics
+            if result.diagnostics.isEmpty {
+                result.diagnostics.append(.error("E0004", "'\(path)' is not well-formed XML", at: SourceLocation(file: path)))
             }
-            result.diagnostics = sink.diagnostics
             return result
         }
-        defer { xmlFreeDoc(doc) }
-        guard let rootNode = xmlDocGetRootElement(doc) else {
+        guard let root = builder.root else {
             result.diagnostics = [.error("E0004", "'\(path)' has no root element", at: SourceLocation(file: path))]
             return result
         }
-        let root = sink.convert(rootNode)
-        if !sink.diagnostics.isEmpty {
-            result.diagnostics = sink.diagnostics
+        if !builder.contentDiagnostics.isEmpty {
+            result.diagnostics = builder.contentDiagnostics
             return result
         }
         if let schema {
-            guard let compiled = schema.compiled, let validator = xmlSchemaNewValidCtxt(compiled.pointer) else {
+            guard validator != nil, plug != nil else {
                 result.diagnostics = [
                     .error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))
                 ]
                 return result
             }
-            defer { xmlSchemaFreeValidCtxt(validator) }
-            xmlSchemaSetValidStructuredErrors(validator, onValidityError, sinkPointer)
-            let status = xmlSchemaValidateDoc(validator, doc)
-            if status != 0 && sink.diagnostics.isEmpty {
-                sink.diagnostics.append(.error("E0010", "'\(path)' does not match the \(schema.rawValue) schema", at: root.location))
+            if !isValid && builder.validationDiagnostics.isEmpty {
+                builder.validationDiagnostics.append(
+                    .error("E0010", "'\(path)' does not match the \(schema.rawValue) schema", at: root.location))
             }
-            if !sink.diagnostics.isEmpty {
-                result.diagnostics = sink.diagnostics
+            if !builder.validationDiagnostics.isEmpty {
+                result.diagnostics = builder.validationDiagnostics
                 return result
             }
         }
         var document = XMLDocument(file: path, root: root)
-        if computesMinidomDigest {
-            let digest = MinidomSerializer.digest(of: doc)
+        if let digest = builder.finishDigest() {
             document.minidomDigest = digest.sha1
             document.minidomIsASCII = digest.isASCII
         }
@@ -164,80 +183,368 @@ public struct XMLReader: Sendable {
     }
 }
 
-/// Receives libxml2's errors through the context's user data and builds our tree, so that
-/// schema errors can be placed at the exact element we already located.
-private final class ErrorSink {
+/// Receives libxml2's SAX2 events and errors for one read: builds the ``XMLElement`` tree, locates
+/// every element in the source, hashes the minidom serialization, and places validity errors at the
+/// element the validator is looking at.
+final class TreeBuilder {
     var locator: SourceLocator
-    var diagnostics: [Diagnostic] = []
-    var elementLocations: [UnsafeMutableRawPointer: SourceLocation] = [:]
+    /// Well-formedness errors (libxml2's parser).
+    var parseDiagnostics: [Diagnostic] = []
+    /// Our limits on the content (text too long).
+    var contentDiagnostics: [Diagnostic] = []
+    /// XSD validity errors.
+    var validationDiagnostics: [Diagnostic] = []
+    private(set) var root: XMLElement?
 
-    init(locator: SourceLocator) { self.locator = locator }
+    /// An element whose end tag has not been seen yet.
+    private struct OpenElement {
+        var namespaceURI: String?
+        var localName: String
+        var qualifiedName: String
+        var attributes: [XMLAttribute]
+        var location: SourceLocation
+        var leadingComments: [String]
+        /// Where this element's children, text bytes and pending comments start in the shared stacks.
+        var childrenStart: Int
+        var textStart: Int
+        var commentsStart: Int
+        /// All text seen, including what is not kept because it passed the limit.
+        var textLength = 0
+    }
 
-    /// libxml2's limit on one text node. libxml2 2.9 enforces it only when it appends to a text node,
-    /// so text that arrives in one piece (a run of ASCII, a CDATA section) passes at any size; we
+    private var open: [OpenElement] = []
+    /// Finished children of the open elements, innermost last: an element's children are
+    /// `children[element.childrenStart...]` when it ends. One shared stack instead of an array per
+    /// element, so that each element's children array is allocated once at its final size.
+    private var children: [XMLElement] = []
+    /// Text bytes of the open elements, the same way.
+    private var text: [UInt8] = []
+    /// Comments since the last element start at each level (document level first).
+    private var comments: [String] = []
+
+    /// What the parser reported last; libxml2's validator reports on the same event right after us.
+    private enum Event {
+        case none
+        /// A start tag: the element is the innermost open one.
+        case start
+        /// An end tag of an element with this location and expanded name (`{uri}local`).
+        case end(SourceLocation, namespaceURI: String?, localName: String)
+        /// Text or CDATA in the innermost open element.
+        case text
+    }
+    private var event = Event.none
+
+    /// Strings for libxml2's interned names (its dictionary gives each distinct name one address),
+    /// so that equal names share one Swift string.
+    private var names: [UnsafeRawPointer: String] = [:]
+    private var qualifiedNames: [QualifiedNameKey: String] = [:]
+    private struct QualifiedNameKey: Hashable {
+        var prefix: UnsafeRawPointer
+        var localName: UnsafeRawPointer
+    }
+
+    /// The minidom serialization being hashed, if requested.
+    private var minidom: MinidomSerializer.Output?
+    /// Whether the innermost element's start tag is written up to its attributes: it ends in `>`
+    /// once a child node follows, or in `/>` at the end tag.
+    private var startTagOpen = false
+
+    /// libxml2's limit on one text node. libxml2 2.9 enforces it only when its tree builder appends
+    /// to a text node, so text that arrives in one piece (a run of ASCII) passes at any size; we
     /// apply it to each element's whole text so that no 20 MB "name" reaches the checker.
     static let maximumTextLength = Int(XML_MAX_TEXT_LENGTH)
 
-    func convert(_ node: xmlNodePtr) -> XMLElement {
-        let localName = string(node.pointee.name)
-        let prefix = node.pointee.ns.flatMap { $0.pointee.prefix.map { String(cString: $0) } }
-        let qualifiedName = prefix.map { "\($0):\(localName)" } ?? localName
-        let (location, offset) = locator.element(named: qualifiedName, line: clibxml2_node_line(node))
-        elementLocations[UnsafeMutableRawPointer(node)] = location
-        // The comments since the previous element sibling (for the root, the document's comments before
-        // it) carry lint suppressions. Each sibling is visited by one element only, so this stays linear.
-        var leadingComments: [String] = []
-        var previous = node.pointee.prev
-        while let sibling = previous, sibling.pointee.type != XML_ELEMENT_NODE {
-            if sibling.pointee.type == XML_COMMENT_NODE, let content = sibling.pointee.content {
-                leadingComments.append(String(cString: content))
-            }
-            previous = sibling.pointee.prev
+    init(locator: SourceLocator, hashing: Bool) {
+        self.locator = locator
+        if hashing {
+            var output = MinidomSerializer.Output(hashing: true)
+            output.write("<?xml version=\"1.0\" ?>")
+            minidom = output
         }
-        leadingComments.reverse()
-        var attributes: [XMLAttribute] = []
-        var attribute = node.pointee.properties
-        while let current = attribute {
-            let name = string(current.pointee.name)
-            let namespace = current.pointee.ns.flatMap { $0.pointee.href.map { String(cString: $0) } }
-            var value = ""
-            if let raw = xmlNodeListGetString(node.pointee.doc, current.pointee.children, 1) {
-                value = String(cString: raw)
-                clibxml2_free(raw)
-            }
-            // The locator searches the source, where a namespaced attribute is written with its prefix.
-            let attributePrefix = current.pointee.ns.flatMap { $0.pointee.prefix.map { String(cString: $0) } }
-            let writtenName = attributePrefix.map { "\($0):\(name)" } ?? name
-            let attributeLocation = locator.attribute(named: writtenName, tagOffset: offset, fallback: location)
-            attributes.append(XMLAttribute(namespaceURI: namespace, localName: name, value: value, location: attributeLocation))
-            attribute = current.pointee.next
-        }
-        var children: [XMLElement] = []
-        var text = ""
-        var textLength = 0
-        var child = node.pointee.children
-        while let current = child {
-            switch current.pointee.type {
-            case XML_ELEMENT_NODE:
-                children.append(convert(current))
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let content = current.pointee.content {
-                    textLength += Int(xmlStrlen(content))
-                    if textLength <= Self.maximumTextLength { text += String(cString: content) }
-                }
-            default:
-                break
-            }
-            child = current.pointee.next
-        }
-        if textLength > Self.maximumTextLength {
-            diagnostics.append(Self.textTooLong(qualifiedName, at: location))
-        }
-        let namespace = node.pointee.ns.flatMap { $0.pointee.href.map { String(cString: $0) } }
-        return XMLElement(
-            namespaceURI: namespace, localName: localName, qualifiedName: qualifiedName, attributes: attributes,
-            children: children, text: text, location: location, leadingComments: leadingComments)
     }
+
+    /// The SHA-1 of the minidom serialization and whether it was ASCII, if hashing was requested.
+    func finishDigest() -> (sha1: [UInt8], isASCII: Bool)? {
+        guard var output = minidom else { return nil }
+        minidom = nil
+        return output.finishDigest()
+    }
+
+    /// Sets the callbacks on a SAX2 handler block that ``clibxml2_reset_sax`` cleared.
+    static func install(on handler: UnsafeMutablePointer<xmlSAXHandler>) {
+        handler.pointee.startElementNs = onStartElement
+        handler.pointee.endElementNs = onEndElement
+        handler.pointee.characters = onCharacters
+        // The same function for both, so that libxml2 does not try to tell ignorable whitespace apart.
+        handler.pointee.ignorableWhitespace = onCharacters
+        handler.pointee.cdataBlock = onCDATA
+        handler.pointee.comment = onComment
+        handler.pointee.processingInstruction = onProcessingInstruction
+        handler.pointee.serror = onParserError
+    }
+
+    @inline(__always)
+    static func from(_ context: UnsafeMutableRawPointer?) -> TreeBuilder {
+        let parser = context.unsafelyUnwrapped.assumingMemoryBound(to: xmlParserCtxt.self)
+        return Unmanaged<TreeBuilder>.fromOpaque(parser.pointee._private.unsafelyUnwrapped).takeUnretainedValue()
+    }
+
+    // MARK: - Events
+
+    func startElement(
+        parser: UnsafeMutablePointer<xmlParserCtxt>, localName localPointer: UnsafePointer<xmlChar>,
+        prefix prefixPointer: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?, namespaceCount: Int,
+        namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, attributeCount: Int,
+        attributes rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
+        let line = Int(clibxml2_parser_line(parser))
+        let localBytes = MinidomSerializer.cBytes(localPointer)
+        let prefixBytes = MinidomSerializer.cBytes(prefixPointer)
+        let localName = name(localPointer)
+        let qualifiedName: String
+        if let prefixPointer, prefixPointer.pointee != 0 {
+            let key = QualifiedNameKey(prefix: UnsafeRawPointer(prefixPointer), localName: UnsafeRawPointer(localPointer))
+            if let known = qualifiedNames[key] {
+                qualifiedName = known
+            } else {
+                qualifiedName = name(prefixPointer) + ":" + localName
+                qualifiedNames[key] = qualifiedName
+            }
+        } else {
+            qualifiedName = localName
+        }
+        let namespaceURI = uri.map { name($0) }
+        let (location, offset) = locator.element(prefix: prefixBytes, localName: localBytes, line: line)
+
+        var attributes: [XMLAttribute] = []
+        if attributeCount > 0, let rawAttributes {
+            attributes.reserveCapacity(attributeCount)
+            for index in 0..<attributeCount {
+                let base = rawAttributes + 5 * index
+                guard let attributeLocal = base[0] else { continue }
+                let attributeName = name(attributeLocal)
+                let attributePrefix = base[1].flatMap { $0.pointee != 0 ? name($0) : nil }
+                let value = Self.attributeValue(from: base[3], to: base[4])
+                // The locator searches the source, where a namespaced attribute is written with its prefix.
+                let writtenName = attributePrefix.map { "\($0):\(attributeName)" } ?? attributeName
+                let attributeLocation = locator.attribute(named: writtenName, tagOffset: offset, fallback: location)
+                attributes.append(
+                    XMLAttribute(
+                        namespaceURI: base[2].map { name($0) }, localName: attributeName,
+                        value: String(decoding: value, as: UTF8.self), location: attributeLocation))
+            }
+        }
+
+        // The comments since the previous element sibling (for the root, the document's comments
+        // before it) carry lint suppressions.
+        let commentsStart = open.last?.commentsStart ?? 0
+        var leadingComments: [String] = []
+        if comments.count > commentsStart {
+            leadingComments = Array(comments[commentsStart...])
+            comments.removeSubrange(commentsStart...)
+        }
+
+        if minidom != nil {
+            writeStartTag(
+                prefix: prefixBytes, localName: localBytes, namespaceCount: namespaceCount, namespaces: namespaces,
+                attributeCount: attributeCount, attributes: rawAttributes)
+        }
+
+        open.append(
+            OpenElement(
+                namespaceURI: namespaceURI, localName: localName, qualifiedName: qualifiedName, attributes: attributes,
+                location: location, leadingComments: leadingComments, childrenStart: children.count, textStart: text.count,
+                commentsStart: comments.count))
+        event = .start
+    }
+
+    func endElement() {
+        guard let element = open.popLast() else { return }
+        event = .end(element.location, namespaceURI: element.namespaceURI, localName: element.localName)
+        let elementChildren = children.count > element.childrenStart ? Array(children[element.childrenStart...]) : []
+        children.removeSubrange(element.childrenStart...)
+        var elementText = ""
+        if text.count > element.textStart {
+            elementText = text.withUnsafeBufferPointer {
+                String(decoding: UnsafeBufferPointer(rebasing: $0[element.textStart...]), as: UTF8.self)
+            }
+            text.removeSubrange(element.textStart...)
+        }
+        if comments.count > element.commentsStart { comments.removeSubrange(element.commentsStart...) }
+        if element.textLength > Self.maximumTextLength {
+            contentDiagnostics.append(Self.textTooLong(element.qualifiedName, at: element.location))
+        }
+        let finished = XMLElement(
+            namespaceURI: element.namespaceURI, localName: element.localName, qualifiedName: element.qualifiedName,
+            attributes: element.attributes, children: elementChildren, text: elementText, location: element.location,
+            leadingComments: element.leadingComments)
+        if open.isEmpty {
+            root = finished
+        } else {
+            children.append(finished)
+        }
+
+        if minidom != nil {
+            if startTagOpen {
+                minidom!.write("/>")
+                startTagOpen = false
+            } else {
+                minidom!.write("</")
+                var name = element.qualifiedName
+                name.withUTF8 { minidom!.write($0) }
+                minidom!.write(">")
+            }
+            minidom!.flushIfFull()
+        }
+    }
+
+    func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
+        guard !open.isEmpty else { return }
+        event = .text
+        let top = open.count - 1
+        let length = open[top].textLength + bytes.count
+        if length <= Self.maximumTextLength { text.append(contentsOf: bytes) }
+        open[top].textLength = length
+
+        // An empty CDATA section made no minidom node (expat reports no character data for it).
+        guard minidom != nil, !bytes.isEmpty else { return }
+        closeStartTag()
+        if isCDATA {
+            minidom!.write("<![CDATA[")
+            minidom!.write(bytes)
+            minidom!.write("]]>")
+        } else {
+            minidom!.writeEscaped(bytes)
+        }
+        minidom!.flushIfFull()
+    }
+
+    func comment(_ value: UnsafePointer<xmlChar>?) {
+        // Comments after the root element belong to no element.
+        if root == nil {
+            comments.append(value.map { String(cString: $0) } ?? "")
+        }
+        guard minidom != nil else { return }
+        closeStartTag()
+        minidom!.write("<!--")
+        minidom!.write(value)
+        minidom!.write("-->")
+        minidom!.flushIfFull()
+    }
+
+    func processingInstruction(target: UnsafePointer<xmlChar>?, data: UnsafePointer<xmlChar>?) {
+        guard minidom != nil else { return }
+        closeStartTag()
+        minidom!.write("<?")
+        minidom!.write(target)
+        minidom!.write(" ")
+        minidom!.write(data)
+        minidom!.write("?>")
+        minidom!.flushIfFull()
+    }
+
+    // MARK: - Minidom serialization
+
+    private func closeStartTag() {
+        if startTagOpen {
+            minidom!.write(">")
+            startTagOpen = false
+        }
+    }
+
+    /// `<qname` and the attributes, sorted by qualified name with the namespace declarations
+    /// (`xmlns`, `xmlns:p`) among them, as minidom writes them.
+    private func writeStartTag(
+        prefix: UnsafeBufferPointer<UInt8>, localName: UnsafeBufferPointer<UInt8>, namespaceCount: Int,
+        namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, attributeCount: Int,
+        attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
+        closeStartTag()
+        minidom!.write("<")
+        if !prefix.isEmpty {
+            minidom!.write(prefix)
+            minidom!.write(":")
+        }
+        minidom!.write(localName)
+        let total = namespaceCount + attributeCount
+        if total > 0 {
+            var written: [(name: [UInt8], value: [UInt8])] = []
+            written.reserveCapacity(total)
+            if let namespaces {
+                for index in 0..<namespaceCount {
+                    var name = Array("xmlns".utf8)
+                    if let declared = namespaces[2 * index], declared.pointee != 0 {
+                        name.append(UInt8(ascii: ":"))
+                        name.append(contentsOf: MinidomSerializer.cBytes(declared))
+                    }
+                    written.append((name, Array(MinidomSerializer.cBytes(namespaces[2 * index + 1]))))
+                }
+            }
+            if let attributes {
+                for index in 0..<attributeCount {
+                    let base = attributes + 5 * index
+                    var name: [UInt8] = []
+                    if let attributePrefix = base[1], attributePrefix.pointee != 0 {
+                        name.append(contentsOf: MinidomSerializer.cBytes(attributePrefix))
+                        name.append(UInt8(ascii: ":"))
+                    }
+                    name.append(contentsOf: MinidomSerializer.cBytes(base[0]))
+                    written.append((name, Self.attributeValue(from: base[3], to: base[4])))
+                }
+            }
+            if written.count > 1 {
+                // minidom sorts `attrs.keys()`, i.e. qualified names; UTF-8 byte order is code-point order.
+                written.sort { $0.name.lexicographicallyPrecedes($1.name) }
+            }
+            for attribute in written {
+                minidom!.write(" ")
+                minidom!.write(attribute.name)
+                minidom!.write("=\"")
+                minidom!.writeEscaped(attribute.value)
+                minidom!.write("\"")
+            }
+        }
+        startTagOpen = true
+        minidom!.flushIfFull()
+    }
+
+    /// An attribute value as libxml2's SAX2 interface hands it over: without entity substitution
+    /// (which we never ask for) it writes each `&` of the value as `&#38;`; the tree builder and the
+    /// XSD validator decode those, and so do we.
+    static func attributeValue(from start: UnsafePointer<xmlChar>?, to end: UnsafePointer<xmlChar>?) -> [UInt8] {
+        guard let start, let end, end > start else { return [] }
+        let raw = UnsafeBufferPointer(start: start, count: end - start)
+        guard raw.contains(UInt8(ascii: "&")) else { return Array(raw) }
+        var value: [UInt8] = []
+        value.reserveCapacity(raw.count)
+        var index = 0
+        while index < raw.count {
+            if raw[index] == UInt8(ascii: "&"), index + 4 < raw.count, raw[index + 1] == UInt8(ascii: "#"),
+                raw[index + 2] == UInt8(ascii: "3"), raw[index + 3] == UInt8(ascii: "8"), raw[index + 4] == UInt8(ascii: ";")
+            {
+                value.append(UInt8(ascii: "&"))
+                index += 5
+            } else {
+                value.append(raw[index])
+                index += 1
+            }
+        }
+        return value
+    }
+
+    // MARK: - Names
+
+    /// The string of an interned libxml2 name.
+    @inline(__always)
+    private func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+        let key = UnsafeRawPointer(pointer)
+        if let known = names[key] { return known }
+        let string = String(cString: pointer)
+        names[key] = string
+        return string
+    }
+
+    // MARK: - Errors
 
     /// The refusal of text over ``maximumTextLength``, whether our check or libxml2's found it.
     static func textTooLong(_ element: String, at location: SourceLocation) -> Diagnostic {
@@ -246,14 +553,95 @@ private final class ErrorSink {
             hint: "names in a policy are short; text this long is refused so that it cannot exhaust memory")
     }
 
-    private func string(_ pointer: UnsafePointer<xmlChar>?) -> String {
-        pointer.map { String(cString: $0) } ?? ""
+    /// Where a validity error belongs: the element the validator reports on, which is the element of
+    /// the current event, except for a child that its parent's type does not allow, which libxml2
+    /// reports on the parent (`Element content is not allowed ...`).
+    func validityErrorLocation(message: String, fallbackLine: Int) -> SourceLocation {
+        switch event {
+        case .none:
+            return SourceLocation(file: locator.file, line: fallbackLine)
+        case .end(let location, _, _):
+            return location
+        case .text:
+            return open.last?.location ?? SourceLocation(file: locator.file, line: fallbackLine)
+        case .start:
+            guard let element = open.last else { return SourceLocation(file: locator.file, line: fallbackLine) }
+            guard open.count >= 2 else { return element.location }
+            let parent = open[open.count - 2]
+            let named = Self.elementName(inValidityMessage: message)
+            let elementName = Self.expandedName(element.namespaceURI, element.localName)
+            let parentName = Self.expandedName(parent.namespaceURI, parent.localName)
+            if let named, named != parentName || named == elementName && !Self.isAboutParent(message) {
+                return element.location
+            }
+            return named == parentName ? parent.location : element.location
+        }
     }
+
+    /// libxml2's name of an element in messages: `{uri}local`, or `local` without a namespace.
+    private static func expandedName(_ namespaceURI: String?, _ localName: String) -> String {
+        namespaceURI.map { "{\($0)}\(localName)" } ?? localName
+    }
+
+    /// The `X` of a message that starts `Element 'X'`.
+    private static func elementName(inValidityMessage message: String) -> String? {
+        let prefix = "Element '"
+        guard message.hasPrefix(prefix) else { return nil }
+        let rest = message.dropFirst(prefix.count)
+        guard let close = rest.firstIndex(of: "'") else { return nil }
+        return String(rest[..<close])
+    }
+
+    /// Whether a validity error raised at a child's start tag is about the parent's content.
+    private static func isAboutParent(_ message: String) -> Bool {
+        guard let body = message.firstRange(of: "': ").map({ message[$0.upperBound...] }) else { return false }
+        return body.hasPrefix("Element content is not allowed") || body.hasPrefix("Neither character nor element content")
+    }
+}
+
+// MARK: - libxml2 callbacks
+
+private let onStartElement: startElementNsSAX2Func = {
+    context, localName, prefix, uri, namespaceCount, namespaces, attributeCount, _, attributes in
+    guard let context, let localName else { return }
+    TreeBuilder.from(context).startElement(
+        parser: context.assumingMemoryBound(to: xmlParserCtxt.self), localName: localName, prefix: prefix, uri: uri,
+        namespaceCount: Int(namespaceCount), namespaces: namespaces, attributeCount: Int(attributeCount),
+        attributes: attributes)
+}
+
+private let onEndElement: endElementNsSAX2Func = { context, _, _, _ in
+    guard let context else { return }
+    TreeBuilder.from(context).endElement()
+}
+
+private let onCharacters: charactersSAXFunc = { context, characters, length in
+    guard let context, let characters, length >= 0 else { return }
+    TreeBuilder.from(context).characters(UnsafeBufferPointer(start: characters, count: Int(length)), isCDATA: false)
+}
+
+private let onCDATA: cdataBlockSAXFunc = { context, value, length in
+    guard let context, let value, length >= 0 else { return }
+    TreeBuilder.from(context).characters(UnsafeBufferPointer(start: value, count: Int(length)), isCDATA: true)
+}
+
+private let onComment: commentSAXFunc = { context, value in
+    guard let context else { return }
+    TreeBuilder.from(context).comment(value)
+}
+
+private let onProcessingInstruction: processingInstructionSAXFunc = { context, target, data in
+    guard let context else { return }
+    TreeBuilder.from(context).processingInstruction(target: target, data: data)
 }
 
 /// libxml2's messages end in a newline and name elements as `{namespace}local`; ours are one line.
 private func cleanMessage(_ raw: UnsafeMutablePointer<CChar>?) -> String {
-    var message = raw.map { String(cString: $0) } ?? "unknown error"
+    cleanMessage(raw.map { String(cString: $0) } ?? "unknown error")
+}
+
+private func cleanMessage(_ raw: String) -> String {
+    var message = raw
     while message.last == "\n" || message.last == " " || message.last == "." { message.removeLast() }
     message = message.replacingAll("{http://www.ibm.com}", with: "")
     // Some messages continue on a second line (the bytes of an encoding error); the renderers put
@@ -264,39 +652,29 @@ private func cleanMessage(_ raw: UnsafeMutablePointer<CChar>?) -> String {
     return message
 }
 
-private let onParserError: xmlStructuredErrorFunc = { userData, error in
-    guard let context = userData?.assumingMemoryBound(to: xmlParserCtxt.self),
-        let sinkPointer = context.pointee._private, let error
+/// Parser errors. Their user data is the parser context, or the validator's plug once one is
+/// plugged in; `xmlError.ctxt` is the parser context either way.
+private let onParserError: xmlStructuredErrorFunc = { _, error in
+    guard let error, let parser = error.pointee.ctxt?.assumingMemoryBound(to: xmlParserCtxt.self),
+        let builderPointer = parser.pointee._private
     else { return }
-    let sink = Unmanaged<ErrorSink>.fromOpaque(sinkPointer).takeUnretainedValue()
+    let builder = Unmanaged<TreeBuilder>.fromOpaque(builderPointer).takeUnretainedValue()
     let e = error.pointee
-    let location = SourceLocation(file: sink.locator.file, line: Int(e.line), column: Int(e.int2))
+    let location = SourceLocation(file: builder.locator.file, line: Int(e.line), column: Int(e.int2))
     guard e.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
     // Only our DOCTYPE hook stops the parser; read(bytes:) reports that (E0005) from errNo, since
     // libxml2 2.9 raises no error for it.
     guard e.code != Int32(XML_ERR_USER_STOP.rawValue) else { return }
-    if e.code == Int32(XML_ERR_NO_MEMORY.rawValue), cleanMessage(e.message).hasSuffix("huge text node") {
-        // libxml2's own text limit, reported as if memory had run out; say what it is.
-        let element = context.pointee.node.flatMap { $0.pointee.name.map { String(cString: $0) } } ?? "an element"
-        sink.diagnostics.append(ErrorSink.textTooLong(element, at: location))
-        return
-    }
-    sink.diagnostics.append(.error("E0004", cleanMessage(e.message), at: location))
+    builder.parseDiagnostics.append(.error("E0004", cleanMessage(e.message), at: location))
 }
 
 private let onValidityError: xmlStructuredErrorFunc = { userData, error in
     guard let userData, let error else { return }
-    let sink = Unmanaged<ErrorSink>.fromOpaque(userData).takeUnretainedValue()
+    let builder = Unmanaged<TreeBuilder>.fromOpaque(userData).takeUnretainedValue()
     let e = error.pointee
-    var location = SourceLocation(file: sink.locator.file, line: Int(e.line))
-    if let node = e.node {
-        if let known = sink.elementLocations[node] {
-            location = known
-        } else {
-            location.line = clibxml2_node_line(node.assumingMemoryBound(to: xmlNode.self))
-        }
-    }
-    sink.diagnostics.append(.error("E0010", cleanMessage(e.message), at: location))
+    let raw = e.message.map { String(cString: $0) } ?? "unknown error"
+    let location = builder.validityErrorLocation(message: raw, fallbackLine: Int(e.line))
+    builder.validationDiagnostics.append(.error("E0010", cleanMessage(raw), at: location))
 }
 
 extension String {

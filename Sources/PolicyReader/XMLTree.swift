@@ -4,20 +4,24 @@ import PolicyDiagnostics
 ///
 /// The checker walks these by namespace URI and local name, so `<ibm:Type>` and `<Type>` in the
 /// default namespace are the same element.
-public struct XMLElement: Sendable {
-    public var namespaceURI: String?
-    public var localName: String
+///
+/// A final class with immutable fields: the checker and lint pass elements around and filter
+/// children lists constantly, and a reference costs one retain where a struct of eight
+/// reference-counted fields cost eight.
+public final class XMLElement: Sendable {
+    public let namespaceURI: String?
+    public let localName: String
     /// The name as written, with its prefix (`ibm:Type`).
-    public var qualifiedName: String
-    public var attributes: [XMLAttribute]
-    public var children: [XMLElement]
+    public let qualifiedName: String
+    public let attributes: [XMLAttribute]
+    public let children: [XMLElement]
     /// The element's own text (text and CDATA children joined, verbatim: nothing is trimmed).
-    public var text: String
-    public var location: SourceLocation
+    public let text: String
+    public let location: SourceLocation
     /// The text of the comments among the element's preceding siblings since the previous element
     /// (for the root element: the comments before it), in document order. Lint reads its suppression
     /// directives (`<!-- xen-policy-disable ID: reason -->`) from here.
-    public var leadingComments: [String]
+    public let leadingComments: [String]
 
     public init(
         namespaceURI: String?, localName: String, qualifiedName: String? = nil, attributes: [XMLAttribute] = [],
@@ -40,12 +44,18 @@ public struct XMLElement: Sendable {
 
     /// Child elements in the given namespace with the given local name.
     public func children(_ localName: String, in namespace: String) -> [XMLElement] {
-        children.filter { $0.localName == localName && $0.namespaceURI == namespace }
+        children.filter { $0.isNamed(localName, in: namespace) }
     }
 
     /// The first child element in the given namespace with the given local name.
     public func child(_ localName: String, in namespace: String) -> XMLElement? {
-        children.first { $0.localName == localName && $0.namespaceURI == namespace }
+        children.first { $0.isNamed(localName, in: namespace) }
+    }
+
+    /// Whether this element has the given local name in the given namespace.
+    @inlinable
+    public func isNamed(_ localName: String, in namespace: String) -> Bool {
+        self.localName == localName && self.namespaceURI == namespace
     }
 }
 

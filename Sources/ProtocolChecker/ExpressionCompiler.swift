@@ -227,6 +227,7 @@ struct ExpressionCompiler {
                 return
             }
             append(.seen(directory: directory, state: value))
+            referencedKeys.append((KeyPattern(directory: directory, segments: [[.literal("state")]]), reference.location))
         default:
             guard let predicate = names.predicates[name.name] else {
                 error(

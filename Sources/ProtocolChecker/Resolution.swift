@@ -32,7 +32,9 @@ struct Resolution {
     private mutating func error(
         _ code: DiagnosticCode, _ message: String, at location: SourceLocation, hint: String? = nil, notes: [DiagnosticNote] = []
     ) {
-        diagnostics.append(.error(code, message, at: location, hint: hint, notes: notes))
+        // A type is resolved more than once (a state key's for its enum, then for its value type).
+        let diagnostic = Diagnostic.error(code, message, at: location, hint: hint, notes: notes)
+        if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
     }
 
     private mutating func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation, hint: String? = nil) {
@@ -67,10 +69,12 @@ struct Resolution {
             }
         }
         syntaxIndex.names.parameters = Dictionary(parameters.enumerated().map { ($1.name.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for parameter in parameters { _ = valueType(parameter.type) }
         resolveRoles()
         resolveDirectories()
         let stateEnum = stateEnumeration()
-        let states = stateEnum.map { $0.cases.map { State(name: $0.0.name, value: Int($0.1)) } } ?? []
+        // Out-of-range values are reported by stateEnumeration(); clamping keeps them from trapping.
+        let states = stateEnum.map { $0.cases.map { State(name: $0.0.name, value: Int(clamping: $0.1)) } } ?? []
         syntaxIndex.names.states = Dictionary(states.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         for item in items {
             if case .predicate(let predicate) = item { syntaxIndex.names.predicates[predicate.name.name] = predicate }
@@ -199,6 +203,7 @@ struct Resolution {
             var valid = true
             for part in declaration.template.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
                 if part.isEmpty {
+                    error("E0725", "directory template '\(declaration.template)' has an empty segment", at: declaration.templateLocation)
                     valid = false
                 } else if part.hasPrefix("{"), part.hasSuffix("}") {
                     let inner = part.dropFirst().dropLast()
@@ -234,8 +239,14 @@ struct Resolution {
     /// The enumeration the `state` keys use (all must use the same one).
     private mutating func stateEnumeration() -> EnumDeclaration? {
         var found: EnumDeclaration? = nil
+        var declarations: [KeyDeclaration] = []
         for item in items {
             guard case .key(let declaration) = item, declaration.key.segments == nil else { continue }
+            // A state key declared again replaces the inherited declaration, and its enum with it.
+            declarations.removeAll { $0.key == declaration.key }
+            declarations.append(declaration)
+        }
+        for declaration in declarations {
             guard case .enumeration(let name) = resolvedType(declaration.type), let declared = enums[name.name] else {
                 error("E0726", "'\(declaration.key)' must have an enum type", at: declaration.type.location)
                 continue
@@ -446,7 +457,8 @@ struct Resolution {
                             hint: NameSuggestion.hint(for: name.name, in: syntaxIndex.names.states.keys))
                         return nil
                     }
-                    return value
+                    // A value outside 0-31 was reported with its enum (E0726) and has no mask bit.
+                    return (0..<32).contains(value) ? value : nil
                 })
         }
     }

@@ -180,12 +180,12 @@ final class CompiledProtocol {
         let directoryCount = definition.directories.count
         closedState = definition.states.first { $0.name == "Closed" }?.value
 
-        func canonicalMask(_ mask: RoleMask) -> UInt32 {
+        let canonicalOf = canonical
+        func canonicalRoles(_ mask: RoleMask) -> UInt32 {
             var result: UInt32 = 0
-            for role in roles.indices where role < 32 && mask.contains(role) { result |= 1 << UInt32(canonical[role]) }
+            for role in roles.indices where role < 32 && mask.contains(role) { result |= 1 << UInt32(canonicalOf[role]) }
             return result
         }
-        let canonicalOf = canonical
 
         // Keys.
         var keys: [CompiledKey] = []
@@ -276,8 +276,8 @@ final class CompiledProtocol {
             var regex: Regex<AnyRegexOutput>? = nil
             if case .string(let pattern?) = key.type { regex = try? Regex(pattern) }
             let compiled = CompiledKey(
-                key: key, directory: directory, fixed: fixed, segments: segments, name: name, writers: canonicalMask(key.writers),
-                initializers: canonicalMask(key.initializers),
+                key: key, directory: directory, fixed: fixed, segments: segments, name: name, writers: canonicalRoles(key.writers),
+                initializers: canonicalRoles(key.initializers),
                 bounds: key.indices.map {
                     (
                         $0.slot, compile($0.lower, context: "lower bound of \($0.name) in key \(name)", origin: key.origin),
@@ -353,7 +353,7 @@ final class CompiledProtocol {
             case .never(let roles, let operations, let paths, let unless):
                 nevers.append(
                     NeverRule(
-                        guarantee: guarantee, roles: canonicalMask(roles), operations: operations, globs: paths,
+                        guarantee: guarantee, roles: canonicalRoles(roles), operations: operations, globs: paths,
                         unless: unless.map { compile($0, context: "unless of guarantee \(guarantee.name)", origin: guarantee.origin) }))
             case .always(let program):
                 always.append(AlwaysRule(guarantee: guarantee, program: compile(program, context: "guarantee \(guarantee.name)", origin: guarantee.origin)))
@@ -366,7 +366,7 @@ final class CompiledProtocol {
             let condition = compile(expectation.condition, context: "condition of \(rule)", origin: expectation.origin)
             var writers: UInt32 = 0
             for (index, key) in definition.keys.enumerated() where condition.reads.contains(index) {
-                writers |= canonicalMask(key.writers)
+                writers |= canonicalRoles(key.writers)
             }
             return CompiledExpectation(
                 expectation: expectation, trigger: compile(expectation.trigger, context: "trigger of \(rule)", origin: expectation.origin),

@@ -71,6 +71,10 @@ final class Instance {
     /// Findings already reported, by rule/party/path, to count repeats instead of reporting them again.
     var reported: [String: Int] = [:]
     var live = true
+    /// Per commit: touched by the commit, the declared keys it changed, or everything.
+    var inCommit = false
+    var dirty: [Int] = []
+    var dirtyAll = false
 
     init(serial: Int, protocolDefinition: CompiledProtocol, parameters: [Int], directories: [DirectoryState], creator: ConnectionID, transaction: Int?) {
         self.serial = serial

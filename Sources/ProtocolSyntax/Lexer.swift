@@ -55,46 +55,49 @@ public struct Lexer {
         }
     }
 
+    /// The next token. Stray characters are reported and skipped in a loop, so that a long run of
+    /// them cannot exhaust the stack.
     private mutating func next() -> Token {
-        skipTrivia()
-        let start = location
-        guard let byte = peek() else { return Token(.endOfFile, at: start) }
-        if isIdentifierStart(byte) {
-            let name = scan(while: isIdentifierByte)
-            if peek() == UInt8(ascii: "."), matches(".state"), !isIdentifierByte(peek(6) ?? 0) {
-                for _ in 0..<6 { advance() }
-                return Token(.stateKey(directory: name), at: start)
-            }
-            if peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
-                var segments: [String] = []
-                while peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
-                    advance()
-                    segments.append(scan(while: Self.isPathByte))
+        while true {
+            skipTrivia()
+            let start = location
+            guard let byte = peek() else { return Token(.endOfFile, at: start) }
+            if isIdentifierStart(byte) {
+                let name = scan(while: isIdentifierByte)
+                if peek() == UInt8(ascii: "."), matches(".state"), !isIdentifierByte(peek(6) ?? 0) {
+                    for _ in 0..<6 { advance() }
+                    return Token(.stateKey(directory: name), at: start)
                 }
-                return Token(.path(directory: name, segments: segments), at: start)
+                if peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
+                    var segments: [String] = []
+                    while peek() == UInt8(ascii: "/"), let after = peek(1), isSegmentByte(after) || after == UInt8(ascii: "*") {
+                        advance()
+                        segments.append(scan(while: Self.isPathByte))
+                    }
+                    return Token(.path(directory: name, segments: segments), at: start)
+                }
+                return Token(.identifier(name), at: start)
             }
-            return Token(.identifier(name), at: start)
-        }
-        if isDigit(byte) {
-            let digits = scan(while: isDigit)
-            guard let value = Int128(digits) else {
-                diagnostics.append(.error("E0701", "integer '\(digits)' is too large", at: start))
-                return Token(.integer(0), at: start)
+            if isDigit(byte) {
+                let digits = scan(while: isDigit)
+                guard let value = Int128(digits) else {
+                    diagnostics.append(.error("E0701", "integer '\(digits)' is too large", at: start))
+                    return Token(.integer(0), at: start)
+                }
+                return Token(.integer(value), at: start)
             }
-            return Token(.integer(value), at: start)
+            if byte == UInt8(ascii: "\"") {
+                return Token(.string(scanString(start: start)), at: start)
+            }
+            for symbol in Self.symbols where matches(symbol) {
+                for _ in 0..<symbol.utf8.count { advance() }
+                return Token(.symbol(symbol), at: start)
+            }
+            let character = String(decoding: [byte], as: UTF8.self)
+            diagnostics.append(
+                .error("E0702", "unexpected character '\(byte < 0x80 ? character : "\\x" + String(byte, radix: 16))'", at: start))
+            advance()
         }
-        if byte == UInt8(ascii: "\"") {
-            return Token(.string(scanString(start: start)), at: start)
-        }
-        for symbol in Self.symbols where matches(symbol) {
-            for _ in 0..<symbol.utf8.count { advance() }
-            return Token(.symbol(symbol), at: start)
-        }
-        let character = String(decoding: [byte], as: UTF8.self)
-        diagnostics.append(
-            .error("E0702", "unexpected character '\(byte < 0x80 ? character : "\\x" + String(byte, radix: 16))'", at: start))
-        advance()
-        return next()
     }
 
     /// Longest first, so `->` wins over `-` and `..` over `.`.

@@ -96,8 +96,13 @@ public struct Parser {
             if isSymbol("{") || isSymbol("(") || isSymbol("[") {
                 depth += 1
             } else if isSymbol("}") || isSymbol(")") || isSymbol("]") {
-                if depth == 0 { return }
-                depth -= 1
+                // Only a brace closes the enclosing block; a stray ')' or ']' is skipped (stopping
+                // at it would parse the same token again, forever).
+                if depth == 0 {
+                    if isSymbol("}") { return }
+                } else {
+                    depth -= 1
+                }
             } else if isSymbol(";"), depth == 0 {
                 _ = advance()
                 return
@@ -486,7 +491,17 @@ public struct Parser {
         return RangeExpression(lower: lower, upper: upper)
     }
 
+    /// Operands one expression may have. Expressions are trees that every later stage walks
+    /// recursively, so their size is bounded to keep a hostile or generated file from exhausting
+    /// the stack; real guards have a few dozen operands.
+    static let maximumOperands = 1000
+    private var expressionNesting = 0
+    private var operandsLeft = 0
+
     mutating func expression() throws(Abandon) -> Expression {
+        if expressionNesting == 0 { operandsLeft = Self.maximumOperands }
+        expressionNesting += 1
+        defer { expressionNesting -= 1 }
         let lhs = try disjunction()
         if consume(symbol: "=>") { return .binary(.implies, lhs, try disjunction()) }
         return lhs
@@ -552,6 +567,12 @@ public struct Parser {
 
     private mutating func atom() throws(Abandon) -> Expression {
         let token = current
+        operandsLeft -= 1
+        guard operandsLeft >= 0 else {
+            diagnostics.append(
+                .error("E0712", "expression is too large: more than \(Self.maximumOperands) operands or parentheses", at: token.location))
+            throw Abandon()
+        }
         switch token.kind {
         case .integer(let value):
             _ = advance()

@@ -24,7 +24,7 @@ struct CxenstoredTraceParser {
 
     /// Line kinds that record the daemon's internals.
     private static let recordPrefixes: [StaticString] = [
-        "obj: ", "wrl: ", "acc: ", "tdb: ", "trc: ", "CREATE ", "DESTROY ", "CONN ",
+        "obj: ", "wrl: ", "acc: ", "tdb: ", "CREATE ", "DESTROY ", "CONN ",
     ]
 
     /// Whether `line` (from `start`) looks like a line of a cxenstored trace; used to detect the format.

@@ -154,15 +154,23 @@ public final class TraceReader: Sequence, IteratorProtocol {
                     }
                     select(detected)
                 }
-                let event: TraceEvent?
+                // Returning straight from each case lets the event be built in place.
                 switch parser! {
-                case .oxenstored(let parser): event = parser.parse(line, number: number, diagnostics: sink)
-                case .cxenstored(let parser): event = parser.parse(line, number: number, diagnostics: sink)
-                case .jsonLines(let parser): event = parser.parse(line, number: number, diagnostics: sink)
-                }
-                if let event {
-                    statistics.events += 1
-                    return event
+                case .oxenstored(let parser):
+                    if let event = parser.parse(line, number: number, diagnostics: sink) {
+                        statistics.events += 1
+                        return event
+                    }
+                case .cxenstored(let parser):
+                    if let event = parser.parse(line, number: number, diagnostics: sink) {
+                        statistics.events += 1
+                        return event
+                    }
+                case .jsonLines(let parser):
+                    if let event = parser.parse(line, number: number, diagnostics: sink) {
+                        statistics.events += 1
+                        return event
+                    }
                 }
                 if let reason = sink.skipReason {
                     sink.skipReason = nil

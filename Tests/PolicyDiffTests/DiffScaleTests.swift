@@ -26,7 +26,7 @@ import Testing
             name: "synthetic", ste: ste, cw: cw, conflictSets: sets, bootstrap: "SystemManagement", vms: vms, resources: resources)
     }
 
-    static let old = synthetic(labels: 10_000, types: 200, seed: 1)
+    static let old = synthetic(labels: 10_000, types: 1_000, seed: 1)
 
     @Test func aSmallChangeToALargePolicyIsCheap() {
         var new = Self.old
@@ -39,17 +39,8 @@ import Testing
         let report = PolicyBuilder.diff(Self.old, new)
         let elapsed = ContinuousClock.now - start
         #expect(!report.effects.shareGained.isEmpty)
-        // Release builds take a few tens of milliseconds (docs/diff.md); a debug build is slower, and
-        // label × label would take minutes.
-        #expect(elapsed < .seconds(10), "\(elapsed)")
-    }
-
-    @Test func twoUnrelatedLargePoliciesStayLinearInTheirPairs() {
-        let new = Self.synthetic(labels: 10_000, types: 200, seed: 2)
-        let start = ContinuousClock.now
-        let report = PolicyBuilder.diff(Self.old, new)
-        let elapsed = ContinuousClock.now - start
-        #expect(report.effects.shareGained.count > 10_000)
-        #expect(elapsed < .seconds(30), "\(elapsed)")
+        // A release build takes about 0.1 s (docs/diff.md); a debug build is many times slower, and
+        // label × label (10^8 pairs) would take minutes even in release.
+        #expect(elapsed < .seconds(20), "\(elapsed)")
     }
 }

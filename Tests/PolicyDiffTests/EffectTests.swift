@@ -145,7 +145,8 @@ import Testing
         let cw = ["P", "Q", "R", "S"]
         func subset(_ items: [String]) -> [String] { items.filter { _ in generator.next() % 3 == 0 } }
         let names = ["dom0", "a", "b", "c", "d", "e", "f", "g", "Z", "_x"].filter { $0 == "dom0" || generator.next() % 4 != 0 }
-        let vms = names.map { B.vm($0, ste: subset(ste), cw: subset(cw)) }
+        // A missing types element (nil) and an empty one number differently for Xen 3.0.4/3.1.
+        let vms = names.map { B.vm($0, ste: subset(ste), cw: generator.next() % 5 == 0 ? nil : subset(cw)) }
         let resources = ["r1", "r2", "r3"].filter { _ in generator.next() % 2 == 0 }.map { B.res($0, ste: subset(ste)) }
         let sets = (0..<Int(generator.next() % 3)).map { ConflictSet(name: "s\($0)", types: subset(cw)) }.filter { !$0.types.isEmpty }
         return B.policy(ste: ste, cw: cw, conflictSets: sets, bootstrap: "dom0", vms: vms, resources: resources)

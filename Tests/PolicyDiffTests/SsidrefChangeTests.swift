@@ -1,4 +1,5 @@
-import PolicyDiff
+@testable import PolicyDiff
+import PolicyEmitter
 import PolicyModel
 import Testing
 
@@ -57,5 +58,22 @@ import Testing
         let new = B.policy(vms: [Self.dom0, B.vm("x", ste: ["A"]), B.vm("__UNLABELED__", ste: ["A"])])
         // __UNLABELED__ supplies ssid 0 and does not shift x.
         #expect(ssidrefs(B.diff(old, new)).isEmpty)
+    }
+}
+
+/// The differ compiles a skeleton (types emptied) for every target but Xen 3.0.2; the label map must
+/// be the one of the whole policy.
+@Suite struct NumberingSkeletonTests {
+    @Test(arguments: [Target.xen304, .xen31, .xen32, .xen41])
+    func skeletonNumbersLikeThePolicy(_ target: Target) {
+        var generator = SplitMix(state: 7)
+        for _ in 0..<100 {
+            let policy = EffectTests.random(&generator)
+            let whole = PolicyEmitter.compile(policy, for: target)
+            let skeleton = PolicyEmitter.compile(SsidrefComparison.numberingSkeleton(of: policy, for: target), for: target)
+            #expect(whole.map.chineseWall?.entries == skeleton.map.chineseWall?.entries)
+            #expect(whole.map.ste?.entries == skeleton.map.ste?.entries)
+            #expect(whole.map.primary == skeleton.map.primary && whole.map.secondary == skeleton.map.secondary)
+        }
     }
 }

@@ -50,7 +50,8 @@ import Testing
         #expect(sarif.contains(#""version": "2.1.0""#))
         #expect(sarif.contains(#""shortDescription": {"#))
         #expect(sarif.contains(#""text": "a declared STE or Chinese Wall type that no label uses""#))
-        #expect(sarif.contains(#""helpUri": "docs/lint/unused-type.md""#))
+        #expect(sarif.contains(#""help": {"#))
+        #expect(!sarif.contains("Uri"))
         #expect(sarif.contains(#""level": "note""#))
         // Compiler codes that occur are listed too, so that every ruleIndex is valid.
         #expect(sarif.contains(#""id": "E0102""#))

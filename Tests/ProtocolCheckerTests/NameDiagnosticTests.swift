@@ -116,6 +116,18 @@ import Testing
         #expect(diagnostic.message == "a template segment is either a literal or one {parameter}: 'dev-{devid}'")
     }
 
+    /// An empty segment makes the template unusable; it is reported, not dropped silently.
+    @Test func e0725EmptyTemplateSegment() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  dir x = "/x//{devid}" owner toolstack;
+                }
+                """), "E0725", .error, line: 2, column: 11)
+        #expect(diagnostic.message == "directory template '/x//{devid}' has an empty segment")
+    }
+
     @Test func e0726StateKeyWithoutEnum() throws {
         let diagnostic = try expectSingle(
             diagnose(
@@ -168,11 +180,33 @@ import Testing
             diagnose(
                 """
                 protocol p extends xb {
-                  key fe/n : u23 writer frontend;
+                  key fe/n : u33 writer frontend;
                 }
                 """), "E0727", .error, line: 2, column: 14)
-        #expect(diagnostic.message == "unknown type 'u23'")
+        #expect(diagnostic.message == "unknown type 'u33'")
         #expect(diagnostic.hint == "did you mean 'u32'?")
+    }
+
+    @Test func e0727UnknownParameterType() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  params (fe: domd, be: domid, devid: u32);
+                }
+                """), "E0727", .error, line: 2, column: 15)
+        #expect(diagnostic.hint == "did you mean 'domid'?")
+    }
+
+    /// A state key's type is resolved for its enum and for its value type; reported once.
+    @Test func e0727UnknownStateKeyTypeIsReportedOnce() {
+        let diagnostics = diagnose(
+            """
+            protocol p extends xb {
+              key fe.state : Xenbus writer frontend;
+            }
+            """)
+        #expect(diagnostics.map(brief) == ["t.xpd:2:18 error E0727", "t.xpd:2:18 error E0726"], "\(diagnostics.map(describe))")
     }
 
     @Test func e0727RecursiveType() throws {

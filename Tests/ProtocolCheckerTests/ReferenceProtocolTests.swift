@@ -14,6 +14,10 @@ import Testing
         return (definitions, loaded.diagnostics + diagnostics)
     }
 
+    static func vbd() throws -> ProtocolDefinition {
+        try #require(try load().0.first { $0.name == "vbd" })
+    }
+
     @Test func vbdChecksWithoutErrors() throws {
         let (definitions, diagnostics) = try Self.load()
         #expect(diagnostics.filter { $0.severity == .error }.map(describe) == [])
@@ -21,7 +25,48 @@ import Testing
         #expect(vbd.roles.map(\.name) == ["frontend", "backend", "toolstack", "hotplug"])
         #expect(vbd.machines.count == 2)
         #expect(vbd.directories.map(\.name) == ["fe", "be"])
-        for diagnostic in diagnostics { print(describe(diagnostic)) }
-        for turn in vbd.turns { print(vbd.stateName(turn.frontendState), vbd.stateName(turn.backendState), vbd.roleNames(turn.roles)) }
+        #expect(vbd.parameters == ["fe", "be", "devid"])
+        #expect(vbd.labels.isEmpty)
+        // The only warning: four states the reference description's expectations do not cover.
+        #expect(diagnostics.map(\.code) == ["W0744"])
+        #expect(
+            diagnostics.first?.message
+                == "4 reachable state(s) have no liveness expectation: (fe=Initialising, be=Initialised) (fe=Closed, be=Initialised) (fe=Closed, be=Connected) (fe=Initialising, be=Connected)"
+        )
+    }
+
+    /// The rows of spec §5.6's turn table for vbd that the analysis reproduces.
+    @Test(arguments: [
+        // (1,1): the backend goes to InitWait (the frontend may skip it only with defaults).
+        ("Initialising", "Initialising", ["backend"]),
+        // (1,2): the frontend publishes its transport; hotplug writes physical-device in parallel.
+        ("Initialising", "InitWait", ["frontend", "hotplug"]),
+        // (3,2): the backend connects, or hotplug still owes physical-device.
+        ("Initialised", "InitWait", ["backend", "hotplug"]),
+        ("Initialised", "Initialised", ["backend"]),
+        // (3,4): the frontend connects.
+        ("Initialised", "Connected", ["frontend"]),
+        // (5,y) and (6,1), y not Closing/Closed: the backend follows the frontend's teardown.
+        ("Closing", "Initialising", ["backend"]),
+        ("Closing", "Initialised", ["backend"]),
+        ("Closing", "Connected", ["backend"]),
+        ("Closed", "Initialising", ["backend"]),
+        // (6,5): the backend finishes closing.
+        ("Closed", "Closing", ["backend"]),
+    ])
+    func vbdTurnTable(frontend: String, backend: String, roles: [String]) throws {
+        let vbd = try Self.vbd()
+        let fe = try #require(vbd.states.first { $0.name == frontend }?.value)
+        let be = try #require(vbd.states.first { $0.name == backend }?.value)
+        let turn = try #require(vbd.turns.first { $0.frontendState == fe && $0.backendState == be })
+        #expect(vbd.roleNames(turn.roles) == roles)
+    }
+
+    /// The terminal states have no row.
+    @Test func vbdTerminalStatesHaveNoTurn() throws {
+        let vbd = try Self.vbd()
+        #expect(!vbd.turns.contains { $0.frontendState == 4 && $0.backendState == 4 })
+        #expect(!vbd.turns.contains { $0.frontendState == 6 && $0.backendState == 6 })
+        #expect(vbd.turns.count == 25)
     }
 }

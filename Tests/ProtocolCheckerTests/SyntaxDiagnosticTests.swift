@@ -74,6 +74,50 @@ import Testing
                 """), "E0711", .error, line: 2, column: 78)
     }
 
+    @Test func e0712ExpressionTooLong() throws {
+        let operands = String(repeating: " + 1", count: 1000)
+        let diagnostic = try expectSingle(
+            diagnose("protocol p extends xb {\n  guarantee g: always 1\(operands) > 0 blame writer;\n}\n"), "E0712", .error,
+            line: 2, column: 4023)
+        #expect(diagnostic.message == "expression is too large: more than 1000 operands or parentheses")
+        // 1000 operands are fine (1, 998 more, and 0).
+        let most = String(repeating: " + 1", count: 998)
+        #expect(diagnose("protocol p extends xb {\n  guarantee g: always 1\(most) > 0 blame writer;\n}\n").isEmpty)
+    }
+
+    /// Deep nesting is refused before it can exhaust the stack of the parser or of the later stages.
+    @Test func e0712ExpressionTooDeep() throws {
+        let depth = 20000
+        let nested = String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth)
+        try expectSingle(
+            diagnose("protocol p extends xb {\n  guarantee g: always \(nested) == 1 blame writer;\n}\n"), "E0712", .error,
+            line: 2, column: 1023)
+    }
+
+    /// A long run of stray characters is one diagnostic each, not a stack overflow.
+    @Test func manyUnexpectedCharacters() {
+        let diagnostics = diagnose(String(repeating: "#", count: 100_000))
+        #expect(diagnostics.count == 100_000)
+        #expect(diagnostics.allSatisfy { $0.code == "E0702" })
+    }
+
+    /// A stray ')' or ']' inside a block is skipped, not parsed again forever.
+    @Test func strayClosingBracketsAreSkipped() throws {
+        let (definitions, diagnostics) = checkWithLibrary(
+            """
+            protocol p extends xb {
+              ) ;
+              key fe/n : u32 writer frontend;
+              machine fe.state { ] ; Initialising -> Closed by frontend; }
+              expect fe.state == Closed within 10s after fe.state == Initialising blame frontend;
+            }
+            """)
+        #expect(diagnostics.map(brief) == ["t.xpd:2:3 error E0710", "t.xpd:4:22 error E0710"], "\(diagnostics.map(describe))")
+        let p = try #require(definitions.first)
+        #expect(p.keys.contains { $0.pattern.description == "n" })
+        #expect(p.machines.first?.transitions.count == 1)
+    }
+
     /// Lexer and parser errors in different declarations, machines and units are all reported, and
     /// the well-formed declarations between them survive.
     @Test func everySyntaxErrorOfAFileInOneRun() throws {

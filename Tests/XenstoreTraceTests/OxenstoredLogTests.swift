@@ -126,7 +126,7 @@ import Testing
         // NUL (shown as a space) keeps it; less padding (hand-made logs) is accepted too.
         let read = TraceTesting.read(
             """
-            [20261127T10:00:00.000Z]  D5           debug       spaced
+            [20261127T10:00:00.000Z]  D5           debug      spaced
             [20261127T10:00:00.000Z] D5 write /a b c
             [20261127T10:00:00.000Z]  D5           reset watches  x
             """)

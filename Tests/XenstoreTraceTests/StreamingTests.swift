@@ -15,6 +15,7 @@ import Testing
     /// Line `i` of a generated trace: a frontend's state write, in each format.
     static func generatedLine(_ i: Int, _ format: TraceFormat) -> String {
         let domid = 1 + i % 200
+        let minute = i / 60_000
         let second = i / 1000 % 60
         let millisecond = i % 1000
         let path = "/local/domain/\(domid)/device/vbd/\(768 + i % 4 * 16)/state"
@@ -27,12 +28,12 @@ import Testing
         case .oxenstored:
             let connection = "D\(domid)"
             return
-                "[20261127T10:00:\(pad(second, 2)).\(pad(millisecond, 3))Z]  \(connection)\(String(repeating: " ", count: 12 - connection.count)) write     \(path) \(state)"
+                "[20261127T10:\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))Z]  \(connection)\(String(repeating: " ", count: 12 - connection.count)) write     \(path) \(state)"
         case .cxenstored:
-            return "io: IN 0x55d1c3f0 (d\(domid)) 20261127 10:00:\(pad(second, 2)) WRITE (\(path) \(state))"
+            return "io: IN 0x55d1c3f0 (d\(domid)) 20261127 10:\(pad(minute, 2)):\(pad(second, 2)) WRITE (\(path) \(state))"
         case .jsonLines:
             return
-                #"{"time": "2026-11-27T10:00:\#(pad(second, 2)).\#(pad(millisecond, 3))Z", "domid": \#(domid), "op": "write", "path": "\#(path)", "value": "\#(state)"}"#
+                #"{"time": "2026-11-27T10:\#(pad(minute, 2)):\#(pad(second, 2)).\#(pad(millisecond, 3))Z", "domid": \#(domid), "op": "write", "path": "\#(path)", "value": "\#(state)"}"#
         }
     }
 

@@ -1,0 +1,1360 @@
+import ProtocolModel
+import XenstoreTrace
+
+/// The generic reference checker: replays xenstore messages against protocol descriptions and reports
+/// who broke which rule. It holds no protocol knowledge of its own; everything comes from the
+/// `ProtocolDefinition`s. The semantics are written down in `docs/replay.md`.
+///
+///     let engine = ReplayEngine(protocols: definitions, options: .init(labels: [5: "red"]))
+///     for event in reader { engine.process(event) }
+///     engine.finish()
+///     for finding in engine.findings { ... }
+///
+/// Memory grows with the live instances (and open transactions), not with the length of the trace;
+/// the findings are kept, one per (instance, rule, party, path) with a repeat count.
+public final class ReplayEngine {
+    /// How to replay.
+    public struct Options: Sendable {
+        /// ACM VM labels of domains (`--label DOMID=LABEL`), for the protocols' `labels` admission rules.
+        public var labels: [Int: String]
+        /// Backward jumps one evaluation may take before it is stopped (a `forall` over a huge range).
+        /// Label pairs that may bind, per protocol (from a rule table compiled against a policy).
+        public var admissions: [Admission]
+        public var maximumLoopIterations: Int
+
+        public init(labels: [Int: String] = [:], admissions: [Admission] = [], maximumLoopIterations: Int = 65_536) {
+            self.labels = labels
+            self.admissions = admissions
+            self.maximumLoopIterations = maximumLoopIterations
+        }
+    }
+
+    /// Which (label of `firstRole`'s domain, label of `secondRole`'s domain) pairs may form an
+    /// instance of a protocol; any other pair of known labels is refused.
+    public struct Admission: Sendable {
+        public var protocolIndex: Int
+        public var firstRole: Int
+        public var secondRole: Int
+        public var pairs: [(String, String)]
+
+        public init(protocolIndex: Int, firstRole: Int, secondRole: Int, pairs: [(String, String)]) {
+            self.protocolIndex = protocolIndex
+            self.firstRole = firstRole
+            self.secondRole = secondRole
+            self.pairs = pairs
+        }
+    }
+
+    let protocols: [CompiledProtocol]
+    let index: DirectoryIndex
+    let options: Options
+
+    /// Violations and findings, in the order they were found.
+    public private(set) var findings: [Finding] = []
+    public private(set) var summary = ReplaySummary()
+
+    // MARK: State
+
+    private struct LiveDirectory {
+        var instance: Instance
+        var directory: Int
+    }
+
+    private struct TransactionKey: Hashable {
+        var connection: ConnectionID
+        var transaction: Int
+    }
+
+    /// Whether a staged message passed the checks made when it arrived.
+    private enum Judged {
+        case notJudged
+        case passed
+        case deferred
+        case violated
+    }
+
+    private struct StagedMessage {
+        var event: TraceEvent
+        var path: String
+        var judged: Judged
+    }
+
+    private final class Staging {
+        var messages: [StagedMessage] = []
+    }
+
+    private struct Undo {
+        var instance: Instance
+        var directory: Int
+        var entries: [(String, Entry?)]
+        var state: Int
+        var seen: UInt32
+        var exists: Bool
+    }
+
+    private enum LastAction {
+        case applied(Undo)
+        case staged(TransactionKey)
+    }
+
+    private var roots: [RootKey: LiveDirectory] = [:]
+    private var pending: [RootKey: PendingDirectory] = [:]
+    private var instances: [Int: Instance] = [:]
+    private var nextSerial = 1
+    private var creating: [Instance] = []
+    private var timers = TimerQueue()
+    private var armedTimers = 0
+    private var now: Int64?
+    private var staged: [TransactionKey: Staging] = [:]
+    private var awaitingOutcome: [ConnectionID: (transaction: Int, staging: Staging)] = [:]
+    private var conflicted: Set<TransactionKey> = []
+    private var lastAction: [ConnectionID: LastAction] = [:]
+    private var evaluator: Evaluator
+
+    /// The message being processed, for reports.
+    private var currentLine = 0
+    private var currentTime: Int64?
+
+    // Per commit.
+    private var touched: [Instance] = []
+    private var obligations: [(instance: Instance, machine: Int, transition: Int, writer: ConnectionID, roles: UInt32, line: Int, path: String)] = []
+    private var commitWriter: ConnectionID?
+    private var commitLine = 0
+
+    public init(protocols: [ProtocolDefinition], options: Options = Options()) {
+        self.protocols = protocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
+        index = DirectoryIndex(protocols: protocols)
+        self.options = options
+        evaluator = Evaluator(maximumIterations: max(1, options.maximumLoopIterations))
+    }
+
+    // MARK: - Messages
+
+    /// Replays one message.
+    public func process(_ event: TraceEvent) {
+        summary.messages += 1
+        currentLine = event.line
+        currentTime = event.time
+        if let time = event.time { advance(to: time) }
+        let connection = ConnectionID(connection: event.connection, handle: event.handle)
+
+        if let waiting = awaitingOutcome[connection] {
+            awaitingOutcome[connection] = nil
+            if case .transactionOutcome(let outcome) = event.operation, event.transaction == nil || event.transaction == waiting.transaction {
+                if outcome == .conflict {
+                    conflicted.insert(TransactionKey(connection: connection, transaction: waiting.transaction))
+                } else {
+                    commit(waiting.staging, connection: connection, transaction: waiting.transaction, event: event)
+                }
+                return
+            }
+            // No outcome line: the transaction was aborted (oxenstored logs only commits' results).
+            endCreation(connection: connection, transaction: waiting.transaction)
+        }
+
+        switch event.operation {
+        case .write, .mkdir, .rm, .setPermissions:
+            mutation(event, connection: connection)
+        case .transactionStart:
+            lastAction[connection] = nil
+            if let transaction = event.transaction {
+                staged[TransactionKey(connection: connection, transaction: transaction)] = Staging()
+            }
+        case .transactionEnd(let commitFlag):
+            lastAction[connection] = nil
+            guard let transaction = event.transaction else { return }
+            let key = TransactionKey(connection: connection, transaction: transaction)
+            guard let staging = staged.removeValue(forKey: key) else {
+                endCreation(connection: connection, transaction: transaction)
+                return
+            }
+            switch commitFlag {
+            case true?: commit(staging, connection: connection, transaction: transaction, event: event)
+            case false?:
+                endCreation(connection: connection, transaction: transaction)
+            case nil: awaitingOutcome[connection] = (transaction, staging)
+            }
+        case .transactionOutcome(let outcome):
+            lastAction[connection] = nil
+            guard let transaction = event.transaction else { return }
+            let key = TransactionKey(connection: connection, transaction: transaction)
+            if let staging = staged.removeValue(forKey: key) {
+                if outcome == .conflict {
+                    conflicted.insert(key)
+                } else {
+                    commit(staging, connection: connection, transaction: transaction, event: event)
+                }
+            } else {
+                endCreation(connection: connection, transaction: transaction)
+            }
+        case .errorReply:
+            undoLastAction(of: connection)
+        case .endConnection:
+            lastAction[connection] = nil
+            for key in staged.keys where key.connection == connection {
+                summary.uncommittedMessages += staged[key]?.messages.count ?? 0
+                staged[key] = nil
+            }
+            conflicted = conflicted.filter { $0.connection != connection }
+        default:
+            lastAction[connection] = nil
+        }
+    }
+
+    /// Ends the replay: counts what is still pending. Timers that have not expired are not reported.
+    public func finish() {
+        var pendingTimers = 0
+        for instance in instances.values {
+            for timer in instance.timers where timer.deadline != nil { pendingTimers += 1 }
+        }
+        for (_, staging) in staged { summary.uncommittedMessages += staging.messages.count }
+        for (_, waiting) in awaitingOutcome { summary.uncommittedMessages += waiting.staging.messages.count }
+        staged = [:]
+        awaitingOutcome = [:]
+        summary.pendingExpectations = pendingTimers
+        summary.instancesLive = instances.count
+    }
+
+    /// Whether any finding is a violation.
+    public var hasViolations: Bool { findings.contains { $0.severity == .violation } }
+
+    private func absolutePath(_ event: TraceEvent) -> String? {
+        guard let path = event.path, !path.isEmpty else { return nil }
+        if path.utf8.first == UInt8(ascii: "/") { return path }
+        guard case .domain(let domid) = event.connection else { return nil }
+        return "/local/domain/\(domid)/\(path)"
+    }
+
+    private func mutation(_ event: TraceEvent, connection: ConnectionID) {
+        guard let path = absolutePath(event) else {
+            lastAction[connection] = nil
+            return
+        }
+        // oxenstored re-executing a conflicting transaction: the client's messages were seen already.
+        if let original = event.replayOf {
+            lastAction[connection] = nil
+            let key = TransactionKey(connection: connection, transaction: original)
+            guard conflicted.contains(key) else { return }
+            let replay = TransactionKey(connection: connection, transaction: event.transaction ?? original)
+            let staging = staged[replay] ?? Staging()
+            staged[replay] = staging
+            staging.messages.append(StagedMessage(event: event, path: path, judged: .violated))
+            return
+        }
+        if let transaction = event.transaction,
+            let staging = staged[TransactionKey(connection: connection, transaction: transaction)]
+        {
+            // Inside a transaction whose start the trace shows: judge what can be judged now, stage.
+            var judged = Judged.notJudged
+            if case .directory(let match) = index.locate(path), let live = roots[match.root] {
+                judged = judge(
+                    live.instance, live.directory, relative: String(match.relative), path: path, event: event, connection: connection,
+                    checks: [.never, .key], transition: nil)
+            }
+            staging.messages.append(StagedMessage(event: event, path: path, judged: judged))
+            lastAction[connection] = .staged(TransactionKey(connection: connection, transaction: transaction))
+            return
+        }
+        beginCommit(connection, line: event.line)
+        let undo = apply(event, path: path, connection: connection, judged: .notJudged, journal: true)
+        endCommit()
+        if let undo { lastAction[connection] = .applied(undo) } else { lastAction[connection] = nil }
+    }
+
+    private func commit(_ staging: Staging, connection: ConnectionID, transaction: Int, event: TraceEvent) {
+        conflicted.remove(TransactionKey(connection: connection, transaction: transaction))
+        lastAction[connection] = nil
+        guard !staging.messages.isEmpty else {
+            endCreation(connection: connection, transaction: transaction)
+            return
+        }
+        beginCommit(connection, line: event.line)
+        for message in staging.messages {
+            currentLine = message.event.line
+            _ = apply(message.event, path: message.path, connection: connection, judged: message.judged, journal: false)
+        }
+        currentLine = event.line
+        endCommit()
+        endCreation(connection: connection, transaction: transaction)
+    }
+
+    private func undoLastAction(of connection: ConnectionID) {
+        guard let action = lastAction.removeValue(forKey: connection) else { return }
+        switch action {
+        case .staged(let key):
+            _ = staged[key]?.messages.popLast()
+        case .applied(let undo):
+            let instance = undo.instance
+            guard instance.live, undo.directory < instance.directories.count else { return }
+            for (path, entry) in undo.entries.reversed() { instance.directories[undo.directory].entries[path] = entry }
+            instance.states[undo.directory] = undo.state
+            instance.seen[undo.directory] = undo.seen
+            instance.directories[undo.directory].exists = undo.exists
+            beginCommit(connection, line: currentLine)
+            touch(instance, all: true)
+            touched.removeAll()
+            // Re-evaluate without reporting again: the state is as before the message.
+            evaluateAfterCommit(instance, reporting: false)
+            commitWriter = nil
+        }
+    }
+
+    // MARK: - Commits
+
+    private func beginCommit(_ writer: ConnectionID, line: Int) {
+        commitWriter = writer
+        commitLine = line
+        touched.removeAll(keepingCapacity: true)
+        obligations.removeAll(keepingCapacity: true)
+    }
+
+    private func touch(_ instance: Instance, key: Int? = nil, all: Bool = false) {
+        if !instance.inCommit {
+            instance.inCommit = true
+            touched.append(instance)
+        }
+        if all {
+            instance.dirtyAll = true
+        } else if let key {
+            instance.dirty.append(key)
+        }
+    }
+
+    private func endCommit() {
+        for obligation in obligations where obligation.instance.live {
+            let instance = obligation.instance
+            let compiled = instance.protocolDefinition
+            guard let program = compiled.obligations[obligation.machine][obligation.transition] else { continue }
+            if !holds(program, instance) {
+                let machine = compiled.definition.machines[obligation.machine]
+                let transition = machine.transitions[obligation.transition]
+                let name = CompiledProtocol.transitionName(compiled.definition, "\(compiled.directoryNames[machine.directory]).state", transition)
+                let roles = obligation.roles
+                report(
+                    instance, .violation, line: obligation.line, domid: obligation.writer.domid,
+                    role: label(roles, domid: obligation.writer.domid, instance: instance), rule: "\(name): requires",
+                    origin: transition.origin,
+                    message:
+                        "the obligation of \(name) does not hold after the write commits (the \(compiled.roleNames(roles).joined(separator: "/")) must publish what it requires first)",
+                    path: obligation.path)
+            }
+        }
+        for instance in touched {
+            instance.inCommit = false
+            if instance.live { evaluateAfterCommit(instance, reporting: true) }
+            instance.dirty.removeAll(keepingCapacity: true)
+            instance.dirtyAll = false
+        }
+        touched.removeAll(keepingCapacity: true)
+        obligations.removeAll(keepingCapacity: true)
+        commitWriter = nil
+    }
+
+    private func reads(_ program: CompiledProgram, dirtyIn instance: Instance) -> Bool {
+        if instance.dirtyAll { return true }
+        for key in instance.dirty where program.reads.contains(key) { return true }
+        return false
+    }
+
+    /// `always` guarantees and expectations after a commit that touched the instance.
+    private func evaluateAfterCommit(_ instance: Instance, reporting: Bool) {
+        let compiled = instance.protocolDefinition
+        for (index, rule) in compiled.always.enumerated() where reads(rule.program, dirtyIn: instance) {
+            let holds = holds(rule.program, instance)
+            if !holds && !instance.alwaysFailing[index] {
+                instance.alwaysFailing[index] = true
+                if reporting {
+                    let guarantee = rule.guarantee
+                    for (domid, role) in blamed(guarantee.blame, instance, writer: commitWriter) {
+                        report(
+                            instance, .violation, line: commitLine, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
+                            origin: guarantee.origin, message: "guarantee \(guarantee.name) no longer holds after this commit")
+                    }
+                }
+            } else if holds {
+                instance.alwaysFailing[index] = false
+            }
+        }
+        for (index, expectation) in compiled.expectations.enumerated()
+        where reads(expectation.trigger, dirtyIn: instance) || reads(expectation.condition, dirtyIn: instance) {
+            let triggered = holds(expectation.trigger, instance)
+            let satisfied = triggered ? holds(expectation.condition, instance) : true
+            if triggered && !satisfied {
+                guard instance.timers[index].deadline == nil, !instance.timers[index].fired, let now else { continue }
+                let deadline = now + Int64(max(0, expectation.expectation.milliseconds))
+                instance.timers[index].deadline = deadline
+                instance.timers[index].armedLine = commitLine
+                instance.timers[index].generation &+= 1
+                armedTimers += 1
+                timers.push(
+                    TimerQueue.Entry(deadline: deadline, instance: instance.serial, expectation: index, generation: instance.timers[index].generation))
+                if timers.count > 4096 && timers.count > 4 * armedTimers { compactTimers() }
+            } else {
+                disarm(instance, index)
+            }
+        }
+    }
+
+    private func disarm(_ instance: Instance, _ index: Int) {
+        if instance.timers[index].deadline != nil { armedTimers -= 1 }
+        if instance.timers[index].deadline != nil || instance.timers[index].fired {
+            instance.timers[index].deadline = nil
+            instance.timers[index].fired = false
+            instance.timers[index].generation &+= 1
+        }
+    }
+
+    private func compactTimers() {
+        timers.compact { entry in
+            guard let instance = instances[entry.instance], entry.expectation < instance.timers.count else { return false }
+            let timer = instance.timers[entry.expectation]
+            return timer.generation == entry.generation && timer.deadline != nil
+        }
+    }
+
+    /// Moves trace time forward; fires the timers whose deadline it passed.
+    private func advance(to time: Int64) {
+        if let now, time <= now { return }
+        now = time
+        while let earliest = timers.earliest, earliest < time {
+            guard let entry = timers.pop() else { break }
+            guard let instance = instances[entry.instance], instance.live, entry.expectation < instance.timers.count else { continue }
+            let timer = instance.timers[entry.expectation]
+            guard timer.generation == entry.generation, timer.deadline == entry.deadline else { continue }
+            instance.timers[entry.expectation].deadline = nil
+            instance.timers[entry.expectation].fired = true
+            armedTimers -= 1
+            fire(instance, entry.expectation, deadline: entry.deadline, armedLine: timer.armedLine)
+        }
+    }
+
+    private func fire(_ instance: Instance, _ index: Int, deadline: Int64, armedLine: Int) {
+        let compiled = instance.protocolDefinition
+        let expectation = compiled.expectations[index]
+        var blame = expectation.expectation.blame
+        var parties: [(Int, String)]
+        if case .writer = blame {
+            // The roles that may write what the condition reads, the toolstack only if nobody else may.
+            var writers = expectation.conditionWriters
+            if writers & ~compiled.privilegedRoles != 0 { writers &= ~compiled.privilegedRoles }
+            if writers != 0 && writers & (writers - 1) == 0 {
+                blame = .role(writers.trailingZeroBitCount)
+            } else {
+                blame = .turn
+            }
+        }
+        parties = blamed(blame, instance, writer: nil)
+        for (domid, role) in parties {
+            report(
+                instance, .violation, line: armedLine, time: deadline, domid: domid, role: role, rule: expectation.rule,
+                origin: expectation.expectation.origin,
+                message:
+                    "\(expectation.expectation.summary) did not hold within \(ReplayTime.duration(expectation.expectation.milliseconds)) after line \(armedLine) (deadline \(ReplayTime.iso8601(deadline)), passed at line \(currentLine))",
+                detectedLine: currentLine, deduplicate: false)
+        }
+    }
+
+    // MARK: - Applying one message
+
+    /// Applies a message to the tracked store: judges it (unless judged already), changes the store,
+    /// creates and destroys instances. Returns what undoes it, when `journal` is set.
+    private func apply(_ event: TraceEvent, path: String, connection: ConnectionID, judged: Judged, journal: Bool) -> Undo? {
+        switch index.locate(path) {
+        case .none:
+            return nil
+        case .ancestor:
+            if case .rm = event.operation { removeBelow(path, event: event, connection: connection) }
+            return nil
+        case .directory(let match):
+            let template = index.templates[match.template]
+            if let live = roots[match.root] {
+                return applyToInstance(
+                    live.instance, live.directory, relative: String(match.relative), path: path, event: event, connection: connection,
+                    judged: judged, journal: journal)
+            }
+            applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
+            return nil
+        }
+    }
+
+    private func applyToInstance(
+        _ instance: Instance, _ directory: Int, relative: String, path: String, event: TraceEvent, connection: ConnectionID,
+        judged: Judged, journal: Bool
+    ) -> Undo? {
+        let compiled = instance.protocolDefinition
+        if instance.creating && (connection != instance.creator || event.transaction != instance.creatorTransaction) {
+            instance.creating = false
+        }
+        var transition: (machine: Int, transition: Int, roles: UInt32)? = nil
+        var typeViolated = false
+        switch judged {
+        case .notJudged:
+            let outcome = judge(
+                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: [.never, .key, .state],
+                transition: &transition, typeViolated: &typeViolated)
+            _ = outcome
+        case .passed:
+            _ = judge(
+                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: [.state],
+                transition: &transition, typeViolated: &typeViolated)
+        case .deferred:
+            _ = judge(
+                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: [.key, .state],
+                transition: &transition, typeViolated: &typeViolated)
+        case .violated:
+            break
+        }
+
+        var undo: Undo? = nil
+        if journal {
+            undo = Undo(
+                instance: instance, directory: directory, entries: [], state: instance.states[directory], seen: instance.seen[directory],
+                exists: instance.directories[directory].exists)
+        }
+        let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
+        switch event.operation {
+        case .write:
+            var entry = writer
+            entry.value = event.value ?? ""
+            entry.typeReported = typeViolated
+            createParents(instance, directory, relative, writer: writer, undo: &undo)
+            let old = instance.directories[directory].entries.updateValue(entry, forKey: relative)
+            undo?.entries.append((relative, old))
+            instance.directories[directory].exists = true
+            markDirty(instance, directory, relative)
+            if compiled.stateKey[directory] != nil, relative == "state" { updateState(instance, directory, value: entry.value) }
+        case .mkdir:
+            instance.directories[directory].exists = true
+            if !relative.isEmpty {
+                createParents(instance, directory, relative, writer: writer, undo: &undo)
+                if instance.directories[directory].entries[relative] == nil {
+                    instance.directories[directory].entries[relative] = writer
+                    undo?.entries.append((relative, nil))
+                    markDirty(instance, directory, relative)
+                }
+            }
+        case .rm:
+            if relative.isEmpty {
+                if journal {
+                    for (key, entry) in instance.directories[directory].entries { undo?.entries.append((key, entry)) }
+                }
+                instance.directories[directory].entries.removeAll()
+                instance.directories[directory].exists = false
+                instance.states[directory] = 0
+                instance.seen[directory] = 0
+                touch(instance, all: true)
+                if instance.directories.allSatisfy({ !$0.exists }) {
+                    destroy(instance)
+                    return nil
+                }
+            } else {
+                let prefix = relative + "/"
+                var removed: [String] = []
+                for key in instance.directories[directory].entries.keys where key == relative || key.hasPrefix(prefix) { removed.append(key) }
+                for key in removed {
+                    let old = instance.directories[directory].entries.removeValue(forKey: key)
+                    undo?.entries.append((key, old))
+                    markDirty(instance, directory, key)
+                }
+                if let stateKey = compiled.stateKey[directory], removed.contains("state") {
+                    _ = stateKey
+                    instance.states[directory] = 0
+                }
+            }
+        default:
+            break
+        }
+        if let transition, compiled.obligations[transition.machine][transition.transition] != nil {
+            obligations.append((instance, transition.machine, transition.transition, connection, transition.roles, event.line, path))
+        }
+        return undo
+    }
+
+    private func createParents(_ instance: Instance, _ directory: Int, _ relative: String, writer: Entry, undo: inout Undo?) {
+        var end = relative.utf8.startIndex
+        let utf8 = relative.utf8
+        while let slash = utf8[end...].firstIndex(of: UInt8(ascii: "/")) {
+            let parent = String(relative[relative.startIndex..<slash])
+            if instance.directories[directory].entries[parent] == nil {
+                instance.directories[directory].entries[parent] = writer
+                undo?.entries.append((parent, nil))
+                markDirty(instance, directory, parent)
+            }
+            end = utf8.index(after: slash)
+        }
+    }
+
+    /// Marks the declared keys a relative path may be an instance of as changed.
+    private func markDirty(_ instance: Instance, _ directory: Int, _ relative: String) {
+        let compiled = instance.protocolDefinition
+        var found = false
+        if let key = compiled.fixedKeys[directory][relative] {
+            touch(instance, key: key)
+            found = true
+        }
+        for key in compiled.patternKeys[directory] where structurallyMatches(compiled.keys[key], relative) != nil {
+            touch(instance, key: key)
+            found = true
+        }
+        if !found { touch(instance) }
+    }
+
+    private func updateState(_ instance: Instance, _ directory: Int, value: String) {
+        let compiled = instance.protocolDefinition
+        guard let number = Evaluator.decimal(value), number < 32, compiled.definition.states.contains(where: { $0.value == Int(number) })
+        else { return }
+        let state = Int(number)
+        instance.states[directory] = state
+        if state == compiled.closedState {
+            instance.seen[directory] = 1 << UInt32(state)
+        } else {
+            instance.seen[directory] |= 1 << UInt32(state)
+        }
+    }
+
+    private func destroy(_ instance: Instance) {
+        instance.live = false
+        for (directory, state) in instance.directories.enumerated() {
+            if let live = roots[state.root], live.instance === instance, live.directory == directory { roots[state.root] = nil }
+        }
+        for timer in instance.timers where timer.deadline != nil { armedTimers -= 1 }
+        instances[instance.serial] = nil
+        creating.removeAll { $0 === instance }
+    }
+
+    /// `rm` of a path above directory roots: every directory below it goes.
+    private func removeBelow(_ path: String, event: TraceEvent, connection: ConnectionID) {
+        let prefix = path == "/" ? "/" : path + "/"
+        var affected: [(Instance, Int)] = []
+        for (_, live) in roots where live.instance.directories[live.directory].rootPath.hasPrefix(prefix) {
+            affected.append((live.instance, live.directory))
+        }
+        affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }
+        for (instance, directory) in affected where instance.live {
+            let rootPath = instance.directories[directory].rootPath
+            _ = applyToInstance(
+                instance, directory, relative: "", path: rootPath, event: event, connection: connection, judged: .notJudged, journal: false)
+        }
+        for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
+    }
+
+    // MARK: - Judging
+
+    private struct Checks: OptionSet {
+        let rawValue: Int
+        /// `never` guarantees.
+        static let never = Checks(rawValue: 1)
+        /// Key resolution (`unknown_keys`), writer and type.
+        static let key = Checks(rawValue: 2)
+        /// Phase and, for `state` keys, the transition.
+        static let state = Checks(rawValue: 4)
+    }
+
+    private func judge(
+        _ instance: Instance, _ directory: Int, relative: String, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
+        transition: (machine: Int, transition: Int, roles: UInt32)?
+    ) -> Judged {
+        var transition = transition
+        var typeViolated = false
+        return judge(
+            instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks, transition: &transition,
+            typeViolated: &typeViolated)
+    }
+
+    /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
+    /// reports the first rule it breaks.
+    private func judge(
+        _ instance: Instance, _ directory: Int, relative: String, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
+        transition: inout (machine: Int, transition: Int, roles: UInt32)?, typeViolated: inout Bool
+    ) -> Judged {
+        let compiled = instance.protocolDefinition
+        let roles = instance.roles(domid: connection.domid, privileged: connection.isPrivileged)
+        let operation: OperationMask
+        let verb: String
+        switch event.operation {
+        case .write:
+            operation = .write
+            verb = "writes"
+        case .mkdir:
+            operation = .mkdir
+            verb = "creates"
+        case .rm:
+            operation = .rm
+            verb = "removes"
+        case .setPermissions:
+            operation = .setPermissions
+            verb = "sets the permissions of"
+        default: return .passed
+        }
+        let who = label(roles, domid: connection.domid, instance: instance)
+        let directoryName = compiled.directoryNames[directory]
+        let shown = relative.isEmpty ? directoryName : "\(directoryName)/\(relative)"
+
+        if checks.contains(.never), roles != 0 {
+            var segments: [Substring]? = nil
+            for rule in compiled.nevers where rule.operations.contains(operation) && roles & ~rule.roles == 0 {
+                if segments == nil { segments = relative.isEmpty ? [] : relative.split(separator: "/", omittingEmptySubsequences: false) }
+                guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else { continue }
+                if let unless = rule.unless, holds(unless, instance) { continue }
+                let guarantee = rule.guarantee
+                for (domid, role) in blamed(guarantee.blame, instance, writer: connection, writerRoles: roles) {
+                    report(
+                        instance, .violation, line: event.line, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
+                        origin: guarantee.origin, message: "\(who) \(verb) \(shown), which guarantee \(guarantee.name) forbids", path: path)
+                }
+                return .violated
+            }
+        }
+        // The directory node itself is governed by the guarantees only.
+        guard !relative.isEmpty, checks.contains(.key) || checks.contains(.state) else { return .passed }
+
+        guard let (keyIndex, _) = resolveKey(instance, directory, relative) else {
+            guard checks.contains(.key) else { return .passed }
+            if !checks.contains(.state) { return .deferred }
+            switch compiled.definition.unknownKeys {
+            case .allow: break
+            case .audit:
+                report(
+                    instance, .audit, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
+                    origin: compiled.definition.origin, message: "\(who) \(verb) \(shown), which the description does not declare", path: path)
+            case .deny:
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
+                    origin: compiled.definition.origin,
+                    message: "\(who) \(verb) \(shown), which the description does not declare (unknown_keys = deny)", path: path)
+                return .violated
+            }
+            return .passed
+        }
+        let key = compiled.keys[keyIndex]
+        let writerRoles = roles & key.writers
+        let initialiserRoles = instance.creating ? roles & key.initializers : 0
+
+        if checks.contains(.key), writerRoles == 0 && initialiserRoles == 0 {
+            let allowed = compiled.roleNames(key.writers)
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): writer", origin: key.key.origin,
+                message: "\(who) \(verb) \(key.name)\(key.fixed == nil ? " (\(relative))" : ""), which "
+                    + (allowed.isEmpty
+                        ? "only the \(compiled.roleNames(key.initializers).joined(separator: "/")) initialises"
+                        : "only the \(allowed.joined(separator: "/")) may change"),
+                path: path)
+            return .violated
+        }
+        if checks.contains(.state), let phase = key.key.phase, writerRoles != 0 {
+            var allowed = false
+            var states: [String] = []
+            var remaining = writerRoles
+            while remaining != 0 {
+                let role = remaining.trailingZeroBitCount
+                remaining &= remaining - 1
+                guard let own = compiled.ownedDirectory[role], compiled.stateKey[own] != nil else {
+                    allowed = true
+                    break
+                }
+                let state = instance.states[own]
+                if phase.contains(state) {
+                    allowed = true
+                    break
+                }
+                states.append("\(compiled.directoryNames[own]).state is \(compiled.definition.stateName(state))")
+            }
+            if !allowed && initialiserRoles == 0 {
+                let permitted = compiled.definition.states.filter { phase.contains($0.value) }.map(\.name).joined(separator: ", ")
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): phase",
+                    origin: key.key.origin,
+                    message: "\(who) \(verb) \(key.fixed == nil ? relative : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
+                    path: path)
+                return .violated
+            }
+        }
+        guard case .write = event.operation else { return .passed }
+        let value = event.value ?? ""
+        if checks.contains(.key), !event.truncated, let problem = typeProblem(key, value, compiled) {
+            typeViolated = true
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type", origin: key.key.origin,
+                message: "\(who) \(verb) \(key.fixed == nil ? relative : key.name) = '\(Self.excerpt(value))', which is not \(problem)", path: path)
+            return .violated
+        }
+        guard checks.contains(.state), key.key.isState, let machineIndex = compiled.machineOfDirectory[directory],
+            let number = Evaluator.decimal(value), number < 32, compiled.definition.states.contains(where: { $0.value == Int(number) })
+        else { return .passed }
+        let to = Int(number)
+        let from = instance.states[directory]
+        let machine = compiled.definition.machines[machineIndex]
+        let name = "\(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
+        let candidates = machine.transitions.indices.filter { machine.transitions[$0].from.contains(from) && machine.transitions[$0].to == to }
+        if from == to && candidates.isEmpty { return .passed }  // rewriting the current state is not a transition
+        let byRole = candidates.filter { compiled.canonicalMask(machine.transitions[$0].by) & roles != 0 }
+        guard !byRole.isEmpty else {
+            let origin = candidates.first.map { machine.transitions[$0].origin } ?? key.key.origin
+            let others = candidates.isEmpty ? "" : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | compiled.canonicalMask(machine.transitions[$1].by) }).joined(separator: "/")) may take it)"
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: origin,
+                message: "illegal transition \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) of \(directoryName).state by \(who)\(others)",
+                path: path)
+            return .violated
+        }
+        for candidate in byRole {
+            if let guardProgram = compiled.guards[machineIndex][candidate], !holds(guardProgram, instance) { continue }
+            transition = (machineIndex, candidate, compiled.canonicalMask(machine.transitions[candidate].by) & roles)
+            return .passed
+        }
+        let first = machine.transitions[byRole[0]]
+        report(
+            instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: first.origin,
+            message:
+                "\(who) takes \(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) when its guard does not hold (\(stateSummary(instance)))",
+            path: path)
+        return .violated
+    }
+
+    private func stateSummary(_ instance: Instance) -> String {
+        let compiled = instance.protocolDefinition
+        return compiled.definition.machines.map {
+            "\(compiled.directoryNames[$0.directory]).state is \(compiled.definition.stateName(instance.states[$0.directory]))"
+        }.joined(separator: ", ")
+    }
+
+    static func excerpt(_ value: String) -> String {
+        value.count <= 64 ? value : String(value.prefix(61)) + "..."
+    }
+
+    private static func glob(_ glob: ArraySlice<PathGlob.Segment>, _ segments: ArraySlice<Substring>) -> Bool {
+        guard let first = glob.first else { return segments.isEmpty }
+        switch first {
+        case .literal(let name):
+            guard let segment = segments.first, segment == name else { return false }
+            return Self.glob(glob.dropFirst(), segments.dropFirst())
+        case .any:
+            guard !segments.isEmpty else { return false }
+            return Self.glob(glob.dropFirst(), segments.dropFirst())
+        case .anyDepth:
+            for skip in 0...segments.count where Self.glob(glob.dropFirst(), segments.dropFirst(skip)) { return true }
+            return false
+        }
+    }
+
+    /// What a value should have been, if it does not have the key's type.
+    private func typeProblem(_ key: CompiledKey, _ value: String, _ compiled: CompiledProtocol) -> String? {
+        switch key.key.type {
+        case .unsigned(let lower, let upper):
+            guard let number = Evaluator.decimal(value), number >= lower, number < upper else {
+                return "a decimal number in [\(lower), \(upper))"
+            }
+            return nil
+        case .string(let pattern):
+            guard let pattern else { return nil }
+            guard let regex = key.regex else { return "a string matching \(pattern) (the pattern does not compile)" }
+            return ((try? regex.wholeMatch(in: value)) ?? nil) == nil ? "a string matching \(pattern)" : nil
+        case .literals(let values):
+            return values.contains(value) ? nil : "one of \(values.map { "'\($0)'" }.joined(separator: ", "))"
+        case .state:
+            guard let number = Evaluator.decimal(value), compiled.definition.states.contains(where: { Int128($0.value) == number }) else {
+                return "a state (\(compiled.definition.states.map { "\($0.value) \($0.name)" }.joined(separator: ", ")))"
+            }
+            return nil
+        }
+    }
+
+    // MARK: - Keys
+
+    /// The index values of a relative path matching a key pattern, ignoring bounds and condition.
+    private func structurallyMatches(_ key: CompiledKey, _ relative: String) -> [Int]? {
+        var relative = relative
+        return relative.withUTF8 { bytes -> [Int]? in
+            var values = [Int](repeating: -1, count: key.slotCount)
+            var position = 0
+            for (segmentIndex, parts) in key.segments.enumerated() {
+                if segmentIndex > 0 {
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: "/") else { return nil }
+                    position += 1
+                }
+                var end = position
+                while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+                var i = position
+                for part in parts {
+                    switch part {
+                    case .literal(let text):
+                        guard end - i >= text.count else { return nil }
+                        for byte in text {
+                            guard bytes[i] == byte else { return nil }
+                            i += 1
+                        }
+                    case .index(let slot):
+                        let start = i
+                        while i < end && bytes[i] >= UInt8(ascii: "0") && bytes[i] <= UInt8(ascii: "9") { i += 1 }
+                        guard let value = DirectoryIndex.decimal(bytes, start..<i), slot >= 0, slot < values.count else { return nil }
+                        values[slot] = value
+                    }
+                }
+                guard i == end else { return nil }
+                position = end
+            }
+            return position == bytes.count ? values : nil
+        }
+    }
+
+    /// The declared key a relative path is an instance of: its pattern matches, its index variables
+    /// are within their bounds and its condition holds.
+    private func resolveKey(_ instance: Instance, _ directory: Int, _ relative: String) -> (Int, [Int])? {
+        let compiled = instance.protocolDefinition
+        if let key = compiled.fixedKeys[directory][relative] {
+            if let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
+            return (key, [])
+        }
+        for keyIndex in compiled.patternKeys[directory] {
+            let key = compiled.keys[keyIndex]
+            guard let values = structurallyMatches(key, relative) else { continue }
+            var inBounds = true
+            for bound in key.bounds {
+                guard bound.slot >= 0, bound.slot < values.count else {
+                    inBounds = false
+                    break
+                }
+                let value = Int128(values[bound.slot])
+                guard let lower = number(bound.lower, instance, presets: values), let upper = number(bound.upper, instance, presets: values),
+                    lower <= value, value < upper
+                else {
+                    inBounds = false
+                    break
+                }
+            }
+            guard inBounds else { continue }
+            if let condition = key.condition, !holds(condition, instance, presets: values) { continue }
+            return (keyIndex, values)
+        }
+        return nil
+    }
+
+    // MARK: - Evaluation
+
+    /// Evaluates a boolean program; an evaluation error is reported once per instance and counts as false.
+    private func holds(_ program: CompiledProgram, _ instance: Instance, presets: [Int] = []) -> Bool {
+        switch evaluator.evaluate(program, instance, presets: presets, nonDecimal: nonDecimalHandler(instance)) {
+        case .success(let value):
+            if let truth = Evaluator.truth(value) { return truth }
+            evaluationFailed(program, instance, "the result is not a boolean")
+            return false
+        case .failure(let error):
+            evaluationFailed(program, instance, error.message)
+            return false
+        }
+    }
+
+    private func number(_ program: CompiledProgram, _ instance: Instance, presets: [Int]) -> Int128? {
+        switch evaluator.evaluate(program, instance, presets: presets, nonDecimal: nonDecimalHandler(instance)) {
+        case .success(let value):
+            if case .absent = value { return nil }
+            if let number = Evaluator.numeric(value) { return number }
+            evaluationFailed(program, instance, "the result is not a number")
+            return nil
+        case .failure(let error):
+            evaluationFailed(program, instance, error.message)
+            return nil
+        }
+    }
+
+    private func nonDecimalHandler(_ instance: Instance) -> Evaluator.NonDecimalHandler {
+        { [unowned self] directory, relative, entry in
+            self.nonDecimal(instance, directory, relative, entry)
+        }
+    }
+
+    /// `val(k)` read a value that is not a decimal number: a type violation of the key's last writer.
+    private func nonDecimal(_ instance: Instance, _ directory: Int, _ relative: String, _ entry: Entry) {
+        guard !entry.typeReported, instance.directories[directory].entries[relative] != nil else { return }
+        instance.directories[directory].entries[relative]!.typeReported = true
+        let compiled = instance.protocolDefinition
+        let roles = instance.roles(domid: entry.writerDomid, privileged: entry.writerPrivileged)
+        let who = label(roles, domid: entry.writerDomid, instance: instance)
+        var name = "\(compiled.directoryNames[directory])/\(relative)"
+        var origin = compiled.definition.origin
+        if let key = compiled.fixedKeys[directory][relative] ?? compiled.patternKeys[directory].first(where: {
+            structurallyMatches(compiled.keys[$0], relative) != nil
+        }) {
+            name = compiled.keys[key].name
+            origin = compiled.keys[key].key.origin
+        }
+        report(
+            instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(name): type", origin: origin,
+            message:
+                "\(who) wrote \(compiled.directoryNames[directory])/\(relative) = '\(Self.excerpt(entry.value))', which the description reads as a decimal number (noticed at line \(currentLine))",
+            path: instance.directories[directory].rootPath + "/" + relative)
+    }
+
+    private func evaluationFailed(_ program: CompiledProgram, _ instance: Instance, _ message: String) {
+        report(
+            instance, .evaluation, line: currentLine, domid: -1, role: "none", rule: "evaluation", origin: program.origin,
+            message: "cannot evaluate the \(program.context): \(message); taken as false", deduplicationKey: "evaluation|\(program.context)")
+    }
+
+    // MARK: - Pending directories and instance creation
+
+    private func applyToPending(
+        _ compiled: CompiledProtocol, _ directory: Int, _ match: DirectoryMatch, path: String, event: TraceEvent, connection: ConnectionID
+    ) {
+        let relative = String(match.relative)
+        let existing = pending[match.root]
+        if existing == nil, case .rm = event.operation { return }
+        let directoryPending: PendingDirectory
+        if let existing {
+            directoryPending = existing
+        } else {
+            let parameters = index.parameters(of: match.root, count: compiled.definition.parameters.count)
+            directoryPending = PendingDirectory(
+                protocolDefinition: compiled, directory: directory, parameters: parameters,
+                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true))
+            pending[match.root] = directoryPending
+        }
+        if !connection.isPrivileged && !directoryPending.reportedWriters.contains(connection) {
+            directoryPending.reportedWriters.insert(connection)
+            let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: false)
+            let who = Self.label(compiled, roles, domid: connection.domid)
+            report(
+                nil, .violation, line: event.line, domid: connection.domid, role: who, protocolName: compiled.definition.name,
+                instance: Self.instanceName(compiled, directoryPending.parameters), rule: "before instance",
+                origin: compiled.definition.directories[directory].origin,
+                message:
+                    "\(who) \(Self.verb(event.operation)) \(path) before the toolstack created the \(compiled.definition.name) instance (the directory is not linked to its peer)",
+                path: path)
+        }
+        let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
+        switch event.operation {
+        case .write:
+            var entry = writer
+            entry.value = event.value ?? ""
+            if !relative.isEmpty {
+                var parent = ""
+                for segment in relative.split(separator: "/").dropLast() {
+                    parent += parent.isEmpty ? String(segment) : "/\(segment)"
+                    if directoryPending.state.entries[parent] == nil { directoryPending.state.entries[parent] = writer }
+                }
+                directoryPending.state.entries[relative] = entry
+            }
+        case .mkdir:
+            if !relative.isEmpty && directoryPending.state.entries[relative] == nil { directoryPending.state.entries[relative] = writer }
+        case .rm:
+            if relative.isEmpty {
+                pending[match.root] = nil
+                return
+            }
+            let prefix = relative + "/"
+            for key in directoryPending.state.entries.keys where key == relative || key.hasPrefix(prefix) {
+                directoryPending.state.entries[key] = nil
+            }
+            if let link = compiled.links[directory].firstIndex(where: { $0.name == relative }) { directoryPending.links[link] = nil }
+            return
+        default:
+            return
+        }
+        guard connection.isPrivileged else { return }
+        if compiled.definition.directories.count == 1 {
+            directoryPending.creator = connection
+            tryCreate(directoryPending, event: event, connection: connection)
+            return
+        }
+        guard case .write = event.operation, let linkIndex = compiled.links[directory].firstIndex(where: { $0.name == relative }) else { return }
+        let link = compiled.links[directory][linkIndex]
+        let value = event.value ?? ""
+        var target: RootKey? = nil
+        if case .directory(let named) = index.locate(value), named.relative.isEmpty,
+            index.templates[named.template].protocolIndex == compiled.index, index.templates[named.template].directory == link.target
+        {
+            let targetParameters = index.parameters(of: named.root, count: compiled.definition.parameters.count)
+            if zip(targetParameters, directoryPending.parameters).allSatisfy({ $0 < 0 || $1 < 0 || $0 == $1 }) { target = named.root }
+        }
+        guard let target else {
+            directoryPending.links[linkIndex] = nil
+            let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: true)
+            report(
+                nil, .violation, line: event.line, domid: connection.domid, role: Self.label(compiled, roles, domid: connection.domid),
+                protocolName: compiled.definition.name, instance: Self.instanceName(compiled, directoryPending.parameters),
+                rule: "link \(compiled.directoryNames[directory])/\(link.name)", origin: compiled.keys[link.key].key.origin,
+                message:
+                    "\(compiled.directoryNames[directory])/\(link.name) = '\(Self.excerpt(value))' does not name the \(compiled.directoryNames[link.target]) directory of this device",
+                path: path)
+            return
+        }
+        directoryPending.links[linkIndex] = target
+        directoryPending.creator = connection
+        tryCreate(directoryPending, event: event, connection: connection)
+    }
+
+    /// Creates the instance once every directory of the protocol is pending and their link keys name
+    /// each other.
+    private func tryCreate(_ start: PendingDirectory, event: TraceEvent, connection: ConnectionID) {
+        let compiled = start.protocolDefinition
+        let directoryCount = compiled.definition.directories.count
+        var group: [Int: PendingDirectory] = [start.directory: start]
+        var queue = [start]
+        while let member = queue.popLast() {
+            guard member.links.count == compiled.links[member.directory].count else { return }
+            for (linkIndex, root) in member.links {
+                let targetDirectory = compiled.links[member.directory][linkIndex].target
+                guard let target = pending[root] else { return }
+                if let known = group[targetDirectory] {
+                    guard known === target else {
+                        linkMismatch(compiled, member, linkIndex, known, event: event, connection: connection)
+                        return
+                    }
+                } else {
+                    group[targetDirectory] = target
+                    queue.append(target)
+                }
+            }
+        }
+        guard group.count == directoryCount else { return }
+        // Every link must name the group's directory (a back link to another device is the toolstack's error).
+        for (_, member) in group {
+            for (linkIndex, root) in member.links {
+                let targetDirectory = compiled.links[member.directory][linkIndex].target
+                guard let target = group[targetDirectory], target.state.root == root else {
+                    if let target = group[targetDirectory] { linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection) }
+                    return
+                }
+            }
+        }
+        var parameters = [Int](repeating: -1, count: compiled.definition.parameters.count)
+        for (_, member) in group {
+            for (index, value) in member.parameters.enumerated() where value >= 0 {
+                if parameters[index] >= 0 && parameters[index] != value { return }
+                parameters[index] = value
+            }
+        }
+        let directories = (0..<directoryCount).map { group[$0]!.state }
+        let instance = Instance(
+            serial: nextSerial, protocolDefinition: compiled, parameters: parameters, directories: directories, creator: connection,
+            transaction: event.transaction)
+        nextSerial += 1
+        for (directory, member) in group {
+            pending[member.state.root] = nil
+            roots[member.state.root] = LiveDirectory(instance: instance, directory: directory)
+        }
+        instances[instance.serial] = instance
+        creating.append(instance)
+        summary.instancesCreated += 1
+        for directory in 0..<directoryCount {
+            if compiled.stateKey[directory] != nil, let entry = instance.directories[directory].entries["state"] {
+                updateState(instance, directory, value: entry.value)
+            }
+            instance.seen[directory] = 1 << UInt32(instance.states[directory])
+        }
+        admission(instance, event: event, connection: connection)
+        judgeInitialKeys(instance)
+        touch(instance, all: true)
+    }
+
+    private func linkMismatch(
+        _ compiled: CompiledProtocol, _ member: PendingDirectory, _ linkIndex: Int, _ other: PendingDirectory, event: TraceEvent,
+        connection: ConnectionID
+    ) {
+        guard !member.reportedWriters.contains(connection) else { return }
+        member.reportedWriters.insert(connection)
+        let link = compiled.links[member.directory][linkIndex]
+        let roles = Self.roles(compiled, parameters: member.parameters, domid: connection.domid, privileged: true)
+        report(
+            nil, .violation, line: event.line, domid: connection.domid, role: Self.label(compiled, roles, domid: connection.domid),
+            protocolName: compiled.definition.name, instance: Self.instanceName(compiled, member.parameters),
+            rule: "link \(compiled.directoryNames[member.directory])/\(link.name)", origin: compiled.keys[link.key].key.origin,
+            message:
+                "\(member.state.rootPath)/\(link.name) and \(other.state.rootPath) do not name each other: the directories of one device must link to each other",
+            path: member.state.rootPath + "/" + link.name)
+    }
+
+    /// The toolstack's own writes while it created the instance: writer, type and initial values.
+    private func judgeInitialKeys(_ instance: Instance) {
+        let compiled = instance.protocolDefinition
+        for directory in instance.directories.indices {
+            let entries = instance.directories[directory].entries.sorted { ($0.value.line, $0.key) < ($1.value.line, $1.key) }
+            for (relative, entry) in entries where entry.writerPrivileged {
+                let roles = instance.roles(domid: entry.writerDomid, privileged: true)
+                let who = label(roles, domid: entry.writerDomid, instance: instance)
+                let path = instance.directories[directory].rootPath + "/" + relative
+                let shown = "\(compiled.directoryNames[directory])/\(relative)"
+                guard let (keyIndex, _) = resolveKey(instance, directory, relative) else {
+                    // Parents created implicitly are not keys of their own.
+                    if instance.directories[directory].entries.keys.contains(where: { $0.hasPrefix(relative + "/") }) { continue }
+                    switch compiled.definition.unknownKeys {
+                    case .allow: break
+                    case .audit, .deny:
+                        report(
+                            instance, compiled.definition.unknownKeys == .deny ? .violation : .audit, line: entry.line, domid: entry.writerDomid,
+                            role: who, rule: "unknown key", origin: compiled.definition.origin,
+                            message: "\(who) writes \(shown), which the description does not declare", path: path)
+                    }
+                    continue
+                }
+                let key = compiled.keys[keyIndex]
+                if roles & (key.writers | key.initializers) == 0 {
+                    report(
+                        instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): writer",
+                        origin: key.key.origin,
+                        message: "\(who) writes \(key.name) while creating the instance, which only the \(compiled.roleNames(key.writers).joined(separator: "/")) may write",
+                        path: path)
+                } else if let problem = typeProblem(key, entry.value, compiled) {
+                    instance.directories[directory].entries[relative]!.typeReported = true
+                    report(
+                        instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): type",
+                        origin: key.key.origin, message: "\(who) writes \(shown) = '\(Self.excerpt(entry.value))', which is not \(problem)",
+                        path: path)
+                } else if let initial = key.key.initialValue, roles & key.initializers != 0, entry.value != initial {
+                    let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
+                    report(
+                        instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): init",
+                        origin: key.key.origin, message: "\(who) initialises \(key.name) to '\(Self.excerpt(entry.value))' instead of \(expected)",
+                        path: path)
+                }
+            }
+        }
+    }
+
+    /// ACM admission control: each role's domain must carry one of the labels the protocol allows.
+    private func admission(_ instance: Instance, event: TraceEvent, connection: ConnectionID) {
+        let compiled = instance.protocolDefinition
+        guard !options.labels.isEmpty else { return }
+        for binding in compiled.definition.labels where !binding.labels.isEmpty {
+            guard let domid = instance.domid(of: binding.role), let label = options.labels[domid], !binding.labels.contains(label) else { continue }
+            let role = compiled.definition.roles[binding.role].name
+            let toolstack = compiled.roleNames(compiled.privilegedRoles)
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
+                rule: "labels \(role)", origin: compiled.definition.origin,
+                message:
+                    "domain \(domid) has label '\(label)', which may not act as \(role) of \(compiled.definition.name) (allowed: \(binding.labels.joined(separator: ", "))); the toolstack should not have connected it")
+        }
+        for rule in options.admissions where rule.protocolIndex == compiled.index {
+            guard let first = instance.domid(of: rule.firstRole), let second = instance.domid(of: rule.secondRole),
+                let firstLabel = options.labels[first], let secondLabel = options.labels[second],
+                !rule.pairs.contains(where: { $0.0 == firstLabel && $0.1 == secondLabel })
+            else { continue }
+            let roles = compiled.definition.roles
+            guard rule.firstRole >= 0, rule.firstRole < roles.count, rule.secondRole >= 0, rule.secondRole < roles.count else { continue }
+            let toolstack = compiled.roleNames(compiled.privilegedRoles)
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
+                rule: "labels \(roles[rule.firstRole].name)/\(roles[rule.secondRole].name)", origin: compiled.definition.origin,
+                message:
+                    "\(roles[rule.firstRole].name) domain \(first) ('\(firstLabel)') and \(roles[rule.secondRole].name) domain \(second) ('\(secondLabel)') may not bind: the policy gives them no common STE type")
+        }
+    }
+
+    private func endCreation(connection: ConnectionID, transaction: Int) {
+        guard !creating.isEmpty else { return }
+        for instance in creating where instance.creator == connection && instance.creatorTransaction == transaction {
+            instance.creating = false
+        }
+        creating.removeAll { !$0.creating || !$0.live }
+    }
+
+    // MARK: - Blame and reports
+
+    private static func roles(_ compiled: CompiledProtocol, parameters: [Int], domid: Int, privileged: Bool) -> UInt32 {
+        var mask: UInt32 = 0
+        for (role, value) in compiled.definition.roles.enumerated() where role < 32 {
+            switch value.principal {
+            case .parameter(let index):
+                if index >= 0, index < parameters.count, parameters[index] == domid { mask |= 1 << UInt32(compiled.canonical[role]) }
+            case .privileged:
+                if privileged { mask |= 1 << UInt32(compiled.canonical[role]) }
+            }
+        }
+        return mask
+    }
+
+    static func label(_ compiled: CompiledProtocol, _ roles: UInt32, domid: Int) -> String {
+        let names = compiled.roleNames(roles)
+        switch names.count {
+        case 0: return "other"
+        case 1: return names[0]
+        default: return "dom\(domid) (\(names.joined(separator: "/")))"
+        }
+    }
+
+    private func label(_ roles: UInt32, domid: Int, instance: Instance) -> String {
+        Self.label(instance.protocolDefinition, roles, domid: domid)
+    }
+
+    static func instanceName(_ compiled: CompiledProtocol, _ parameters: [Int]) -> String {
+        var name = compiled.definition.name
+        for (index, parameter) in compiled.definition.parameters.enumerated() where index < parameters.count && parameters[index] >= 0 {
+            name += " \(parameter)=\(parameters[index])"
+        }
+        return name
+    }
+
+    static func verb(_ operation: XenstoreTrace.Operation) -> String {
+        switch operation {
+        case .write: "writes"
+        case .mkdir: "creates"
+        case .rm: "removes"
+        case .setPermissions: "sets the permissions of"
+        default: "uses"
+        }
+    }
+
+    /// The parties a rule blames: the writer, a named role (its domain; "dom0 (backend/toolstack)" when
+    /// that domain plays several roles), or whose turn it is in the current global state.
+    private func blamed(_ blame: Blame, _ instance: Instance, writer: ConnectionID?, writerRoles: UInt32? = nil) -> [(Int, String)] {
+        let compiled = instance.protocolDefinition
+        switch blame {
+        case .writer:
+            guard let writer else { return blamed(.turn, instance, writer: nil) }
+            let roles = writerRoles ?? instance.roles(domid: writer.domid, privileged: writer.isPrivileged)
+            return [(writer.domid, label(roles, domid: writer.domid, instance: instance))]
+        case .role(let role):
+            return [party(role, instance)]
+        case .turn:
+            let machines = compiled.definition.machines
+            var roles: UInt32 = 0
+            if machines.count >= 2, machines[0].directory < instance.states.count, machines[1].directory < instance.states.count {
+                let frontend = instance.states[machines[0].directory]
+                let backend = instance.states[machines[1].directory]
+                if let turn = compiled.definition.turns.first(where: { $0.frontendState == frontend && $0.backendState == backend }) {
+                    roles = compiled.canonicalMask(turn.roles)
+                }
+            }
+            if roles == 0 { roles = compiled.privilegedRoles }
+            var parties: [(Int, String)] = []
+            var remaining = roles
+            while remaining != 0 {
+                let role = remaining.trailingZeroBitCount
+                remaining &= remaining - 1
+                let candidate = party(role, instance)
+                if !parties.contains(where: { $0.0 == candidate.0 && $0.1 == candidate.1 }) { parties.append(candidate) }
+            }
+            return parties
+        }
+    }
+
+    private func party(_ role: Int, _ instance: Instance) -> (Int, String) {
+        let compiled = instance.protocolDefinition
+        guard role >= 0, role < compiled.definition.roles.count else { return (-1, "other") }
+        let domid = instance.domid(of: role) ?? -1
+        let held = domid >= 0 ? instance.roles(domid: domid, privileged: domid == 0) : 0
+        if held.nonzeroBitCount > 1 { return (domid, label(held, domid: domid, instance: instance)) }
+        return (domid, compiled.definition.roles[role].name)
+    }
+
+    private func report(
+        _ instance: Instance?, _ severity: Finding.Severity, line: Int, time: Int64? = nil, domid: Int, role: String,
+        protocolName: String? = nil, instance instanceName: String? = nil, rule: String, origin: Origin, message: String,
+        path: String? = nil, detectedLine: Int? = nil, deduplicate: Bool = true, deduplicationKey: String? = nil
+    ) {
+        let finding = Finding(
+            severity: severity, line: line, time: time ?? currentTime, domid: domid, role: role,
+            protocolName: protocolName ?? instance?.protocolDefinition.definition.name ?? "", instance: instanceName ?? instance?.name ?? "",
+            rule: rule, origin: origin.description, message: message, path: path, detectedLine: detectedLine)
+        if let instance, deduplicate {
+            let key = deduplicationKey ?? "\(rule)|\(role)|\(path ?? "")"
+            if let existing = instance.reported[key] {
+                findings[existing].repeats += 1
+                return
+            }
+            instance.reported[key] = findings.count
+        }
+        findings.append(finding)
+    }
+}

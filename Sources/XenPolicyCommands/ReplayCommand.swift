@@ -1,0 +1,150 @@
+import ArgumentParser
+import PolicyDiagnostics
+import ProtocolReplay
+import XenPolicyKit
+import XenstoreTrace
+
+/// Output formats of `replay`.
+enum ReplayFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `--trace-format`.
+enum TraceFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case auto, oxenstored, cxenstored, jsonl
+
+    var format: TraceFormat? {
+        switch self {
+        case .auto: nil
+        case .oxenstored: .oxenstored
+        case .cxenstored: .cxenstored
+        case .jsonl: .jsonLines
+        }
+    }
+}
+
+/// `xen-policy replay`.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a xenstore trace against protocol rules and report who broke them.",
+        discussion: """
+            The rules are a rule table (xen-policyc compile --rules OUT.xsrt PROTO.xpd...) or protocol \
+            descriptions (.xpd, given with --protocols or among the arguments), compiled on the fly. The \
+            trace is an oxenstored access log, a cxenstored trace (xenstored -T) or JSON lines; the format \
+            is detected from the first line unless --trace-format names it. Each violation names the trace \
+            line, the domain and its role, the protocol instance, the rule and where the rule was written. \
+            See docs/replay.md for the semantics.
+
+            Exit status: 0 the trace is clean (audit findings do not count), 1 it has violations, 2 \
+            unreadable rules or trace, or malformed trace lines (their diagnostics are printed on stderr).
+            """
+    )
+
+    @Option(help: "The rule table, or a protocol description (.xpd); repeatable for descriptions.")
+    var rules: [String] = []
+
+    @Option(
+        name: .customLong("protocols"), parsing: .upToNextOption,
+        help: "Protocol descriptions (.xpd) to compile on the fly instead of a rule table.")
+    var protocols: [String] = []
+
+    @Option(name: .customShort("I"), help: "A directory to search for imported libraries (with .xpd rules).")
+    var searchPaths: [String] = []
+
+    @Option(name: .customLong("label"), help: "The ACM VM label of a domain, DOMID=LABEL (repeatable), for admission checks.")
+    var labels: [String] = []
+
+    @Option(help: "Output: text or json (on stdout).")
+    var format: ReplayFormat = .text
+
+    @Option(name: .customLong("trace-format"), help: "The trace format: auto, oxenstored, cxenstored or jsonl.")
+    var traceFormat: TraceFormatOption = .auto
+
+    @Option(help: "Colour diagnostics on stderr: auto, always or never.")
+    var color: ColorMode = .auto
+
+    @Argument(help: "The trace (and, optionally, protocol descriptions ending in .xpd).")
+    var inputs: [String] = []
+
+    private var descriptions: [String] { rules + protocols + inputs.filter { $0.hasSuffix(".xpd") } }
+    private var traces: [String] { inputs.filter { !$0.hasSuffix(".xpd") } }
+
+    func validate() throws {
+        guard traces.count == 1 else {
+            throw ValidationError(traces.isEmpty ? "give the trace to replay" : "give one trace (found \(traces.count))")
+        }
+        guard !descriptions.isEmpty else { throw ValidationError("give the rules: --rules TABLE or --protocols PROTO.xpd...") }
+        for label in labels { _ = try Self.parseLabel(label) }
+    }
+
+    static func parseLabel(_ text: String) throws -> (Int, String) {
+        guard let equals = text.firstIndex(of: "="), let domid = Int(text[..<equals]), domid >= 0, domid < 65_536,
+            text.index(after: equals) < text.endIndex
+        else { throw ValidationError("--label takes DOMID=LABEL, such as 5=red; got '\(text)'") }
+        return (domid, String(text[text.index(after: equals)...]))
+    }
+
+    func run() throws {
+        var labelMap: [Int: String] = [:]
+        for label in labels {
+            let (domid, name) = try Self.parseLabel(label)
+            labelMap[domid] = name
+        }
+        let trace = traces[0]
+        let outcome = ReplayPipeline(searchPaths: searchPaths).run(
+            ReplayPipeline.Request(rules: descriptions, trace: trace, traceFormat: traceFormat.format, labels: labelMap))
+        DiagnosticPrinter(format: .text, color: color).emit(outcome.diagnostics, sources: outcome.sources, tool: "xen-policy")
+        if outcome.status == .usageOrIOError && outcome.traceFormat == nil && outcome.summary.messages == 0 {
+            throw Exit(status: outcome.status)
+        }
+        let violations = outcome.findings.filter { $0.severity == .violation }
+        let others = outcome.findings.filter { $0.severity != .violation }
+        switch format {
+        case .json:
+            let summary = outcome.summary
+            let document: JSONValue = .object([
+                ("messages", .int(summary.messages)),
+                ("violations", .array(violations.map(\.json))),
+                ("findings", .array(others.map(\.json))),
+                (
+                    "summary",
+                    .object([
+                        ("instances_created", .int(summary.instancesCreated)), ("instances_live", .int(summary.instancesLive)),
+                        ("pending_expectations", .int(summary.pendingExpectations)),
+                        ("uncommitted_messages", .int(summary.uncommittedMessages)),
+                        ("trace_format", outcome.traceFormat.map { .string($0.rawValue) } ?? .null),
+                    ])
+                ),
+            ])
+            Output.standardOutput(document.rendered())
+        case .text:
+            Output.standardOutput(Self.text(outcome, trace: trace))
+        }
+        if outcome.status != .success { throw Exit(status: outcome.status) }
+    }
+
+    static func text(_ outcome: ReplayPipeline.Outcome, trace: String) -> String {
+        var out = ""
+        for finding in outcome.findings {
+            out += "\(trace):\(finding.line): \(finding.severity.rawValue): \(finding.message)\n"
+            let domain = finding.domid >= 0 ? " (domain \(finding.domid))" : ""
+            let instance = finding.instance.isEmpty ? "" : ", \(finding.instance)"
+            out += "    blame: \(finding.role)\(domain)\(instance)\n"
+            out += "    rule: \(finding.rule) (\(finding.origin))"
+            if finding.repeats > 0 { out += "; repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")" }
+            out += "\n"
+        }
+        let summary = outcome.summary
+        let violations = outcome.findings.filter { $0.severity == .violation }.count
+        let others = outcome.findings.count - violations
+        out += "\(summary.messages) message\(summary.messages == 1 ? "" : "s"), \(summary.instancesCreated) instance"
+            + "\(summary.instancesCreated == 1 ? "" : "s"): \(violations) violation\(violations == 1 ? "" : "s")"
+        if others > 0 { out += ", \(others) other finding\(others == 1 ? "" : "s")" }
+        if summary.pendingExpectations > 0 {
+            out += "; \(summary.pendingExpectations) expectation\(summary.pendingExpectations == 1 ? "" : "s") still pending at the end of the trace"
+        }
+        out += "\n"
+        return out
+    }
+}

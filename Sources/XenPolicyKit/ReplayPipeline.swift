@@ -1,0 +1,107 @@
+import PolicyDiagnostics
+import ProtocolModel
+import ProtocolReplay
+import RuleTable
+import XenstoreTrace
+
+/// `xen-policy replay`: loads the rules (a compiled rule table, or protocol descriptions compiled on
+/// the fly), streams the trace through the reference checker and collects what it found.
+public struct ReplayPipeline: Sendable {
+    public var searchPaths: [String]
+    /// Rule tables are small; the bound stops a hostile input early.
+    public var maximumTableSize = 64 << 20
+
+    public init(searchPaths: [String] = []) {
+        self.searchPaths = searchPaths
+    }
+
+    /// What to replay.
+    public struct Request: Sendable {
+        /// A rule table (`.xsrt`) or protocol descriptions (`.xpd`).
+        public var rules: [String]
+        public var trace: String
+        public var traceFormat: TraceFormat?
+        public var labels: [Int: String]
+
+        public init(rules: [String], trace: String, traceFormat: TraceFormat? = nil, labels: [Int: String] = [:]) {
+            self.rules = rules
+            self.trace = trace
+            self.traceFormat = traceFormat
+            self.labels = labels
+        }
+    }
+
+    /// What the replay found.
+    public struct Outcome: Sendable {
+        public var findings: [Finding]
+        public var summary: ReplaySummary
+        /// Diagnostics of the rules and of the trace (malformed lines).
+        public var diagnostics: [Diagnostic]
+        public var sources: SourceLines
+        /// 0 clean, 1 violations, 2 unreadable rules or trace, or malformed trace lines.
+        public var status: ExitStatus
+        /// The trace format read (given or detected).
+        public var traceFormat: TraceFormat?
+    }
+
+    /// Loads the protocol definitions (and label admissions) the rules name.
+    public func loadRules(_ paths: [String]) -> (protocols: [ProtocolDefinition], admissions: [ReplayEngine.Admission], diagnostics: [Diagnostic], sources: SourceLines, status: ExitStatus) {
+        guard !paths.isEmpty else {
+            return ([], [], [.error("E0001", "no rules given", at: SourceLocation(file: "<command line>"))], SourceLines(), .usageOrIOError)
+        }
+        if paths.allSatisfy({ $0.hasSuffix(".xpd") }) {
+            let checked = ProtocolPipeline(searchPaths: searchPaths).check(paths)
+            let status: ExitStatus = checked.status == .success ? .success : .usageOrIOError
+            // Warnings of the descriptions are the compiler's business; replay shows them only with errors.
+            let diagnostics = status == .success ? [] : checked.diagnostics
+            return (checked.definitions, [], diagnostics, checked.sources, status)
+        }
+        guard paths.count == 1 else {
+            return (
+                [], [],
+                [.error("E0001", "give one rule table, or protocol descriptions (.xpd)", at: SourceLocation(file: paths[0]))],
+                SourceLines(), .usageOrIOError
+            )
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try InputFile.read(paths[0], limit: maximumTableSize)
+        } catch {
+            return ([], [], [InputFile.diagnostic(for: error, path: paths[0])], SourceLines(), .usageOrIOError)
+        }
+        let (table, diagnostics) = RuleTableDecoder.decode(bytes, file: paths[0])
+        guard let table else { return ([], [], diagnostics, SourceLines(), .usageOrIOError) }
+        let admissions = table.admissions.map { admission in
+            ReplayEngine.Admission(
+                protocolIndex: admission.protocolIndex, firstRole: admission.frontendRole, secondRole: admission.backendRole,
+                pairs: admission.pairs.map { ($0.frontend, $0.backend) })
+        }
+        return (table.protocols, admissions, diagnostics, SourceLines(), .success)
+    }
+
+    /// Replays the trace.
+    public func run(_ request: Request) -> Outcome {
+        let rules = loadRules(request.rules)
+        guard rules.status == .success else {
+            return Outcome(findings: [], summary: ReplaySummary(), diagnostics: rules.diagnostics, sources: rules.sources, status: rules.status)
+        }
+        let reader: TraceReader
+        do {
+            reader = try TraceReader(path: request.trace, options: TraceReader.Options(format: request.traceFormat))
+        } catch {
+            return Outcome(
+                findings: [], summary: ReplaySummary(), diagnostics: rules.diagnostics + [error.diagnostic], sources: rules.sources,
+                status: .usageOrIOError)
+        }
+        let engine = ReplayEngine(
+            protocols: rules.protocols, options: ReplayEngine.Options(labels: request.labels, admissions: rules.admissions))
+        while let event = reader.next() { engine.process(event) }
+        engine.finish()
+        let traceDiagnostics = reader.diagnostics
+        let status: ExitStatus =
+            reader.errorCount > 0 ? .usageOrIOError : engine.hasViolations ? .inputError : .success
+        return Outcome(
+            findings: engine.findings, summary: engine.summary, diagnostics: rules.diagnostics + traceDiagnostics, sources: rules.sources,
+            status: status, traceFormat: reader.format)
+    }
+}
