@@ -708,7 +708,9 @@ public final class ReplayEngine {
         // The directory node itself is governed by the guarantees only.
         guard !relative.isEmpty, checks.contains(.key) || checks.contains(.state) else { return .passed }
 
-        guard let (keyIndex, _) = resolveKey(instance, directory, relative) else {
+        // Inside a transaction the bounds of index variables and key conditions are a property of the
+        // committed view, which the trace may not show: match the pattern only (docs/replay.md).
+        guard let (keyIndex, _) = resolveKey(instance, directory, relative, strict: event.transaction == nil) else {
             guard checks.contains(.key) else { return .passed }
             if !checks.contains(.state) { return .deferred }
             switch compiled.definition.unknownKeys {
@@ -741,6 +743,30 @@ public final class ReplayEngine {
                 path: path)
             return .violated
         }
+        // While the toolstack creates the instance, an initialiser's write sets the initial value: no
+        // phase, no transition, but the declared initial value.
+        if initialiserRoles != 0 {
+            if checks.contains(.key), case .write = event.operation, let initial = key.key.initialValue, (event.value ?? "") != initial,
+                !event.truncated, typeProblem(key, event.value ?? "", compiled) == nil
+            {
+                let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): init",
+                    origin: key.key.origin, message: "\(who) initialises \(key.name) to '\(Self.excerpt(event.value ?? ""))' instead of \(expected)",
+                    path: path)
+                return .violated
+            }
+            if checks.contains(.key), case .write = event.operation, !event.truncated, let problem = typeProblem(key, event.value ?? "", compiled) {
+                typeViolated = true
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
+                    origin: key.key.origin,
+                    message: "\(who) \(verb) \(key.fixed == nil ? relative : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
+                    path: path)
+                return .violated
+            }
+            return .passed
+        }
         if checks.contains(.state), let phase = key.key.phase, writerRoles != 0 {
             var allowed = false
             var states: [String] = []
@@ -759,7 +785,7 @@ public final class ReplayEngine {
                 }
                 states.append("\(compiled.directoryNames[own]).state is \(compiled.definition.stateName(state))")
             }
-            if !allowed && initialiserRoles == 0 {
+            if !allowed {
                 let permitted = compiled.definition.states.filter { phase.contains($0.value) }.map(\.name).joined(separator: ", ")
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): phase",
@@ -899,15 +925,16 @@ public final class ReplayEngine {
 
     /// The declared key a relative path is an instance of: its pattern matches, its index variables
     /// are within their bounds and its condition holds.
-    private func resolveKey(_ instance: Instance, _ directory: Int, _ relative: String) -> (Int, [Int])? {
+    private func resolveKey(_ instance: Instance, _ directory: Int, _ relative: String, strict: Bool = true) -> (Int, [Int])? {
         let compiled = instance.protocolDefinition
         if let key = compiled.fixedKeys[directory][relative] {
-            if let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
+            if strict, let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
             return (key, [])
         }
         for keyIndex in compiled.patternKeys[directory] {
             let key = compiled.keys[keyIndex]
             guard let values = structurallyMatches(key, relative) else { continue }
+            if !strict { return (keyIndex, values) }
             var inBounds = true
             for bound in key.bounds {
                 guard bound.slot >= 0, bound.slot < values.count else {

@@ -161,19 +161,19 @@ private struct Decoding {
             let entry = RuleTableLayout.SectionEntry(id: u32(base), offset: Int(u32(base + 4)), length: Int(u32(base + 8)))
             entries.append(entry)
             layout?.sections = entries
-            let label = entry.name ?? "section \(entry.id)"
+            let sectionName = entry.name ?? "section \(entry.id)"
             guard seen.insert(entry.id).inserted else {
-                throw DecodeFailure(code: "E0875", message: "section id \(entry.id) (\(label)) appears twice in the section directory")
+                throw DecodeFailure(code: "E0875", message: "section id \(entry.id) (\(sectionName)) appears twice in the section directory")
             }
             guard entry.offset >= dataStart, entry.offset + entry.length <= bytes.count else {
                 throw DecodeFailure(
                     code: "E0875",
-                    message: "\(label) (offset \(entry.offset), length \(entry.length)) lies outside the table's data (bytes \(dataStart)..<\(bytes.count))")
+                    message: "\(sectionName) (offset \(entry.offset), length \(entry.length)) lies outside the table's data (bytes \(dataStart)..<\(bytes.count))")
             }
             guard entry.offset >= previousEnd else {
                 throw DecodeFailure(
                     code: "E0875",
-                    message: "\(label) at offset \(entry.offset) overlaps the section before it (which ends at \(previousEnd)); sections must be in offset order")
+                    message: "\(sectionName) at offset \(entry.offset) overlaps the section before it (which ends at \(previousEnd)); sections must be in offset order")
             }
             previousEnd = entry.offset + entry.length
             if let section = Section(rawValue: entry.id) {
@@ -213,83 +213,83 @@ private struct Decoding {
 
     // MARK: - Shared field readers
 
-    mutating func string(_ reader: inout TableReader, _ what: String) throws(DecodeFailure) -> String {
+    mutating func string(_ reader: inout TableReader, _ what: @autoclosure () -> String) throws(DecodeFailure) -> String {
         let at = reader.position
-        let index = try reader.uleb(what)
+        let index = try reader.uleb(what())
         guard index < strings.count else {
-            try invalid("E0880", "\(what): string \(index) is out of range (the table has \(strings.count) strings)", reader, at: at)
+            try invalid("E0880", "\(what()): string \(index) is out of range (the table has \(strings.count) strings)", reader, at: at)
             return ""
         }
         return strings[index]
     }
 
-    mutating func optionalString(_ reader: inout TableReader, _ what: String) throws(DecodeFailure) -> String? {
+    mutating func optionalString(_ reader: inout TableReader, _ what: @autoclosure () -> String) throws(DecodeFailure) -> String? {
         let at = reader.position
-        let index = try reader.uleb(what)
+        let index = try reader.uleb(what())
         guard index > 0 else { return nil }
         guard index - 1 < strings.count else {
-            try invalid("E0880", "\(what): string \(index - 1) is out of range (the table has \(strings.count) strings)", reader, at: at)
+            try invalid("E0880", "\(what()): string \(index - 1) is out of range (the table has \(strings.count) strings)", reader, at: at)
             return ""
         }
         return strings[index - 1]
     }
 
     /// A uleb index that must be below `count`.
-    mutating func index(_ reader: inout TableReader, below count: Int, _ what: String, of things: String) throws(DecodeFailure) -> Int {
+    mutating func index(_ reader: inout TableReader, below count: Int, _ what: @autoclosure () -> String, of things: String) throws(DecodeFailure) -> Int {
         let at = reader.position
-        let value = try reader.uleb(what)
-        if value >= count { try invalid("E0881", "\(what) \(value) is out of range (\(count) \(things))", reader, at: at) }
+        let value = try reader.uleb(what())
+        if value >= count { try invalid("E0881", "\(what()) \(value) is out of range (\(count) \(things))", reader, at: at) }
         return value
     }
 
-    mutating func origin(_ reader: inout TableReader, _ what: String) throws(DecodeFailure) -> Origin {
-        let file = try string(&reader, "\(what): origin file")
-        let line = try reader.uleb("\(what): origin line")
-        let column = try reader.uleb("\(what): origin column")
+    mutating func origin(_ reader: inout TableReader, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Origin {
+        let file = try string(&reader, "\(what()): origin file")
+        let line = try reader.uleb("\(what()): origin line")
+        let column = try reader.uleb("\(what()): origin column")
         return Origin(file: file, line: line, column: column)
     }
 
-    mutating func roleMask(_ reader: inout TableReader, _ context: ProtocolContext, _ what: String) throws(DecodeFailure) -> RoleMask {
+    mutating func roleMask(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> RoleMask {
         let at = reader.position
-        let raw = try reader.uleb32(what)
+        let raw = try reader.uleb32(what())
         if context.roleCount < 32, raw >> UInt32(context.roleCount) != 0 {
             let highest = 31 - raw.leadingZeroBitCount
-            try invalid("E0881", "\(what) names role \(highest) but protocol '\(context.name)' has \(context.roleCount) roles", reader, at: at)
+            try invalid("E0881", "\(what()) names role \(highest) but protocol '\(context.name)' has \(context.roleCount) roles", reader, at: at)
         }
         return RoleMask(rawValue: raw)
     }
 
-    mutating func state(_ reader: inout TableReader, _ context: ProtocolContext, _ what: String) throws(DecodeFailure) -> Int {
+    mutating func state(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Int {
         let at = reader.position
-        let value = try reader.sleb(what)
+        let value = try reader.sleb(what())
         if !context.stateValues.contains(value) {
-            try invalid("E0888", "\(what) \(value) is not a state of protocol '\(context.name)'", reader, at: at)
+            try invalid("E0888", "\(what()) \(value) is not a state of protocol '\(context.name)'", reader, at: at)
         }
         return value
     }
 
-    mutating func program(_ reader: inout TableReader, _ context: ProtocolContext, _ what: String) throws(DecodeFailure) -> Program {
+    mutating func program(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Program {
         let at = reader.position
-        let index = try reader.uleb(what)
+        let index = try reader.uleb(what())
         guard index < context.programs.count else {
             try invalid(
-                "E0881", "\(what): program \(index) is out of range (protocol '\(context.name)' has \(context.programs.count) programs)",
+                "E0881", "\(what()): program \(index) is out of range (protocol '\(context.name)' has \(context.programs.count) programs)",
                 reader, at: at)
             return Program(instructions: [], localCount: 0)
         }
         return context.programs[index]
     }
 
-    mutating func blame(_ reader: inout TableReader, _ context: ProtocolContext, _ what: String) throws(DecodeFailure) -> Blame {
+    mutating func blame(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Blame {
         let at = reader.position
-        let value = try reader.uleb("\(what): blame")
+        let value = try reader.uleb("\(what()): blame")
         switch value {
         case 0: return .writer
         case 1: return .turn
         default:
             if value - 2 >= context.roleCount {
                 try invalid(
-                    "E0881", "\(what): blamed role \(value - 2) is out of range (protocol '\(context.name)' has \(context.roleCount) roles)",
+                    "E0881", "\(what()): blamed role \(value - 2) is out of range (protocol '\(context.name)' has \(context.roleCount) roles)",
                     reader, at: at)
             }
             return .role(value - 2)
@@ -297,10 +297,10 @@ private struct Decoding {
     }
 
     /// A key pattern; index parts must name slots below `slots`.
-    mutating func keyPattern(_ reader: inout TableReader, _ context: ProtocolContext, slots: Int, _ what: String) throws(DecodeFailure)
+    mutating func keyPattern(_ reader: inout TableReader, _ context: ProtocolContext, slots: Int, _ what: @autoclosure () -> String) throws(DecodeFailure)
         -> KeyPattern
     {
-        let directory = try index(&reader, below: context.directoryCount, "\(what): directory", of: "directories")
+        let directory = try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories")
         let segmentCount = try reader.count("key segments", minimumSize: 1)
         var segments: [[KeyPattern.Part]] = []
         for _ in 0..<segmentCount {
@@ -310,16 +310,16 @@ private struct Decoding {
                 let at = reader.position
                 switch try reader.u8("a key part tag") {
                 case 0:
-                    parts.append(.literal(try string(&reader, "\(what): literal")))
+                    parts.append(.literal(try string(&reader, "\(what()): literal")))
                 case 1:
                     let slotAt = reader.position
-                    let slot = try reader.uleb("\(what): index slot")
+                    let slot = try reader.uleb("\(what()): index slot")
                     if slot >= slots {
-                        try invalid("E0886", "\(what): index slot \(slot) is beyond the \(slots) local slot(s)", reader, at: slotAt)
+                        try invalid("E0886", "\(what()): index slot \(slot) is beyond the \(slots) local slot(s)", reader, at: slotAt)
                     }
-                    parts.append(.index(slot: slot, name: try string(&reader, "\(what): index name")))
+                    parts.append(.index(slot: slot, name: try string(&reader, "\(what()): index name")))
                 case let tag:
-                    throw reader.failure("E0882", "\(what): invalid key part tag \(tag) (0 literal, 1 index)", at: at)
+                    throw reader.failure("E0882", "\(what()): invalid key part tag \(tag) (0 literal, 1 index)", at: at)
                 }
             }
             segments.append(parts)
@@ -375,11 +375,11 @@ private struct Decoding {
         var definitions: [ProtocolDefinition] = []
         for number in 0..<count {
             let name = try string(&reader, "protocol \(number): name")
-            let what = "protocol '\(name)'"
-            let origin = try origin(&reader, what)
+            let what = { "protocol '\(name)'" }
+            let origin = try origin(&reader, what())
             let parameterCount = try reader.count("parameters", minimumSize: 1)
             var parameters: [String] = []
-            for _ in 0..<parameterCount { parameters.append(try string(&reader, "\(what): parameter name")) }
+            for _ in 0..<parameterCount { parameters.append(try string(&reader, "\(what()): parameter name")) }
             let unknownAt = reader.position
             let unknownKeys: UnknownKeyPolicy
             switch try reader.u8("the unknown-keys policy") {
@@ -387,30 +387,30 @@ private struct Decoding {
             case 1: unknownKeys = .deny
             case 2: unknownKeys = .allow
             case let value:
-                try invalid("E0882", "\(what): invalid unknown-keys policy \(value) (0 audit, 1 deny, 2 allow)", reader, at: unknownAt)
+                try invalid("E0882", "\(what()): invalid unknown-keys policy \(value) (0 audit, 1 deny, 2 allow)", reader, at: unknownAt)
                 unknownKeys = .audit
             }
             let roleAt = reader.position
             let roleCount = try reader.count("roles", minimumSize: 3)
             if roleCount > RuleTableFormat.maximumRoles {
-                try invalid("E0881", "\(what) has \(roleCount) roles; at most \(RuleTableFormat.maximumRoles) are allowed", reader, at: roleAt)
+                try invalid("E0881", "\(what()) has \(roleCount) roles; at most \(RuleTableFormat.maximumRoles) are allowed", reader, at: roleAt)
             }
             var roles: [Role] = []
             for _ in 0..<roleCount {
-                let roleName = try string(&reader, "\(what): role name")
+                let roleName = try string(&reader, "\(what()): role name")
                 let principalAt = reader.position
-                let principalValue = try reader.uleb("\(what): role '\(roleName)': principal")
+                let principalValue = try reader.uleb("\(what()): role '\(roleName)': principal")
                 let principal: Role.Principal = principalValue == 0 ? .privileged : .parameter(principalValue - 1)
                 if principalValue > parameterCount {
                     try invalid(
-                        "E0881", "\(what): role '\(roleName)': parameter \(principalValue - 1) is out of range (\(parameterCount) parameters)",
+                        "E0881", "\(what()): role '\(roleName)': parameter \(principalValue - 1) is out of range (\(parameterCount) parameters)",
                         reader, at: principalAt)
                 }
                 let aliasAt = reader.position
-                let aliasValue = try reader.uleb("\(what): role '\(roleName)': alias")
+                let aliasValue = try reader.uleb("\(what()): role '\(roleName)': alias")
                 if aliasValue > roleCount {
                     try invalid(
-                        "E0881", "\(what): role '\(roleName)' is an alias of role \(aliasValue - 1), out of range (\(roleCount) roles)",
+                        "E0881", "\(what()): role '\(roleName)' is an alias of role \(aliasValue - 1), out of range (\(roleCount) roles)",
                         reader, at: aliasAt)
                 }
                 roles.append(Role(name: roleName, principal: principal, aliasOf: aliasValue == 0 ? nil : aliasValue - 1))
@@ -418,35 +418,35 @@ private struct Decoding {
             let stateCount = try reader.count("states", minimumSize: 2)
             var states: [State] = []
             for _ in 0..<stateCount {
-                let stateName = try string(&reader, "\(what): state name")
-                states.append(State(name: stateName, value: try reader.sleb("\(what): state '\(stateName)': value")))
+                let stateName = try string(&reader, "\(what()): state name")
+                states.append(State(name: stateName, value: try reader.sleb("\(what()): state '\(stateName)': value")))
             }
             let directoryCount = try reader.count("directories", minimumSize: 7)
             var directories: [Directory] = []
             for _ in 0..<directoryCount {
-                let directoryName = try string(&reader, "\(what): directory name")
-                let label = "\(what): directory '\(directoryName)'"
-                let directoryOrigin = try self.origin(&reader, label)
-                let owner = try index(&reader, below: roleCount, "\(label): owner role", of: "roles")
+                let directoryName = try string(&reader, "\(what()): directory name")
+                let label = { "\(what()): directory '\(directoryName)'" }
+                let directoryOrigin = try self.origin(&reader, label())
+                let owner = try index(&reader, below: roleCount, "\(label()): owner role", of: "roles")
                 let readerCount = try reader.count("directory readers", minimumSize: 1)
                 var readers: [Int] = []
-                for _ in 0..<readerCount { readers.append(try index(&reader, below: roleCount, "\(label): reader role", of: "roles")) }
+                for _ in 0..<readerCount { readers.append(try index(&reader, below: roleCount, "\(label()): reader role", of: "roles")) }
                 let segmentCount = try reader.count("template segments", minimumSize: 2)
                 var segments: [Directory.Segment] = []
                 for _ in 0..<segmentCount {
                     let at = reader.position
                     switch try reader.u8("a template segment tag") {
                     case 0:
-                        segments.append(.literal(try string(&reader, "\(label): literal segment")))
+                        segments.append(.literal(try string(&reader, "\(label()): literal segment")))
                     case 1:
-                        segments.append(.parameter(try index(&reader, below: parameterCount, "\(label): parameter", of: "parameters")))
+                        segments.append(.parameter(try index(&reader, below: parameterCount, "\(label()): parameter", of: "parameters")))
                     case 2:
                         let alternativeCount = try reader.count("alternatives", minimumSize: 1)
                         var names: [String] = []
-                        for _ in 0..<alternativeCount { names.append(try string(&reader, "\(label): alternative")) }
+                        for _ in 0..<alternativeCount { names.append(try string(&reader, "\(label()): alternative")) }
                         segments.append(.alternatives(names))
                     case let tag:
-                        throw reader.failure("E0882", "\(label): invalid segment tag \(tag) (0 literal, 1 parameter, 2 alternatives)", at: at)
+                        throw reader.failure("E0882", "\(label()): invalid segment tag \(tag) (0 literal, 1 parameter, 2 alternatives)", at: at)
                     }
                 }
                 directories.append(Directory(name: directoryName, segments: segments, owner: owner, readers: readers, origin: directoryOrigin))
@@ -454,10 +454,10 @@ private struct Decoding {
             let bindingCount = try reader.count("label bindings", minimumSize: 2)
             var labels: [RoleLabels] = []
             for _ in 0..<bindingCount {
-                let role = try index(&reader, below: roleCount, "\(what): labels role", of: "roles")
+                let role = try index(&reader, below: roleCount, "\(what()): labels role", of: "roles")
                 let labelCount = try reader.count("labels", minimumSize: 1)
                 var names: [String] = []
-                for _ in 0..<labelCount { names.append(try string(&reader, "\(what): label")) }
+                for _ in 0..<labelCount { names.append(try string(&reader, "\(what()): label")) }
                 labels.append(RoleLabels(role: role, labels: names))
             }
             definitions.append(
@@ -480,24 +480,24 @@ private struct Decoding {
             let count = try reader.count("programs", minimumSize: 3)
             var programs: [Program] = []
             for number in 0..<count {
-                let what = "protocol '\(context.name)': program \(number)"
+                let what = { "protocol '\(context.name)': program \(number)" }
                 let start = reader.position
-                let localCount = try reader.uleb("\(what): local count")
-                let declaredDepth = try reader.uleb("\(what): maximum stack depth")
+                let localCount = try reader.uleb("\(what()): local count")
+                let declaredDepth = try reader.uleb("\(what()): maximum stack depth")
                 let instructionCount = try reader.count("instructions", minimumSize: 1)
                 var instructions: [Instruction] = []
                 instructions.reserveCapacity(instructionCount)
                 for position in 0..<instructionCount {
                     instructions.append(
-                        try instruction(&reader, context, localCount: localCount, "\(what), instruction \(position)"))
+                        try instruction(&reader, context, localCount: localCount, "\(what()), instruction \(position)"))
                 }
                 let program = Program(instructions: instructions, localCount: localCount)
                 switch ProgramAnalysis.maximumStackDepth(program) {
                 case .failure(let problem):
-                    try invalid(problem.code, "\(what): \(problem.message)", reader, at: start)
+                    try invalid(problem.code, "\(what()): \(problem.message)", reader, at: start)
                 case .success(let depth) where depth != declaredDepth:
                     try invalid(
-                        "E0885", "\(what) declares a maximum stack depth of \(declaredDepth) but reaches \(depth)", reader, at: start)
+                        "E0885", "\(what()) declares a maximum stack depth of \(declaredDepth) but reaches \(depth)", reader, at: start)
                 case .success:
                     break
                 }
@@ -508,7 +508,7 @@ private struct Decoding {
         try finish(reader)
     }
 
-    mutating func instruction(_ reader: inout TableReader, _ context: ProtocolContext, localCount: Int, _ what: String) throws(
+    mutating func instruction(_ reader: inout TableReader, _ context: ProtocolContext, localCount: Int, _ what: @autoclosure () -> String) throws(
         DecodeFailure
     ) -> Instruction {
         typealias Op = RuleTableFormat.Opcode
@@ -518,43 +518,43 @@ private struct Decoding {
             return .binary(operation)
         }
         guard let opcode = Op(rawValue: byte), opcode != .binaryBase else {
-            throw reader.failure("E0883", "\(what): invalid opcode 0x\(String(byte, radix: 16))", at: at)
+            throw reader.failure("E0883", "\(what()): invalid opcode 0x\(String(byte, radix: 16))", at: at)
         }
         switch opcode {
         case .pushFalse: return .boolean(false)
         case .pushTrue: return .boolean(true)
-        case .integer: return .integer(try reader.sleb128("\(what): integer"))
-        case .string: return .string(try string(&reader, "\(what): string"))
+        case .integer: return .integer(try reader.sleb128("\(what()): integer"))
+        case .string: return .string(try string(&reader, "\(what()): string"))
         case .parameter:
-            return .parameter(try index(&reader, below: context.parameterCount, "\(what): parameter", of: "parameters"))
-        case .value: return .value(try keyPattern(&reader, context, slots: localCount, what))
-        case .present: return .present(try keyPattern(&reader, context, slots: localCount, what))
-        case .number: return .number(try keyPattern(&reader, context, slots: localCount, what), hasDefault: false)
-        case .numberWithDefault: return .number(try keyPattern(&reader, context, slots: localCount, what), hasDefault: true)
+            return .parameter(try index(&reader, below: context.parameterCount, "\(what()): parameter", of: "parameters"))
+        case .value: return .value(try keyPattern(&reader, context, slots: localCount, what()))
+        case .present: return .present(try keyPattern(&reader, context, slots: localCount, what()))
+        case .number: return .number(try keyPattern(&reader, context, slots: localCount, what()), hasDefault: false)
+        case .numberWithDefault: return .number(try keyPattern(&reader, context, slots: localCount, what()), hasDefault: true)
         case .state:
-            return .state(directory: try index(&reader, below: context.directoryCount, "\(what): directory", of: "directories"))
+            return .state(directory: try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories"))
         case .seen:
-            let directory = try index(&reader, below: context.directoryCount, "\(what): directory", of: "directories")
-            return .seen(directory: directory, state: try state(&reader, context, "\(what): state"))
-        case .makeSet: return .makeSet(count: try reader.uleb("\(what): set size"))
+            let directory = try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories")
+            return .seen(directory: directory, state: try state(&reader, context, "\(what()): state"))
+        case .makeSet: return .makeSet(count: try reader.uleb("\(what()): set size"))
         case .member: return .member
         case .inRange: return .inRange
         case .not: return .not
         case .powerOfTwo: return .powerOfTwo
-        case .store: return .store(slot: try localSlot(&reader, localCount: localCount, what))
-        case .load: return .load(slot: try localSlot(&reader, localCount: localCount, what))
-        case .jump: return .jump(try reader.uleb("\(what): jump target"))
-        case .jumpIfFalse: return .jumpIfFalse(try reader.uleb("\(what): jump target"))
+        case .store: return .store(slot: try localSlot(&reader, localCount: localCount, what()))
+        case .load: return .load(slot: try localSlot(&reader, localCount: localCount, what()))
+        case .jump: return .jump(try reader.uleb("\(what()): jump target"))
+        case .jumpIfFalse: return .jumpIfFalse(try reader.uleb("\(what()): jump target"))
         case .pop: return .pop
-        case .binaryBase: throw reader.failure("E0883", "\(what): invalid opcode 0x\(String(byte, radix: 16))", at: at)
+        case .binaryBase: throw reader.failure("E0883", "\(what()): invalid opcode 0x\(String(byte, radix: 16))", at: at)
         }
     }
 
-    mutating func localSlot(_ reader: inout TableReader, localCount: Int, _ what: String) throws(DecodeFailure) -> Int {
+    mutating func localSlot(_ reader: inout TableReader, localCount: Int, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Int {
         let at = reader.position
-        let value = try reader.uleb("\(what): slot")
+        let value = try reader.uleb("\(what()): slot")
         if value >= localCount {
-            try invalid("E0886", "\(what): local slot \(value) is beyond the program's \(localCount) local slot(s)", reader, at: at)
+            try invalid("E0886", "\(what()): local slot \(value) is beyond the program's \(localCount) local slot(s)", reader, at: at)
         }
         return value
     }
@@ -566,55 +566,55 @@ private struct Decoding {
             let count = try reader.count("keys", minimumSize: 10)
             var keys: [Key] = []
             for number in 0..<count {
-                let what = "protocol '\(context.name)': key \(number)"
+                let what = { "protocol '\(context.name)': key \(number)" }
                 let flagsAt = reader.position
                 let flags = try reader.u8("key flags")
                 if flags & ~0x3F != 0 {
-                    try invalid("E0882", "\(what): reserved key flag bits 0x\(String(flags & ~0x3F, radix: 16)) are set", reader, at: flagsAt)
+                    try invalid("E0882", "\(what()): reserved key flag bits 0x\(String(flags & ~0x3F, radix: 16)) are set", reader, at: flagsAt)
                 }
                 let patternAt = reader.position
-                let pattern = try keyPattern(&reader, context, slots: Int.max, what)
+                let pattern = try keyPattern(&reader, context, slots: Int.max, what())
                 let typeAt = reader.position
                 let type: ValueType
                 switch try reader.u8("a value type tag") {
                 case 0:
-                    let lower = try reader.sleb128("\(what): lower bound")
-                    type = .unsigned(lower: lower, upper: try reader.sleb128("\(what): upper bound"))
+                    let lower = try reader.sleb128("\(what()): lower bound")
+                    type = .unsigned(lower: lower, upper: try reader.sleb128("\(what()): upper bound"))
                 case 1: type = .string(pattern: nil)
-                case 2: type = .string(pattern: try string(&reader, "\(what): pattern"))
+                case 2: type = .string(pattern: try string(&reader, "\(what()): pattern"))
                 case 3:
                     let literalCount = try reader.count("literal values", minimumSize: 1)
                     var values: [String] = []
-                    for _ in 0..<literalCount { values.append(try string(&reader, "\(what): literal value")) }
+                    for _ in 0..<literalCount { values.append(try string(&reader, "\(what()): literal value")) }
                     type = .literals(values)
                 case 4: type = .state
                 case let tag:
                     throw reader.failure(
-                        "E0882", "\(what): invalid value type tag \(tag) (0 unsigned, 1 string, 2 pattern, 3 literals, 4 state)", at: typeAt)
+                        "E0882", "\(what()): invalid value type tag \(tag) (0 unsigned, 1 string, 2 pattern, 3 literals, 4 state)", at: typeAt)
                 }
-                let initializers = try roleMask(&reader, context, "\(what): initialisers")
-                let initialValue = flags & 8 != 0 ? try string(&reader, "\(what): initial value") : nil
-                let writers = try roleMask(&reader, context, "\(what): writers")
-                let phase = flags & 2 != 0 ? StateMask(rawValue: try reader.uleb32("\(what): phase")) : nil
+                let initializers = try roleMask(&reader, context, "\(what()): initialisers")
+                let initialValue = flags & 8 != 0 ? try string(&reader, "\(what()): initial value") : nil
+                let writers = try roleMask(&reader, context, "\(what()): writers")
+                let phase = flags & 2 != 0 ? StateMask(rawValue: try reader.uleb32("\(what()): phase")) : nil
                 let indexCount = try reader.count("index variables", minimumSize: 4)
                 var indices: [IndexVariable] = []
                 for _ in 0..<indexCount {
-                    let name = try string(&reader, "\(what): index variable name")
-                    let slot = try index(&reader, below: indexCount, "\(what): index variable '\(name)': slot", of: "index variables")
-                    let lower = try program(&reader, context, "\(what): lower bound")
-                    let upper = try program(&reader, context, "\(what): upper bound")
+                    let name = try string(&reader, "\(what()): index variable name")
+                    let slot = try index(&reader, below: indexCount, "\(what()): index variable '\(name)': slot", of: "index variables")
+                    let lower = try program(&reader, context, "\(what()): lower bound")
+                    let upper = try program(&reader, context, "\(what()): upper bound")
                     indices.append(IndexVariable(name: name, slot: slot, lower: lower, upper: upper))
                 }
                 for parts in pattern.segments {
                     for case .index(let slot, let name) in parts where slot >= indexCount {
                         try invalid(
-                            "E0886", "\(what): index '\(name)' uses slot \(slot) but the key has \(indexCount) index variable(s)",
+                            "E0886", "\(what()): index '\(name)' uses slot \(slot) but the key has \(indexCount) index variable(s)",
                             reader, at: patternAt)
                     }
                 }
-                let condition = flags & 4 != 0 ? try program(&reader, context, "\(what): condition") : nil
-                let defaultValue = flags & 16 != 0 ? try string(&reader, "\(what): default value") : nil
-                let origin = try origin(&reader, what)
+                let condition = flags & 4 != 0 ? try program(&reader, context, "\(what()): condition") : nil
+                let defaultValue = flags & 16 != 0 ? try string(&reader, "\(what()): default value") : nil
+                let origin = try origin(&reader, what())
                 keys.append(
                     Key(
                         pattern: pattern, isState: flags & 1 != 0, type: type, initializers: initializers, initialValue: initialValue,
@@ -634,29 +634,29 @@ private struct Decoding {
             let count = try reader.count("machines", minimumSize: 3)
             var machines: [Machine] = []
             for number in 0..<count {
-                let what = "protocol '\(context.name)': machine \(number)"
-                let directory = try index(&reader, below: context.directoryCount, "\(what): directory", of: "directories")
+                let what = { "protocol '\(context.name)': machine \(number)" }
+                let directory = try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories")
                 let keyAt = reader.position
-                let key = try index(&reader, below: context.keyDirectories.count, "\(what): key", of: "keys")
+                let key = try index(&reader, below: context.keyDirectories.count, "\(what()): key", of: "keys")
                 if key < context.keyDirectories.count, directory < context.directoryCount, context.keyDirectories[key] != directory {
-                    try invalid("E0888", "\(what): key \(key) is not in the machine's directory \(directory)", reader, at: keyAt)
+                    try invalid("E0888", "\(what()): key \(key) is not in the machine's directory \(directory)", reader, at: keyAt)
                 }
                 let transitionCount = try reader.count("transitions", minimumSize: 7)
                 var transitions: [Transition] = []
                 for position in 0..<transitionCount {
-                    let label = "\(what), transition \(position)"
+                    let label = { "\(what()), transition \(position)" }
                     let flagsAt = reader.position
                     let flags = try reader.u8("transition flags")
                     if flags & ~0x07 != 0 {
-                        try invalid("E0882", "\(label): reserved flag bits 0x\(String(flags & ~0x07, radix: 16)) are set", reader, at: flagsAt)
+                        try invalid("E0882", "\(label()): reserved flag bits 0x\(String(flags & ~0x07, radix: 16)) are set", reader, at: flagsAt)
                     }
-                    let from = StateMask(rawValue: try reader.uleb32("\(label): source states"))
-                    let to = try state(&reader, context, "\(label): target state")
-                    let by = try roleMask(&reader, context, "\(label): roles")
-                    let guardProgram = flags & 1 != 0 ? try program(&reader, context, "\(label): guard") : nil
-                    let obligation = flags & 2 != 0 ? try program(&reader, context, "\(label): obligation") : nil
-                    let note = flags & 4 != 0 ? try string(&reader, "\(label): note") : nil
-                    let origin = try origin(&reader, label)
+                    let from = StateMask(rawValue: try reader.uleb32("\(label()): source states"))
+                    let to = try state(&reader, context, "\(label()): target state")
+                    let by = try roleMask(&reader, context, "\(label()): roles")
+                    let guardProgram = flags & 1 != 0 ? try program(&reader, context, "\(label()): guard") : nil
+                    let obligation = flags & 2 != 0 ? try program(&reader, context, "\(label()): obligation") : nil
+                    let note = flags & 4 != 0 ? try string(&reader, "\(label()): note") : nil
+                    let origin = try origin(&reader, label())
                     transitions.append(
                         Transition(from: from, to: to, by: by, guardProgram: guardProgram, obligation: obligation, note: note, origin: origin))
                 }
@@ -675,44 +675,44 @@ private struct Decoding {
             var guarantees: [Guarantee] = []
             for number in 0..<count {
                 let name = try string(&reader, "protocol '\(context.name)': guarantee \(number): name")
-                let what = "protocol '\(context.name)': guarantee '\(name)'"
+                let what = { "protocol '\(context.name)': guarantee '\(name)'" }
                 let kindAt = reader.position
                 let kind: Guarantee.Kind
                 switch try reader.u8("a guarantee kind") {
                 case let tag where tag <= 1:
-                    let roles = try roleMask(&reader, context, "\(what): roles")
+                    let roles = try roleMask(&reader, context, "\(what()): roles")
                     let operationsAt = reader.position
                     let operations = OperationMask(rawValue: try reader.u8("an operation mask"))
                     if operations.rawValue & ~0x3F != 0 {
-                        try invalid("E0882", "\(what): operation mask 0x\(String(operations.rawValue, radix: 16)) has reserved bits", reader, at: operationsAt)
+                        try invalid("E0882", "\(what()): operation mask 0x\(String(operations.rawValue, radix: 16)) has reserved bits", reader, at: operationsAt)
                     }
                     let pathCount = try reader.count("path patterns", minimumSize: 2)
                     var paths: [PathGlob] = []
                     for _ in 0..<pathCount {
-                        let directory = try index(&reader, below: context.directoryCount, "\(what): path directory", of: "directories")
+                        let directory = try index(&reader, below: context.directoryCount, "\(what()): path directory", of: "directories")
                         let segmentCount = try reader.count("path pattern segments", minimumSize: 1)
                         var segments: [PathGlob.Segment] = []
                         for _ in 0..<segmentCount {
                             let at = reader.position
                             switch try reader.u8("a path pattern segment tag") {
-                            case 0: segments.append(.literal(try string(&reader, "\(what): path literal")))
+                            case 0: segments.append(.literal(try string(&reader, "\(what()): path literal")))
                             case 1: segments.append(.any)
                             case 2: segments.append(.anyDepth)
                             case let segmentTag:
-                                throw reader.failure("E0882", "\(what): invalid path segment tag \(segmentTag) (0 literal, 1 *, 2 **)", at: at)
+                                throw reader.failure("E0882", "\(what()): invalid path segment tag \(segmentTag) (0 literal, 1 *, 2 **)", at: at)
                             }
                         }
                         paths.append(PathGlob(directory: directory, segments: segments))
                     }
-                    let unless = tag == 1 ? try program(&reader, context, "\(what): unless") : nil
+                    let unless = tag == 1 ? try program(&reader, context, "\(what()): unless") : nil
                     kind = .never(roles: roles, operations: operations, paths: paths, unless: unless)
                 case 2:
-                    kind = .always(try program(&reader, context, "\(what): condition"))
+                    kind = .always(try program(&reader, context, "\(what()): condition"))
                 case let tag:
-                    throw reader.failure("E0882", "\(what): invalid guarantee kind \(tag) (0 never, 1 never-unless, 2 always)", at: kindAt)
+                    throw reader.failure("E0882", "\(what()): invalid guarantee kind \(tag) (0 never, 1 never-unless, 2 always)", at: kindAt)
                 }
-                let blame = try blame(&reader, context, what)
-                let origin = try origin(&reader, what)
+                let blame = try blame(&reader, context, what())
+                let origin = try origin(&reader, what())
                 guarantees.append(Guarantee(name: name, kind: kind, blame: blame, origin: origin))
             }
             definitions[protocolIndex].guarantees = guarantees
@@ -727,13 +727,13 @@ private struct Decoding {
             let count = try reader.count("expectations", minimumSize: 8)
             var expectations: [Expectation] = []
             for number in 0..<count {
-                let what = "protocol '\(context.name)': expectation \(number)"
-                let condition = try program(&reader, context, "\(what): condition")
-                let trigger = try program(&reader, context, "\(what): trigger")
-                let milliseconds = try reader.uleb("\(what): timeout")
-                let blame = try blame(&reader, context, what)
-                let origin = try origin(&reader, what)
-                let summary = try string(&reader, "\(what): summary")
+                let what = { "protocol '\(context.name)': expectation \(number)" }
+                let condition = try program(&reader, context, "\(what()): condition")
+                let trigger = try program(&reader, context, "\(what()): trigger")
+                let milliseconds = try reader.uleb("\(what()): timeout")
+                let blame = try blame(&reader, context, what())
+                let origin = try origin(&reader, what())
+                let summary = try string(&reader, "\(what()): summary")
                 expectations.append(
                     Expectation(condition: condition, trigger: trigger, milliseconds: milliseconds, blame: blame, origin: origin, summary: summary))
             }
@@ -749,10 +749,10 @@ private struct Decoding {
             let count = try reader.count("turns", minimumSize: 3)
             var turns: [Turn] = []
             for number in 0..<count {
-                let what = "protocol '\(context.name)': turn \(number)"
-                let frontend = try state(&reader, context, "\(what): frontend state")
-                let backend = try state(&reader, context, "\(what): backend state")
-                let roles = try roleMask(&reader, context, "\(what): roles")
+                let what = { "protocol '\(context.name)': turn \(number)" }
+                let frontend = try state(&reader, context, "\(what()): frontend state")
+                let backend = try state(&reader, context, "\(what()): backend state")
+                let roles = try roleMask(&reader, context, "\(what()): roles")
                 turns.append(Turn(frontendState: frontend, backendState: backend, roles: roles))
             }
             definitions[protocolIndex].turns = turns
@@ -768,31 +768,31 @@ private struct Decoding {
         var nodes: [PathIndex.Node] = []
         nodes.reserveCapacity(count)
         for number in 0..<count {
-            let what = "path index node \(number)"
+            let what = { "path index node \(number)" }
             var node = PathIndex.Node()
             let entryCount = try reader.count("path index entries", minimumSize: 2)
             for _ in 0..<entryCount {
-                let protocolIndex = try index(&reader, below: contexts.count, "\(what): protocol", of: "protocols")
+                let protocolIndex = try index(&reader, below: contexts.count, "\(what()): protocol", of: "protocols")
                 let directoryCount = protocolIndex < contexts.count ? contexts[protocolIndex].directoryCount : 0
-                let directory = try index(&reader, below: directoryCount, "\(what): directory", of: "directories")
+                let directory = try index(&reader, below: directoryCount, "\(what()): directory", of: "directories")
                 node.entries.append(PathIndex.Entry(protocolIndex: protocolIndex, directory: directory))
             }
             let edgeCount = try reader.count("path index edges", minimumSize: 2)
             for _ in 0..<edgeCount {
-                let label = try string(&reader, "\(what): edge label")
+                let edgeLabel = try string(&reader, "\(what()): edge label")
                 let childAt = reader.position
-                let child = try reader.uleb("\(what): child")
+                let child = try reader.uleb("\(what()): child")
                 if child <= number || child >= count {
-                    try invalid("E0887", "\(what): child \(child) must come after its parent and before node \(count)", reader, at: childAt)
+                    try invalid("E0887", "\(what()): child \(child) must come after its parent and before node \(count)", reader, at: childAt)
                 }
-                node.literals.append(PathIndex.Edge(label: label, child: child))
+                node.literals.append(PathIndex.Edge(label: edgeLabel, child: child))
             }
             let numberAt = reader.position
-            let numberChild = try reader.uleb("\(what): number child")
+            let numberChild = try reader.uleb("\(what()): number child")
             if numberChild != 0 {
                 if numberChild <= number || numberChild >= count {
                     try invalid(
-                        "E0887", "\(what): number child \(numberChild) must come after its parent and before node \(count)", reader, at: numberAt)
+                        "E0887", "\(what()): number child \(numberChild) must come after its parent and before node \(count)", reader, at: numberAt)
                 }
                 node.number = numberChild
             }
@@ -832,20 +832,20 @@ private struct Decoding {
         var admissions: [LabelAdmission] = []
         var listed = Set<Int>()
         for number in 0..<count {
-            let what = "admission row \(number)"
+            let what = { "admission row \(number)" }
             let protocolAt = reader.position
-            let protocolIndex = try index(&reader, below: contexts.count, "\(what): protocol", of: "protocols")
+            let protocolIndex = try index(&reader, below: contexts.count, "\(what()): protocol", of: "protocols")
             if !listed.insert(protocolIndex).inserted {
-                try invalid("E0888", "\(what): protocol \(protocolIndex) has more than one admission row", reader, at: protocolAt)
+                try invalid("E0888", "\(what()): protocol \(protocolIndex) has more than one admission row", reader, at: protocolAt)
             }
             let roleCount = protocolIndex < contexts.count ? contexts[protocolIndex].roleCount : 0
-            let frontendRole = try index(&reader, below: roleCount, "\(what): frontend role", of: "roles")
-            let backendRole = try index(&reader, below: roleCount, "\(what): backend role", of: "roles")
+            let frontendRole = try index(&reader, below: roleCount, "\(what()): frontend role", of: "roles")
+            let backendRole = try index(&reader, below: roleCount, "\(what()): backend role", of: "roles")
             let pairCount = try reader.count("label pairs", minimumSize: 2)
             var pairs: [LabelAdmission.Pair] = []
             for _ in 0..<pairCount {
-                let frontend = try string(&reader, "\(what): frontend label")
-                pairs.append(LabelAdmission.Pair(frontend: frontend, backend: try string(&reader, "\(what): backend label")))
+                let frontend = try string(&reader, "\(what()): frontend label")
+                pairs.append(LabelAdmission.Pair(frontend: frontend, backend: try string(&reader, "\(what()): backend label")))
             }
             admissions.append(LabelAdmission(protocolIndex: protocolIndex, frontendRole: frontendRole, backendRole: backendRole, pairs: pairs))
         }

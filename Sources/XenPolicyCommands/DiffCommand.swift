@@ -46,7 +46,7 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The new policy: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
     var new: String
 
-    @Option(help: "Target for ssidrefs and rules: xen-3.0.2, xen-3.0.4, xen-3.1, xen-3.2 or xen-4.1 (default: the newer input's).")
+    @Option(help: "Target whose numbering and rules apply (default: the newer input's generation).")
     var target: Target?
 
     @Option(help: "Report format: text, json or markdown (for a pull-request comment).")

@@ -2,7 +2,7 @@ import PolicyDiagnostics
 import ProtocolModel
 import Testing
 
-/// One test per code of the lexer and parser (E0701-E0711), and recovery: every syntax error of a
+/// One test per code of the lexer and parser (E0701-E0712), and recovery: every syntax error of a
 /// file in one run.
 @Suite struct SyntaxDiagnosticTests {
     @Test func e0701IntegerTooLarge() throws {
