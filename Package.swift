@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(
             name: "PolicyLintTests", dependencies: ["PolicyLint", "XenPolicyKit", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(
-            name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyEmitter", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+            name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyEmitter", "PolicyModel", "PolicyDiagnostics"],
+            exclude: ["Fixtures"]),
         // Depends on the executables so that `swift test` builds them; the tests run the binaries.
         .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"]),
     ]

@@ -47,8 +47,8 @@ public struct DiffJSONRenderer: Sendable {
         ]
         if let oldName = change.oldName { members.append(("old_name", .string(oldName))) }
         if let labelKind = change.labelKind { members.append(("label", .string(labelKind == "RES" ? "resource" : "vm"))) }
-        if let old = change.oldValue { members.append(("old", value(old))) }
-        if let new = change.newValue { members.append(("new", value(new))) }
+        if let old = change.oldValue { members.append(("old", value(old, of: change.category))) }
+        if let new = change.newValue { members.append(("new", value(new, of: change.category))) }
         if let location = change.location {
             members += [("file", .string(location.file)), ("line", .int(location.line)), ("column", .int(location.column))]
         }
@@ -56,14 +56,16 @@ public struct DiffJSONRenderer: Sendable {
         return .object(members)
     }
 
-    private func value(_ value: PolicyChange.Value) -> JSONValue {
+    /// A value; VM label types always carry `chinese_wall` (null without a types element), resource
+    /// labels never.
+    private func value(_ value: PolicyChange.Value, of category: PolicyChange.Category) -> JSONValue {
         func list(_ names: [String]?) -> JSONValue { names.map { .array($0.map { .string($0) }) } ?? .null }
         switch value {
         case .text(let text): return .string(text)
         case .types(let names): return list(names)
         case .labelTypes(let ste, let chineseWall):
             var members: [(String, JSONValue)] = [("ste", list(ste))]
-            if let chineseWall { members.append(("chinese_wall", list(chineseWall))) }
+            if category == .vmLabel { members.append(("chinese_wall", list(chineseWall))) }
             return .object(members)
         case .ssidref(let ssidref): return ssidref.map { .string(DiffValueFormatting.hex($0)) } ?? .null
         }

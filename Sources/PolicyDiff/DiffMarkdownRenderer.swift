@@ -59,7 +59,8 @@ public struct DiffMarkdownRenderer: Sendable {
                 let changes = report.changes.filter { $0.category == category }
                 out += "\n**\(category.pluralTitle)**"
                 if category == .ssidref {
-                    out += report.target.usesXendNumbering ? " (running domains are relabelled)" : " (running domains keep their old number)"
+                    out +=
+                        report.target.usesXendNumbering ? " (running domains are relabelled)" : " (running domains keep their old number)"
                 }
                 out += "\n\n"
                 for change in changes.prefix(itemLimit) {
@@ -78,7 +79,9 @@ public struct DiffMarkdownRenderer: Sendable {
                     out += "\n**\(relation.name) \(word)** (\(members.count))\n\n"
                     let separator = relation.name == "block" ? " → " : relation.name == "resource" ? " – " : " ↔ "
                     for member in members.prefix(itemLimit) {
-                        out += relation.isLabelList ? "- \(code(member.first))\n" : "- \(code(member.first))\(separator)\(code(member.second))\n"
+                        out +=
+                            relation.isLabelList
+                            ? "- \(code(member.first))\n" : "- \(code(member.first))\(separator)\(code(member.second))\n"
                     }
                     out += more(members.count)
                 }

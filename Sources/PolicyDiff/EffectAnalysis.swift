@@ -58,6 +58,10 @@ struct EffectAnalysis {
         new.pad(steTypes: steTypeIDs.count, chineseWallTypes: chineseWallTypeIDs.count, vms: vmNames.count, resources: resourceNames.count)
     }
 
+    /// The type standing for "no STE component"; no declared type can be named so (names are text
+    /// of XML elements, which cannot hold NUL).
+    private static let anyType = "\u{0}any"
+
     private static func id(_ name: String, _ names: inout [String], _ ids: inout [String: Int]) -> Int {
         if let id = ids[name] { return id }
         ids[name] = names.count
@@ -79,15 +83,18 @@ struct EffectAnalysis {
             result.sort()
             return result.uniqued()
         }
+        // Without an STE component the hypervisor makes no sharing decision: every domain may share
+        // with every other and use every resource. One type that every label holds says exactly that.
+        let unrestricted = policy.simpleTypeEnforcement == nil ? [Self.anyType] : nil
         for (label, identity) in zip(policy.vmLabels, vmIdentity) {
             guard let identity, let id = vmIDs[identity] else { continue }
-            side.vmSTE[id] = ids(label.steTypes, &steTypeIDs)
+            side.vmSTE[id] = ids(unrestricted ?? label.steTypes, &steTypeIDs)
             side.vmChineseWall[id] = ids(label.chineseWallTypes, &chineseWallTypeIDs)
             if label.name == policy.bootstrapLabel { side.bootstrapSTE = Set(side.vmSTE[id]!) }
         }
         for (label, identity) in zip(policy.resourceLabels, resourceIdentity) {
             guard let identity, let id = resourceIDs[identity] else { continue }
-            side.resourceSTE[id] = ids(label.steTypes, &steTypeIDs)
+            side.resourceSTE[id] = ids(unrestricted ?? label.steTypes, &steTypeIDs)
         }
         side.conflictSets = (policy.chineseWall?.conflictSets ?? []).map { ids($0.types, &chineseWallTypeIDs) }
         return side

@@ -34,7 +34,8 @@ struct StructuralComparison {
         compare("name", old.policy.name, new.policy.name)
         // Versions compare as numbers: `1.0` and `1.00` are the same version to xend's ordering.
         if old.policy.header.version != new.policy.header.version {
-            compare("version", old.policy.header.versionText ?? old.policy.header.version?.description,
+            compare(
+                "version", old.policy.header.versionText ?? old.policy.header.version?.description,
                 new.policy.header.versionText ?? new.policy.header.version?.description)
         }
         // A blob does not carry FromPolicy, so it cannot be compared.
@@ -115,11 +116,13 @@ struct StructuralComparison {
         }
         for i in oldLeft {
             changes.append(
-                PolicyChange(.conflictSet, .removed, name: display(oldSets[i]), oldValue: .types(types(oldSets[i])), location: oldSets[i].location))
+                PolicyChange(
+                    .conflictSet, .removed, name: display(oldSets[i]), oldValue: .types(types(oldSets[i])), location: oldSets[i].location))
         }
         for j in newLeft {
             changes.append(
-                PolicyChange(.conflictSet, .added, name: display(newSets[j]), newValue: .types(types(newSets[j])), location: newSets[j].location))
+                PolicyChange(
+                    .conflictSet, .added, name: display(newSets[j]), newValue: .types(types(newSets[j])), location: newSets[j].location))
         }
         return changes
     }

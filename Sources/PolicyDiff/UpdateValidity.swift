@@ -36,7 +36,9 @@ struct UpdateValidity {
                         findings.append(
                             .warning(
                                 "W0602", "FromPolicy names '\(from.name)', but the old policy is '\(oldName)'", at: location,
-                                hint: "xend refuses the update (XSERR_VERSION_PREVENTS_UPDATE); write <PolicyName>\(oldName)</PolicyName> in FromPolicy"))
+                                hint:
+                                    "xend refuses the update (XSERR_VERSION_PREVENTS_UPDATE); write <PolicyName>\(oldName)</PolicyName> in FromPolicy"
+                            ))
                     }
                     if from.versionText != oldVersion {
                         let same = from.version == oldPolicy.header.version
@@ -52,12 +54,15 @@ struct UpdateValidity {
                         .warning(
                             "W0601", "the new policy has no FromPolicy, so xend refuses it as an update of '\(oldName)' \(oldVersion)",
                             at: location,
-                            hint: "add <FromPolicy><PolicyName>\(oldName)</PolicyName><Version>\(oldVersion)</Version></FromPolicy> to the header"))
+                            hint:
+                                "add <FromPolicy><PolicyName>\(oldName)</PolicyName><Version>\(oldVersion)</Version></FromPolicy> to the header"
+                        ))
                 }
                 if let a = oldPolicy.header.version, let b = newPolicy.header.version, !(a < b) {
                     findings.append(
                         .warning(
-                            "W0604", "the version does not grow: \(newPolicy.header.versionText ?? b.description) is not greater than \(oldVersion)",
+                            "W0604",
+                            "the version does not grow: \(newPolicy.header.versionText ?? b.description) is not greater than \(oldVersion)",
                             at: location, hint: "xend refuses the update (XSERR_VERSION_PREVENTS_UPDATE); raise Version"))
                 }
             }

@@ -9,65 +9,87 @@ public enum BlobEncoder {
     static let steHeaderSize = 20
 
     /// The blob bytes.
+    ///
+    /// The size of every part is known before a byte is written, so the blob is written into one
+    /// buffer of its final size: a 10,000-label policy's matrices are 22 MB, and copying them
+    /// through intermediate buffers cost as much memory again, twice.
     public static func encode(_ policy: BinaryPolicy) -> [UInt8] {
         let format = policy.format
-        let reference = format.hasPolicyReference ? referenceBlock(policy.policyName ?? "", format: format) : []
-        let primary = pad(component(policy.primary), format.padsComponents)
-        let secondary = pad(component(policy.secondary), format.padsComponents)
+        let name = Array((policy.policyName ?? "").utf8)
+        let referenceSize = format.hasPolicyReference ? padded(4 + name.count + 1, true) : 0
+        let primarySize = padded(componentSize(policy.primary), format.padsComponents)
+        let secondarySize = padded(componentSize(policy.secondary), format.padsComponents)
         let referenceOffset = format.headerSize
-        let primaryOffset = referenceOffset + reference.count
-        let secondaryOffset = primaryOffset + primary.count
-        let length = secondaryOffset + secondary.count
-
-        var out = ByteWriter(capacity: length)
-        if format.magicFirst {
-            out.u32(acmMagic)
-            out.u32(format.policyVersion)
-        } else {
-            out.u32(format.policyVersion)
-            out.u32(acmMagic)
-        }
-        out.u32(UInt32(length))
-        if format.hasPolicyReference { out.u32(UInt32(referenceOffset)) }
-        out.u32(policy.primary.code)
-        out.u32(UInt32(primaryOffset))
-        out.u32(policy.secondary.code)
-        out.u32(UInt32(secondaryOffset))
-        if format.hasVersion {
-            out.u32(policy.version.major)
-            out.u32(policy.version.minor)
-        }
+        let primaryOffset = referenceOffset + referenceSize
+        let secondaryOffset = primaryOffset + primarySize
+        let length = secondaryOffset + secondarySize
         if format == .g4 {
             precondition(policy.xmlHash.count == 20, "a G4 blob carries a 20-byte SHA-1")
-            out.bytes(policy.xmlHash)
         }
-        out.bytes(reference)
-        out.bytes(primary)
-        out.bytes(secondary)
-        return out.buffer
+
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            var out = BlobWriter(buffer)
+            if format.magicFirst {
+                out.u32(acmMagic)
+                out.u32(format.policyVersion)
+            } else {
+                out.u32(format.policyVersion)
+                out.u32(acmMagic)
+            }
+            out.u32(UInt32(length))
+            if format.hasPolicyReference { out.u32(UInt32(referenceOffset)) }
+            out.u32(policy.primary.code)
+            out.u32(UInt32(primaryOffset))
+            out.u32(policy.secondary.code)
+            out.u32(UInt32(secondaryOffset))
+            if format.hasVersion {
+                out.u32(policy.version.major)
+                out.u32(policy.version.minor)
+            }
+            if format == .g4 { out.bytes(policy.xmlHash) }
+            precondition(out.position == referenceOffset, "header size of \(format)")
+            if format.hasPolicyReference {
+                // `acm_policy_reference_buffer`: length (counting the NUL), name, NUL; padded to 8
+                // except in Xen 3.0.3 (which we do not target: 3.0.4's tool padded).
+                out.u32(UInt32(name.count + 1))
+                out.bytes(name)
+                out.zeros(1)
+                out.zeros(upTo: primaryOffset)
+            }
+            write(policy.primary, to: &out)
+            out.zeros(upTo: secondaryOffset)
+            write(policy.secondary, to: &out)
+            out.zeros(upTo: length)
+            initialized = out.position
+        }
     }
 
-    /// `acm_policy_reference_buffer`: length (counting the NUL), name, NUL; padded to 8 except in
-    /// Xen 3.0.3 (which we do not target: 3.0.4's tool padded).
-    static func referenceBlock(_ name: String, format: BlobFormat) -> [UInt8] {
-        var out = ByteWriter(capacity: name.utf8.count + 16)
-        out.u32(UInt32(name.utf8.count + 1))
-        out.bytes(Array(name.utf8))
-        out.bytes([0])
-        return pad(out.buffer, true)
+    /// `size` rounded up to a multiple of 8 when padding is `enabled`.
+    static func padded(_ size: Int, _ enabled: Bool) -> Int {
+        enabled ? (size + 7) & ~7 : size
     }
 
-    static func component(_ component: PolicyComponent) -> [UInt8] {
+    /// The unpadded size of a component.
+    static func componentSize(_ component: PolicyComponent) -> Int {
         switch component {
         case .null:
-            return []
+            0
         case .chineseWall(let matrices):
-            let types = matrices.ssids.types
+            chineseWallHeaderSize + 2 * matrices.ssids.values.count + 2 * matrices.conflictSets.values.count
+        case .simpleTypeEnforcement(let matrix):
+            steHeaderSize + 2 * matrix.values.count
+        }
+    }
+
+    static func write(_ component: PolicyComponent, to out: inout BlobWriter) {
+        switch component {
+        case .null:
+            return
+        case .chineseWall(let matrices):
             let ssidBytes = 2 * matrices.ssids.values.count
-            var out = ByteWriter(capacity: chineseWallHeaderSize + ssidBytes + 2 * matrices.conflictSets.values.count)
             out.u32(1)  // ACM_CHWALL_VERSION
             out.u32(1)  // ACM_CHINESE_WALL_POLICY
-            out.u32(UInt32(types))
+            out.u32(UInt32(matrices.ssids.types))
             out.u32(UInt32(matrices.ssids.rows))
             out.u32(UInt32(matrices.conflictSets.rows))
             out.u32(UInt32(chineseWallHeaderSize))
@@ -76,53 +98,62 @@ public enum BlobEncoder {
             out.u32(0)  // conflict aggregate: likewise
             out.u16s(matrices.ssids.values)
             out.u16s(matrices.conflictSets.values)
-            return out.buffer
         case .simpleTypeEnforcement(let matrix):
-            var out = ByteWriter(capacity: steHeaderSize + 2 * matrix.values.count)
             out.u32(1)  // ACM_STE_VERSION
             out.u32(2)  // ACM_SIMPLE_TYPE_ENFORCEMENT_POLICY
             out.u32(UInt32(matrix.types))
             out.u32(UInt32(matrix.rows))
             out.u32(UInt32(steHeaderSize))
             out.u16s(matrix.values)
-            return out.buffer
         }
-    }
-
-    static func pad(_ bytes: [UInt8], _ enabled: Bool) -> [UInt8] {
-        guard enabled, bytes.count % 8 != 0 else { return bytes }
-        return bytes + [UInt8](repeating: 0, count: 8 - bytes.count % 8)
     }
 }
 
-/// Appends big-endian integers, the byte order of every field in every format.
-struct ByteWriter {
-    var buffer: [UInt8]
+/// Writes big-endian integers, the byte order of every field in every format, into a buffer of
+/// the blob's final size.
+struct BlobWriter {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var position = 0
 
-    init(capacity: Int) {
-        buffer = []
-        buffer.reserveCapacity(capacity)
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.buffer = buffer
     }
 
     mutating func u32(_ value: UInt32) {
-        buffer.append(UInt8(truncatingIfNeeded: value >> 24))
-        buffer.append(UInt8(truncatingIfNeeded: value >> 16))
-        buffer.append(UInt8(truncatingIfNeeded: value >> 8))
-        buffer.append(UInt8(truncatingIfNeeded: value))
+        precondition(position + 4 <= buffer.count, "blob overflow")
+        UnsafeMutableRawPointer(buffer.baseAddress! + position).storeBytes(of: value.bigEndian, as: UInt32.self)
+        position += 4
     }
 
     mutating func u16s(_ values: [UInt16]) {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: 2 * values.count))
-        buffer.withUnsafeMutableBufferPointer { out in
-            for (index, value) in values.enumerated() {
-                out[start + 2 * index] = UInt8(truncatingIfNeeded: value >> 8)
-                out[start + 2 * index + 1] = UInt8(truncatingIfNeeded: value)
+        precondition(position + 2 * values.count <= buffer.count, "blob overflow")
+        let out = UnsafeMutableRawPointer(buffer.baseAddress! + position)
+        values.withUnsafeBufferPointer { values in
+            for index in values.indices {
+                out.storeBytes(of: values[index].bigEndian, toByteOffset: 2 * index, as: UInt16.self)
             }
         }
+        position += 2 * values.count
     }
 
     mutating func bytes(_ values: [UInt8]) {
-        buffer.append(contentsOf: values)
+        precondition(position + values.count <= buffer.count, "blob overflow")
+        values.withUnsafeBufferPointer { values in
+            guard let source = values.baseAddress else { return }
+            (buffer.baseAddress! + position).initialize(from: source, count: values.count)
+        }
+        position += values.count
+    }
+
+    mutating func zeros(_ count: Int) {
+        precondition(position + count <= buffer.count, "blob overflow")
+        (buffer.baseAddress! + position).initialize(repeating: 0, count: count)
+        position += count
+    }
+
+    /// Zeros up to offset `end` (padding).
+    mutating func zeros(upTo end: Int) {
+        precondition(position <= end, "blob part overran its size")
+        zeros(end - position)
     }
 }

@@ -111,51 +111,66 @@ struct SHA1 {
     }
 
     /// Runs the compression function over every whole 64-byte block in `blocks`.
+    ///
+    /// The message schedule is kept as a 16-word ring (`w[t & 15]`), and the 80 rounds run as four
+    /// loops of 20, one per round function, so no round tests which function it needs.
     private static func compress(_ state: inout State, blocks: UnsafeRawBufferPointer) {
-        // One stack-allocated message schedule serves all blocks of this call, so hashing a large
-        // buffer never touches the heap.
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
+        guard let base = blocks.baseAddress else { return }
+        // One stack-allocated schedule serves all blocks of this call, so hashing a large buffer
+        // never touches the heap.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { schedule in
+            let w = schedule.baseAddress!
+            var h0 = state.h0, h1 = state.h1, h2 = state.h2, h3 = state.h3, h4 = state.h4
             var offset = 0
             while offset + blockSize <= blocks.count {
-                for t in 0..<16 {
-                    w[t] = UInt32(bigEndian: blocks.loadUnaligned(fromByteOffset: offset + 4 * t, as: UInt32.self))
-                }
-                for t in 16..<80 {
-                    w[t] = rotateLeft(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], by: 1)
+                let block = base + offset
+                var a = h0, b = h1, c = h2, d = h3, e = h4
+
+                @inline(__always)
+                func word(_ t: Int) -> UInt32 {
+                    if t < 16 {
+                        let value = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+                        w[t] = value
+                        return value
+                    }
+                    let value = rotateLeft(w[(t - 3) & 15] ^ w[(t - 8) & 15] ^ w[(t - 14) & 15] ^ w[t & 15], by: 1)
+                    w[t & 15] = value
+                    return value
                 }
 
-                var a = state.h0, b = state.h1, c = state.h2, d = state.h3, e = state.h4
-                for t in 0..<80 {
-                    let f: UInt32
-                    let k: UInt32
-                    switch t {
-                    case 0..<20:
-                        f = (b & c) | (~b & d)
-                        k = 0x5A82_7999
-                    case 20..<40:
-                        f = b ^ c ^ d
-                        k = 0x6ED9_EBA1
-                    case 40..<60:
-                        f = (b & c) | (b & d) | (c & d)
-                        k = 0x8F1B_BCDC
-                    default:
-                        f = b ^ c ^ d
-                        k = 0xCA62_C1D6
-                    }
-                    let temp = rotateLeft(a, by: 5) &+ f &+ e &+ k &+ w[t]
-                    e = d
-                    d = c
-                    c = rotateLeft(b, by: 30)
-                    b = a
-                    a = temp
+                // Five rounds per step with the roles of a...e rotating, so no value is moved
+                // between variables: round t computes the new `a` into the variable that held `e`.
+                @inline(__always)
+                func step(_ t: Int, _ k: UInt32, _ f: (UInt32, UInt32, UInt32) -> UInt32) {
+                    e &+= rotateLeft(a, by: 5) &+ f(b, c, d) &+ k &+ word(t)
+                    b = rotateLeft(b, by: 30)
+                    d &+= rotateLeft(e, by: 5) &+ f(a, b, c) &+ k &+ word(t + 1)
+                    a = rotateLeft(a, by: 30)
+                    c &+= rotateLeft(d, by: 5) &+ f(e, a, b) &+ k &+ word(t + 2)
+                    e = rotateLeft(e, by: 30)
+                    b &+= rotateLeft(c, by: 5) &+ f(d, e, a) &+ k &+ word(t + 3)
+                    d = rotateLeft(d, by: 30)
+                    a &+= rotateLeft(b, by: 5) &+ f(c, d, e) &+ k &+ word(t + 4)
+                    c = rotateLeft(c, by: 30)
                 }
-                state.h0 &+= a
-                state.h1 &+= b
-                state.h2 &+= c
-                state.h3 &+= d
-                state.h4 &+= e
+
+                for t in stride(from: 0, to: 20, by: 5) { step(t, 0x5A82_7999) { b, c, d in d ^ (b & (c ^ d)) } }
+                for t in stride(from: 20, to: 40, by: 5) { step(t, 0x6ED9_EBA1) { b, c, d in b ^ c ^ d } }
+                for t in stride(from: 40, to: 60, by: 5) { step(t, 0x8F1B_BCDC) { b, c, d in (b & c) | (d & (b | c)) } }
+                for t in stride(from: 60, to: 80, by: 5) { step(t, 0xCA62_C1D6) { b, c, d in b ^ c ^ d } }
+
+                h0 &+= a
+                h1 &+= b
+                h2 &+= c
+                h3 &+= d
+                h4 &+= e
                 offset += blockSize
             }
+            state.h0 = h0
+            state.h1 = h1
+            state.h2 = h2
+            state.h3 = h3
+            state.h4 = h4
         }
     }
 

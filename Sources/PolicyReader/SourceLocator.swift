@@ -19,6 +19,8 @@ struct SourceLocator {
     private var lineStarts: [Int] = [0]
     /// The byte offset after the previous start tag's name, where the search for the next one starts.
     private var cursor = 0
+    /// The 0-based line of the previous start tag: the next one is on it or a little further.
+    private var lineHint = 0
 
     init(file: String, bytes: [UInt8]) {
         self.file = file
@@ -67,7 +69,7 @@ struct SourceLocator {
         // Step past this tag even if its name does not match, so one odd tag does not shift the rest.
         cursor = nameEnd
         guard matches else { return fallback }
-        let location = location(ofOffset: position)
+        let location = locationAfterHint(ofOffset: position)
         guard line <= 0 || location.line <= line else { return fallback }
         return (location, position)
     }
@@ -180,6 +182,26 @@ struct SourceLocator {
             position += 1
         }
         return fallback
+    }
+
+    /// ``location(ofOffset:)`` for offsets in increasing order: start tags are located one after
+    /// another, each a line or two after the previous one, so search forward from there.
+    private mutating func locationAfterHint(ofOffset offset: Int) -> SourceLocation {
+        var line = lineHint
+        guard line < lineStarts.count, lineStarts[line] <= offset else { return location(ofOffset: offset) }
+        var steps = 0
+        while line + 1 < lineStarts.count, lineStarts[line + 1] <= offset {
+            line += 1
+            steps += 1
+            // Far ahead (a long text or comment in between): bisect instead.
+            if steps == 16 {
+                let found = location(ofOffset: offset)
+                lineHint = found.line - 1
+                return found
+            }
+        }
+        lineHint = line
+        return SourceLocation(file: file, line: line + 1, column: offset - lineStarts[line] + 1)
     }
 
     /// The line and column of a byte offset.

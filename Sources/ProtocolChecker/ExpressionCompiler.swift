@@ -44,11 +44,32 @@ struct ExpressionCompiler {
         instructions = []
         localCount = reservedLocals
         referencedKeys = []
+        tooLarge = false
+        currentLocation = expression.location
         emit(expression, scope)
         return Program(instructions: instructions, localCount: localCount)
     }
 
-    private mutating func append(_ instruction: Instruction) { instructions.append(instruction) }
+    /// Inlining can grow a program exponentially (`p2 = p1 && p1`, ...); past this size compilation stops.
+    static let maximumInstructions = 200_000
+    private var tooLarge = false
+
+    private mutating func append(_ instruction: Instruction) {
+        guard instructions.count < Self.maximumInstructions else {
+            if !tooLarge {
+                tooLarge = true
+                diagnostics.append(
+                    .error(
+                        "E0713", "expression is too large after inlining its predicates (over \(Self.maximumInstructions) instructions)",
+                        at: currentLocation, hint: "predicates that use another predicate several times multiply its size; simplify them"))
+            }
+            return
+        }
+        instructions.append(instruction)
+    }
+
+    /// The expression being compiled, for the size diagnostic.
+    private var currentLocation = SourceLocation(file: "")
 
     private mutating func placeholder() -> Int {
         instructions.append(.jump(-1))
@@ -65,6 +86,7 @@ struct ExpressionCompiler {
     }
 
     private mutating func emit(_ expression: Expression, _ scope: Scope) {
+        guard !tooLarge else { return }
         switch expression {
         case .integer(let value, _):
             append(.integer(value))

@@ -9,6 +9,8 @@ struct ProtocolAnalysis {
     var definition: ProtocolDefinition
     let syntax: SyntaxIndex
     var diagnostics: [Diagnostic] = []
+    /// The reachable global states found by `explore()` (one state value per machine), in search order.
+    private(set) var reachableStates: [[Int]] = []
 
     init(definition: ProtocolDefinition, syntax: SyntaxIndex) {
         self.definition = definition
@@ -150,15 +152,22 @@ struct ProtocolAnalysis {
         case unknown
     }
 
+    /// Bounds the work of one abstract evaluation: nested predicates can make it exponential.
+    private final class Budget {
+        var remaining = 100_000
+    }
+
     private struct Context {
         var states: [Int: Int]
+        var budget = Budget()
         var locals: [String: Abstract] = [:]
         var prefixes: [String: String] = [:]
         var depth = 0
     }
 
     private func evaluate(_ expression: Expression, _ context: Context) -> Abstract {
-        guard context.depth < 32 else { return .unknown }
+        context.budget.remaining -= 1
+        guard context.depth < 32, context.budget.remaining > 0 else { return .unknown }
         switch expression {
         case .integer(let value, _): return .int(value)
         case .string(let value, _): return .string(value)
@@ -255,6 +264,13 @@ struct ProtocolAnalysis {
         }
     }
 
+    /// The three-valued truth of `expression` when the machines are in `global` (nil: unknown), for lint.
+    func truth(of expression: Expression, in global: [Int]) -> Bool? {
+        let states = Dictionary(zip(definition.machines.map(\.directory), global), uniquingKeysWith: { first, _ in first })
+        guard case .bool(let value) = evaluate(expression, Context(states: states)) else { return nil }
+        return value
+    }
+
     private func mayHold(_ expression: Expression?, _ states: [Int: Int]) -> Bool {
         guard let expression else { return true }
         return evaluate(expression, Context(states: states)) != .bool(false)
@@ -304,6 +320,7 @@ struct ProtocolAnalysis {
                 if reachable.insert(next).inserted { order.append(next) }
             }
         }
+        reachableStates = order
         let snapshot = definition
         func names(_ global: [Int]) -> String {
             "("
@@ -329,8 +346,8 @@ struct ProtocolAnalysis {
 
         // Deadlocks: nobody but the toolstack can move, and the handshake is not finished.
         // Whose turn: the roles the armed expectations blame; failing those, the roles that can move
-        // forward (not into Closing/Closed); failing those, the roles that can continue a teardown;
-        // the toolstack only when nobody else can act.
+        // forward (not into Closing/Closed, not out of Closed); failing those, the roles that can continue
+        // a teardown; then those that can restart from Closed; the toolstack only when nobody else can act.
         let teardown: Set<Int> = Set(definition.states.filter { $0.name == "Closing" || $0.name == "Closed" }.map(\.value))
         var deadlocks: [String] = []
         var turns: [Turn] = []
@@ -345,6 +362,7 @@ struct ProtocolAnalysis {
             }
             var forward = RoleMask.empty
             var closing = RoleMask.empty
+            var reconnect = RoleMask.empty
             var privileged = RoleMask.empty
             for (m, t) in enabled(global) {
                 let transition = machines[m].transitions[t]
@@ -354,13 +372,16 @@ struct ProtocolAnalysis {
                         privileged.rawValue |= bit
                     } else if teardown.contains(transition.to) {
                         closing.rawValue |= bit
+                    } else if global[m] == closed {
+                        // Leaving Closed is an optional restart; a side that has closed has done its part.
+                        reconnect.rawValue |= bit
                     } else {
                         forward.rawValue |= bit
                     }
                 }
             }
-            if forward.isEmpty && closing.isEmpty { deadlocks.append(names(global)) }
-            let turn = [expected, forward, closing, privileged].first { !$0.isEmpty } ?? .empty
+            if forward.isEmpty && closing.isEmpty && reconnect.isEmpty { deadlocks.append(names(global)) }
+            let turn = [expected, forward, closing, reconnect, privileged].first { !$0.isEmpty } ?? .empty
             if machines.count == 2 {
                 turns.append(Turn(frontendState: global[0], backendState: global[1], roles: turn))
             }

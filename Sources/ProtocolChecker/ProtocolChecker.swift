@@ -19,10 +19,15 @@ public struct ProtocolChecker: Sendable {
         public var diagnostics: [Diagnostic]
         /// Per definition, per machine, per transition: the guard as written.
         public var guardTexts: [[[String?]]]
+        /// Per definition: what the static analysis found (reachable states, an evaluator), for lint.
+        public var analyses: [ProtocolAnalysisResult] = []
     }
 
     /// Checks like `check`, also returning the guards' source text.
-    public func checkDetailed(_ files: [SourceFile]) -> Result {
+    ///
+    /// - Parameter only: if given, the paths of the files whose protocols are checked and returned;
+    ///   protocols of other (imported) files serve only as bases for `extends`.
+    public func checkDetailed(_ files: [SourceFile], only: Set<String>? = nil) -> Result {
         var guardTexts: [[[String?]]] = []
         var diagnostics: [Diagnostic] = []
         var units: [String: Unit] = [:]
@@ -41,13 +46,16 @@ public struct ProtocolChecker: Sendable {
             }
         }
         var definitions: [ProtocolDefinition] = []
+        var analyses: [ProtocolAnalysisResult] = []
         for name in order {
             guard let unit = units[name], unit.kind == .protocol else { continue }
+            if let only, !only.contains(unit.location.file) { continue }
             guard let chain = inheritanceChain(of: unit, units: units, diagnostics: &diagnostics) else { continue }
             var resolution = Resolution(protocolUnit: unit, items: chain.flatMap(\.items))
             if let definition = resolution.resolve() {
                 var analysis = ProtocolAnalysis(definition: definition, syntax: resolution.syntaxIndex)
                 definitions.append(analysis.run())
+                analyses.append(ProtocolAnalysisResult(analysis: analysis))
                 guardTexts.append(resolution.syntaxIndex.guards.map { $0.map { $0.map(ExpressionPrinter.print) } })
                 diagnostics += resolution.diagnostics + analysis.diagnostics
             } else {
@@ -55,7 +63,7 @@ public struct ProtocolChecker: Sendable {
             }
         }
         diagnostics += ProtocolAnalysis.overlappingDirectories(definitions)
-        return Result(definitions: definitions, diagnostics: diagnostics, guardTexts: guardTexts)
+        return Result(definitions: definitions, diagnostics: diagnostics, guardTexts: guardTexts, analyses: analyses)
     }
 
     /// The unit and its ancestors, oldest first.

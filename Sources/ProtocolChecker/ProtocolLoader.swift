@@ -24,6 +24,8 @@ public struct ProtocolLoader: Sendable {
         public var sources: SourceLines
         public var diagnostics: [Diagnostic]
         public var hasIOFailure: Bool
+        /// Per file of `files`: its comments and declaration extents (for lint suppressions).
+        public var trivia: [SourceTrivia] = []
     }
 
     /// Loads `paths` and, transitively, their imports.
@@ -45,9 +47,10 @@ public struct ProtocolLoader: Sendable {
                 continue
             }
             loaded.sources.add(file: path, contents: bytes)
-            let (file, diagnostics) = Parser.parse(source: bytes, file: path)
+            let (file, diagnostics, trivia) = Parser.parseWithTrivia(source: bytes, file: path)
             loaded.diagnostics += diagnostics
             loaded.files.append(file)
+            loaded.trivia.append(trivia)
             if importedAt == nil { loaded.givenCount += 1 }
             for name in file.imports {
                 if let found = locate(name.name, from: path) {

@@ -415,13 +415,22 @@ struct Resolution {
             guard bound else { continue }
             let isState = declaration.key.segments == nil
             let type = valueType(declaration.type)
-            if let initialValue, case .state = type, syntaxIndex.names.states[initialValue] == nil {
+            if let initialValue, isState, syntaxIndex.names.states[initialValue] == nil {
                 error("E0728", "initial state '\(initialValue)' is not a state", at: declaration.key.location)
             }
             let stateValues = syntaxIndex.names.states
+            let isEnumeration = if case .state = type { true } else { false }
+            // Enum-typed keys hold the decimal value in xenstore; state names in `init` and `default` become it.
             func stateValue(_ text: String?) -> String? {
-                guard let text, isState, let value = stateValues[text] else { return text }
+                guard let text, isEnumeration, let value = stateValues[text] else { return text }
                 return String(value)
+            }
+            for (what, text) in [("initial value", stateValue(initialValue)), ("default", stateValue(defaultValue))] {
+                // An unknown state name was reported as E0728 already.
+                guard let text, !(isState && Int(text) == nil), !Self.inhabits(text, type, states: Set(stateValues.values)) else {
+                    continue
+                }
+                error("E0747", "\(what) '\(text)' of '\(declaration.key)' is not a value of its type", at: declaration.key.location)
             }
             keys.append(
                 Key(
@@ -434,6 +443,22 @@ struct Resolution {
     }
 
     private func literalText(_ value: Value) -> String { value.text }
+
+    /// Whether a literal value belongs to a type (the checker tests written values the same way).
+    static func inhabits(_ text: String, _ type: ValueType, states: Set<Int>) -> Bool {
+        switch type {
+        case .unsigned(let lower, let upper):
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int128(text) else { return false }
+            return lower <= value && value < upper
+        case .string(let pattern):
+            guard let pattern, let regex = try? Regex(pattern) else { return true }
+            return (try? regex.wholeMatch(in: text)) != nil
+        case .literals(let values):
+            return values.contains(text)
+        case .state:
+            return Int(text).map(states.contains) ?? false
+        }
+    }
 
     private func parsedSegments(_ reference: KeyReference) -> [[KeyPattern.Part]]? {
         guard let written = reference.segments else { return [[.literal("state")]] }

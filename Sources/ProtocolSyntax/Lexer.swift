@@ -11,6 +11,8 @@ public struct Lexer {
     private var line = 1
     private var lineStart = 0
     public private(set) var diagnostics: [Diagnostic] = []
+    /// The `//` comments met so far, in source order (the lexer skips them otherwise).
+    public private(set) var comments: [Comment] = []
 
     public init(source: [UInt8], file: String) {
         self.bytes = source
@@ -21,7 +23,9 @@ public struct Lexer {
     public mutating func tokenize() -> [Token] {
         var tokens: [Token] = []
         while true {
+            let commentsBefore = comments.count
             let token = next()
+            for index in commentsBefore..<comments.count { comments[index].nextTokenLocation = token.location }
             tokens.append(token)
             if token.kind == .endOfFile { return tokens }
         }
@@ -48,7 +52,13 @@ public struct Lexer {
             if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
                 advance()
             } else if byte == UInt8(ascii: "/"), peek(1) == UInt8(ascii: "/") {
+                let start = location
+                let textStart = position + 2
                 while let b = peek(), b != 0x0A { advance() }
+                var textEnd = max(textStart, position)
+                if textEnd > textStart, bytes[textEnd - 1] == 0x0D { textEnd -= 1 }
+                let text = String(decoding: bytes[textStart..<textEnd], as: UTF8.self)
+                comments.append(Comment(text: text, location: start, nextTokenLocation: start))
             } else {
                 return
             }

@@ -7,6 +7,8 @@ public struct Parser {
     private var index = 0
     private let file: String
     public private(set) var diagnostics: [Diagnostic] = []
+    /// The extent of every unit, item and transition parsed so far.
+    private(set) var spans: [SyntaxSpan] = []
 
     /// Parses `source` read from `file`.
     public static func parse(source: [UInt8], file: String) -> (SourceFile, [Diagnostic]) {
@@ -15,6 +17,16 @@ public struct Parser {
         var parser = Parser(tokens: tokens, file: file)
         let syntax = parser.parseFile()
         return (syntax, lexer.diagnostics + parser.diagnostics)
+    }
+
+    /// Parses like `parse(source:file:)`, also keeping the comments and the extent of every unit,
+    /// item and transition (for lint suppressions).
+    public static func parseWithTrivia(source: [UInt8], file: String) -> (file: SourceFile, diagnostics: [Diagnostic], trivia: SourceTrivia) {
+        var lexer = Lexer(source: source, file: file)
+        let tokens = lexer.tokenize()
+        var parser = Parser(tokens: tokens, file: file)
+        let syntax = parser.parseFile()
+        return (syntax, lexer.diagnostics + parser.diagnostics, SourceTrivia(comments: lexer.comments, spans: parser.spans))
     }
 
     init(tokens: [Token], file: String) {
@@ -28,6 +40,13 @@ public struct Parser {
     // MARK: - Token access
 
     private var current: Token { tokens[index] }
+
+    /// The location of the token before the current one (the last one consumed).
+    private var previousLocation: SourceLocation { tokens[max(0, index - 1)].location }
+
+    private mutating func span(_ kind: SyntaxSpan.Kind, from start: SourceLocation, _ summary: String) {
+        spans.append(SyntaxSpan(kind: kind, start: start, end: previousLocation, summary: summary))
+    }
 
     private mutating func advance() -> Token {
         let token = tokens[index]
@@ -168,12 +187,16 @@ public struct Parser {
         var items: [Item] = []
         while !isSymbol("}") && current.kind != .endOfFile {
             do throws(Abandon) {
-                items.append(try item())
+                let start = current.location
+                let item = try item()
+                span(.item, from: start, item.summary)
+                items.append(item)
             } catch {
                 recover()
             }
         }
         try expect(symbol: "}")
+        span(.unit, from: start.location, "\(kind.rawValue) '\(name.name)'")
         return Unit(kind: kind, name: name, extends: extends, items: items, location: start.location)
     }
 
@@ -275,7 +298,9 @@ public struct Parser {
             var transitions: [Transition] = []
             while !isSymbol("}") && current.kind != .endOfFile {
                 do throws(Abandon) {
+                    let transitionStart = current.location
                     transitions.append(try transition())
+                    span(.transition, from: transitionStart, "transition")
                 } catch {
                     recover()
                 }

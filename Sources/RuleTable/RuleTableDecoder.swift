@@ -773,7 +773,8 @@ private struct Decoding {
             let entryCount = try reader.count("path index entries", minimumSize: 2)
             for _ in 0..<entryCount {
                 let protocolIndex = try index(&reader, below: contexts.count, "\(what()): protocol", of: "protocols")
-                let directoryCount = protocolIndex < contexts.count ? contexts[protocolIndex].directoryCount : 0
+                // An unknown protocol is reported once; its directory is not checked as well.
+                let directoryCount = protocolIndex < contexts.count ? contexts[protocolIndex].directoryCount : Int.max
                 let directory = try index(&reader, below: directoryCount, "\(what()): directory", of: "directories")
                 node.entries.append(PathIndex.Entry(protocolIndex: protocolIndex, directory: directory))
             }
@@ -838,7 +839,7 @@ private struct Decoding {
             if !listed.insert(protocolIndex).inserted {
                 try invalid("E0888", "\(what()): protocol \(protocolIndex) has more than one admission row", reader, at: protocolAt)
             }
-            let roleCount = protocolIndex < contexts.count ? contexts[protocolIndex].roleCount : 0
+            let roleCount = protocolIndex < contexts.count ? contexts[protocolIndex].roleCount : Int.max
             let frontendRole = try index(&reader, below: roleCount, "\(what()): frontend role", of: "roles")
             let backendRole = try index(&reader, below: roleCount, "\(what()): backend role", of: "roles")
             let pairCount = try reader.count("label pairs", minimumSize: 2)

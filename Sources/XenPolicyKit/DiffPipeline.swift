@@ -109,7 +109,8 @@ public struct DiffPipeline: Sendable {
         guard let found else {
             var diagnostics = firstAttempt?.diagnostics ?? []
             if let first = diagnostics.firstIndex(where: { $0.code == "E0010" }) {
-                diagnostics[first].notes.append(DiagnosticNote("the file matches no generation's schema (tried xen-4.1, xen-3.1, xen-3.0.4, xen-3.0.2)"))
+                diagnostics[first].notes.append(
+                    DiagnosticNote("the file matches no generation's schema (tried xen-4.1, xen-3.1, xen-3.0.4, xen-3.0.2)"))
             }
             outcome.diagnostics += diagnostics
             outcome.status = Self.worse(outcome.status, .inputError)

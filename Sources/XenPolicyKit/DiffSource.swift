@@ -114,7 +114,8 @@ enum DiffSource: Equatable {
         thread.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let message = String(decoding: errorData.wait(), as: UTF8.self)
+        let message =
+            String(decoding: errorData.wait(), as: UTF8.self)
             .split(separator: "\n").first.map(String.init) ?? "git exited with status \(process.terminationStatus)"
         guard process.terminationStatus == 0 else {
             throw failure(

@@ -25,14 +25,10 @@ public struct ProtocolPipeline: Sendable {
     /// Parses, resolves and analyses `paths` and their imports.
     public func check(_ paths: [String]) -> Checked {
         let loaded = ProtocolLoader(searchPaths: searchPaths).load(paths)
-        let result = ProtocolChecker().checkDetailed(loaded.files)
         let givenFiles = Set(loaded.files.prefix(loaded.givenCount).map(\.path))
-        var definitions: [ProtocolDefinition] = []
-        var guardTexts: [[[String?]]] = []
-        for (index, definition) in result.definitions.enumerated() where givenFiles.contains(definition.origin.file) {
-            definitions.append(definition)
-            guardTexts.append(result.guardTexts[index])
-        }
+        let result = ProtocolChecker().checkDetailed(loaded.files, only: givenFiles)
+        let definitions = result.definitions
+        let guardTexts = result.guardTexts
         let diagnostics = loaded.diagnostics + result.diagnostics
         let status: ExitStatus =
             loaded.hasIOFailure ? .usageOrIOError : diagnostics.contains { $0.severity == .error } ? .inputError : .success

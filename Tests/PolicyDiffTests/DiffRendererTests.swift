@@ -1,7 +1,8 @@
 import Foundation
-@testable import PolicyDiff
 import PolicyModel
 import Testing
+
+@testable import PolicyDiff
 
 /// The three report formats: JSON exactly as issue 5 specifies it, Markdown summary first, text.
 @Suite struct DiffRendererTests {
@@ -22,7 +23,10 @@ import Testing
         let effects = try #require(object["effects"] as? [String: Any])
         #expect(
             Set(effects.keys)
-                == ["share_gained", "share_lost", "resource_gained", "resource_lost", "block_gained", "block_lost", "run_gained", "run_lost"])
+                == [
+                    "share_gained", "share_lost", "resource_gained", "resource_lost", "block_gained", "block_lost", "run_gained",
+                    "run_lost",
+                ])
         #expect(effects["resource_gained"] as? [[String]] == [["X", "net"]])
         #expect(effects["resource_lost"] as? [[String]] == [["X", "disk"], ["gone", "net"]])
         #expect(effects["share_lost"] as? [[String]] == [["dom0", "gone"]])
@@ -53,7 +57,8 @@ import Testing
 
     @Test func markdownCutsLongLists() {
         let labels = (0..<120).map { B.vm("vm\($0)", ste: ["A"]) }
-        let report = B.diff(B.policy(vms: [B.vm("dom0", ste: ["A"], cw: ["dom0"])]), B.policy(vms: [B.vm("dom0", ste: ["A"], cw: ["dom0"])] + labels))
+        let report = B.diff(
+            B.policy(vms: [B.vm("dom0", ste: ["A"], cw: ["dom0"])]), B.policy(vms: [B.vm("dom0", ste: ["A"], cw: ["dom0"])] + labels))
         let markdown = DiffMarkdownRenderer(itemLimit: 10).render(report)
         #expect(markdown.contains("- … and 110 more (`--format json` lists all)"))
     }

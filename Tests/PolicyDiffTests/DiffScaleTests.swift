@@ -18,10 +18,13 @@ import Testing
         for index in 1..<labels {
             vms.append(
                 PolicyBuilder.vm(
-                    "vm_\(index)", ste: pick(ste.dropFirst(), 1 + Int(generator.next() % 5)), cw: pick(cw.dropFirst(), 1 + Int(generator.next() % 2))))
+                    "vm_\(index)", ste: pick(ste.dropFirst(), 1 + Int(generator.next() % 5)),
+                    cw: pick(cw.dropFirst(), 1 + Int(generator.next() % 2))))
         }
         let resources = (1...max(1, labels / 10)).map { PolicyBuilder.res("res_\($0)", ste: pick(ste.dropFirst(), 1)) }
-        let sets = (1...10).map { ConflictSet(name: "conflict_\($0)", types: Array(Set(pick(cw.dropFirst(), 2 + Int(generator.next() % 4))))) }
+        let sets = (1...10).map {
+            ConflictSet(name: "conflict_\($0)", types: Array(Set(pick(cw.dropFirst(), 2 + Int(generator.next() % 4)))))
+        }
         return PolicyBuilder.policy(
             name: "synthetic", ste: ste, cw: cw, conflictSets: sets, bootstrap: "SystemManagement", vms: vms, resources: resources)
     }

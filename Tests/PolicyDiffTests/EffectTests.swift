@@ -94,11 +94,27 @@ import Testing
         #expect(effects.shareLost.isEmpty && effects.runGained.isEmpty && effects.runLost.isEmpty)
     }
 
+    @Test func withoutSTEEverythingMayShare() {
+        // Xen 3.0.x/3.1 policies may leave STE out; the hypervisor then restricts no sharing.
+        let labels = [B.vm("dom0", ste: nil, cw: ["dom0"]), B.vm("x", ste: nil, cw: ["X"]), B.vm("y", ste: nil, cw: ["X"])]
+        var chineseWallOnly = B.policy(vms: labels, resources: [B.res("disk", ste: nil)])
+        chineseWallOnly.simpleTypeEnforcement = nil
+        let withSTE = B.policy(
+            vms: [B.vm("dom0", ste: ["A"], cw: ["dom0"]), B.vm("x", ste: ["A"], cw: ["X"]), B.vm("y", ste: ["B"], cw: ["X"])],
+            resources: [B.res("disk", ste: ["B"])])
+        let effects = B.diff(withSTE, chineseWallOnly, target: .xen31, generation: .xen31).effects
+        #expect(strings(effects.shareGained) == ["[dom0, y]", "[x, y]"])
+        #expect(strings(effects.resourceGained) == ["[dom0, disk]", "[x, disk]"])
+        #expect(effects.widensAccess)
+    }
+
     // MARK: Cross-check
 
     /// The effects by definition, label × label.
     static func bruteForce(_ old: Policy, _ new: Policy) -> PolicyEffects {
-        func relations(_ policy: Policy) -> (share: Set<PolicyEffects.Pair>, resource: Set<PolicyEffects.Pair>, block: Set<PolicyEffects.Pair>, run: Set<String>) {
+        func relations(_ policy: Policy) -> (
+            share: Set<PolicyEffects.Pair>, resource: Set<PolicyEffects.Pair>, block: Set<PolicyEffects.Pair>, run: Set<String>
+        ) {
             var share: Set<PolicyEffects.Pair> = []
             var resource: Set<PolicyEffects.Pair> = []
             var block: Set<PolicyEffects.Pair> = []
@@ -107,7 +123,9 @@ import Testing
             for a in policy.vmLabels {
                 let steA = Set(a.steTypes ?? [])
                 let cwA = Set(a.chineseWallTypes ?? [])
-                if !steA.isEmpty && steA.isSubset(of: bootstrap) && policy.vmLabel(named: policy.bootstrapLabel ?? "") != nil { run.insert(a.name) }
+                if !steA.isEmpty && steA.isSubset(of: bootstrap) && policy.vmLabel(named: policy.bootstrapLabel ?? "") != nil {
+                    run.insert(a.name)
+                }
                 for r in policy.resourceLabels where !steA.isDisjoint(with: r.steTypes ?? []) { resource.insert(.init(a.name, r.name)) }
                 for b in policy.vmLabels where b.name != a.name {
                     if !steA.isDisjoint(with: b.steTypes ?? []) {
@@ -125,7 +143,10 @@ import Testing
         let a = relations(old)
         let b = relations(new)
         func sorted(_ pairs: Set<PolicyEffects.Pair>) -> [PolicyEffects.Pair] {
-            pairs.sorted { ($0.first.utf8.lexicographicallyPrecedes($1.first.utf8)) || ($0.first == $1.first && $0.second.utf8.lexicographicallyPrecedes($1.second.utf8)) }
+            pairs.sorted {
+                ($0.first.utf8.lexicographicallyPrecedes($1.first.utf8))
+                    || ($0.first == $1.first && $0.second.utf8.lexicographicallyPrecedes($1.second.utf8))
+            }
         }
         var effects = PolicyEffects()
         effects.shareGained = sorted(b.share.subtracting(a.share))

@@ -1,7 +1,8 @@
-@testable import PolicyDiff
 import PolicyEmitter
 import PolicyModel
 import Testing
+
+@testable import PolicyDiff
 
 /// Which labels compile to another ssidref, per target numbering (docs/targets.md).
 @Suite struct SsidrefChangeTests {
