@@ -35,8 +35,11 @@ let package = Package(
         .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyTools", dependencies: ["PolicyEmitter", "PolicyModel", "PolicyDiagnostics"]),
-        // Lint rules over the checked policy and its XML tree (suppression comments); tools stage.
-        .target(name: "PolicyLint", dependencies: ["PolicyModel", "PolicyReader", "PolicyDiagnostics"]),
+        // Lint rules over the checked policy and its XML tree, and over checked protocol descriptions
+        // and their analysis (suppression comments in both); tools stage.
+        .target(
+            name: "PolicyLint",
+            dependencies: ["PolicyModel", "PolicyReader", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax"]),
         // Semantic diff of two checked policies: changes by name, ssidrefs, effects, update validity; tools stage.
         .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]),
         .target(

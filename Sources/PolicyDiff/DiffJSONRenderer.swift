@@ -6,13 +6,79 @@ public struct DiffJSONRenderer: Sendable {
     public init() {}
 
     /// The JSON text; `inputDiagnostics` (problems found reading the inputs) precede the findings.
+    ///
+    /// The text is exactly `json(report).rendered()`, but the effect lists, which can hold millions of
+    /// pairs, are written directly: a `JSONValue` per pair costs more than computing the diff.
     public func render(_ report: PolicyDiffReport, inputDiagnostics: [Diagnostic] = []) -> String {
-        json(report, inputDiagnostics: inputDiagnostics).rendered()
+        guard case .object(let members) = json(report, inputDiagnostics: inputDiagnostics, withEffectLists: false) else { return "" }
+        var out = "{\n"
+        for (index, (key, value)) in members.enumerated() {
+            out += "  " + Self.quoted(key) + ": "
+            if key == "effects" {
+                writeEffects(report.effects, into: &out)
+            } else {
+                // JSON strings never hold a raw line break, so indenting every line nests a rendered value.
+                out += value.rendered().dropLast().split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
+            }
+            out += index + 1 < members.count ? ",\n" : "\n"
+        }
+        return out + "}\n"
+    }
+
+    /// The `effects` object as `JSONValue` lays out a member of the top-level object: pairs one per
+    /// line, label lists on one line, empty lists as `[]`.
+    private func writeEffects(_ effects: PolicyEffects, into out: inout String) {
+        var quotedNames: [String: String] = [:]
+        func quoted(_ name: String) -> String {
+            if let cached = quotedNames[name] { return cached }
+            let text = Self.quoted(name)
+            quotedNames[name] = text
+            return text
+        }
+        func pairs(_ list: [PolicyEffects.Pair]) {
+            guard !list.isEmpty else {
+                out += "[]"
+                return
+            }
+            out += "[\n"
+            for (index, pair) in list.enumerated() {
+                out += "      ["
+                out += quoted(pair.first)
+                out += ", "
+                out += quoted(pair.second)
+                out += index + 1 < list.count ? "],\n" : "]\n"
+            }
+            out += "    ]"
+        }
+        func labels(_ list: [String]) { out += "[" + list.map(quoted).joined(separator: ", ") + "]" }
+        let lists: [(String, () -> Void)] = [
+            ("share_gained", { pairs(effects.shareGained) }), ("share_lost", { pairs(effects.shareLost) }),
+            ("resource_gained", { pairs(effects.resourceGained) }), ("resource_lost", { pairs(effects.resourceLost) }),
+            ("block_gained", { pairs(effects.blockGained) }), ("block_lost", { pairs(effects.blockLost) }),
+            ("run_gained", { labels(effects.runGained) }), ("run_lost", { labels(effects.runLost) }),
+        ]
+        out += "{\n"
+        for (index, (key, write)) in lists.enumerated() {
+            out += "    " + Self.quoted(key) + ": "
+            write()
+            out += index + 1 < lists.count ? ",\n" : "\n"
+        }
+        out += "  }"
+    }
+
+    /// A string as `JSONValue` writes it, quotes included.
+    private static func quoted(_ text: String) -> String {
+        String(JSONValue.string(text).rendered().dropLast())
     }
 
     /// The report as a JSON value.
     public func json(_ report: PolicyDiffReport, inputDiagnostics: [Diagnostic] = []) -> JSONValue {
-        let effects = report.effects
+        json(report, inputDiagnostics: inputDiagnostics, withEffectLists: true)
+    }
+
+    /// The report; without effect lists the lists are left empty (`render` writes them itself).
+    private func json(_ report: PolicyDiffReport, inputDiagnostics: [Diagnostic], withEffectLists: Bool) -> JSONValue {
+        let effects = withEffectLists ? report.effects : PolicyEffects()
         func pairs(_ list: [PolicyEffects.Pair]) -> JSONValue {
             .array(list.map { .array([.string($0.first), .string($0.second)]) })
         }

@@ -235,11 +235,31 @@ struct PairCollector {
 
     func result() -> (gained: [PolicyEffects.Pair], lost: [PolicyEffects.Pair]) {
         func pairs(_ packed: [UInt64]) -> [PolicyEffects.Pair] {
-            packed.sorted().map {
+            Self.sorted(packed, firstCount: first.rank.count).map {
                 PolicyEffects.Pair(first.namesInOrder[Int($0 >> 32)], second.namesInOrder[Int($0 & 0xFFFF_FFFF)])
             }
         }
         return (pairs(gained), pairs(lost))
+    }
+
+    /// Sorts packed pairs: a counting sort on the first rank, then each (small) bucket by the second,
+    /// several times faster than a comparison sort of millions of pairs.
+    static func sorted(_ packed: [UInt64], firstCount: Int) -> [UInt64] {
+        guard packed.count > 1 else { return packed }
+        var starts = [Int](repeating: 0, count: firstCount + 1)
+        for value in packed { starts[Int(value >> 32) + 1] += 1 }
+        for index in 0..<firstCount { starts[index + 1] += starts[index] }
+        var next = starts
+        var result = [UInt64](repeating: 0, count: packed.count)
+        for value in packed {
+            let bucket = Int(value >> 32)
+            result[next[bucket]] = value
+            next[bucket] += 1
+        }
+        for bucket in 0..<firstCount where starts[bucket + 1] - starts[bucket] > 1 {
+            result[starts[bucket]..<starts[bucket + 1]].sort()
+        }
+        return result
     }
 }
 

@@ -8,19 +8,22 @@ enum EmbeddedLintDocumentation {
 
 `xen-policy lint` points at what is legal but probably wrong in an ACM policy: things the compilers
 accept and the hypervisor then refuses at run time, enforces differently from what the policy seems to
-say, or that break the tools around it.
+say, or that break the tools around it. In a `.xpd` protocol description
+([../protocol-language.md](../protocol-language.md)) it points at what the checker accepts but that
+cannot work as written: keys nobody writes or reads, dead transitions and guarantees, states where a
+stall would be blamed on nobody.
 
 ```
 xen-policy lint [--format text|json|sarif|github] [--config FILE] [--enable RULE]... [--disable RULE]...
-                [--fail-level error|warning|info] [--fix] PATH...
+                [--fail-level error|warning|info] [--fix] [-I DIR]... PATH...
 xen-policy lint --explain RULE
 xen-policy lint --list-rules
 ```
 
 ## How a file is linted
 
-1. **Inputs.** A file is linted as given. A directory stands for the `*.xml` files below it
-   (recursively, sorted; hidden entries and symbolic links to directories are skipped). A Xen 3.0.2
+1. **Inputs.** A file is linted as given. A directory stands for the `*.xml` and `*.xpd` files below
+   it (recursively, sorted; hidden entries and symbolic links to directories are skipped). A Xen 3.0.2
    `<name>-security_policy.xml` is linted together with the `<name>-security_label_template.xml` beside
    it (naming either file lints the pair).
 2. **Generation.** Each target is tried, newest first (`xen-4.1`, `xen-3.2`, `xen-3.1`, `xen-3.0.4`,
@@ -35,6 +38,8 @@ xen-policy lint --list-rules
 4. **Rules** run over the checked policy and its XML. Each rule makes a fixed number of passes over the
    types and labels with dictionaries, never comparing every label with every other, so linting grows
    linearly with the policy (a 10,000-label policy: see [../benchmarks.md](../benchmarks.md)).
+
+A protocol description is linted as described in [Protocol descriptions](#protocol-descriptions).
 
 ## Catalogue
 
@@ -54,10 +59,23 @@ xen-policy lint --list-rules
 | [`unused-type`](unused-type.md) | redundancy | warning | a declared STE or Chinese Wall type that no label uses |
 | [`identical-label-types`](identical-label-types.md) | redundancy | warning | two VM labels, or two resource labels, with identical type sets (probably a copy) |
 | [`duplicate-label-type`](duplicate-label-type.md) | redundancy | warning | a label listing the same type twice (fixable) |
+| [`unwritten-key`](unwritten-key.md) | correctness | warning | a key with no `init` and no `writer`, which nobody may ever write |
+| [`unread-key`](unread-key.md) | redundancy | warning | a key that no expression reads and that no role but its writers can read |
+| [`unreachable-state`](unreachable-state.md) | correctness | warning | a transition from a state that its machine never reaches |
+| [`state-without-expectation`](state-without-expectation.md) | correctness | warning | a reachable unfinished global state that no liveness expectation covers |
+| [`always-never-holds`](always-never-holds.md) | correctness | error | an `always` guarantee that is false in every reachable state, so every instance breaks it |
+| [`always-never-fails`](always-never-fails.md) | redundancy | warning | an `always` guarantee that is true in every reachable state whatever the keys hold, so it checks nothing |
+| [`expectation-never-armed`](expectation-never-armed.md) | redundancy | warning | an `expect` whose trigger is false in every reachable state, so it never applies |
+| [`deprecated-key-required`](deprecated-key-required.md) | correctness | warning | an obligation or expectation that requires a deprecated key to be present |
+| [`unused-role`](unused-role.md) | redundancy | warning | a role that no directory, key, transition, guarantee, expectation or label binding names |
 | [`invalid-suppression`](invalid-suppression.md) | suppression | warning | a xen-policy-disable comment naming an unknown rule or giving no reason |
 | [`unused-suppression`](unused-suppression.md) | suppression | warning | a xen-policy-disable comment for a rule that reports nothing there |
 
-Categories: **correctness** (Xen refuses, or enforces something other than what the policy says),
+The first fourteen rules apply to policies, the next nine to protocol descriptions, the last two to
+both.
+
+Categories: **correctness** (Xen refuses, or enforces something other than what the policy says; for
+a protocol description, the checker would judge correct drivers wrong or let a stall go unblamed),
 **naming** (names that break the tools around the hypervisor or mislead readers), **redundancy**
 (declarations that do nothing or repeat others), **suppression** (the suppression comments themselves).
 
@@ -78,7 +96,20 @@ encloses it (only other comments and whitespace may stand between the comment an
 ```
 
 Several rules are separated by commas (`xen-policy-disable unused-type, identical-label-types: …`).
-Before the root element the comment covers the whole file. Give a reason after the `:`:
+Before the root element the comment covers the whole file.
+
+In a **protocol description**, with a `//` comment on the line(s) right before the declaration: an
+item of a `library` or `protocol` (a `key`, `role`, `guarantee`, `expect`, `machine`, ...), a
+transition inside a `machine`, or a unit (only other comments and whitespace may stand between).
+It covers the declaration and everything inside it; before the file's first `library` or `protocol`
+(above or below the `import`s), the whole file:
+
+```
+  // xen-policy-disable unread-key: the backend's own bookkeeping, kept across reconnects
+  key priv/cache-mode : "writeback" | "writethrough" writer backend;
+```
+
+Give a reason after the `:`:
 [`invalid-suppression`](invalid-suppression.md) reports a missing one, an unknown rule ID, and
 [`unused-suppression`](unused-suppression.md) a suppression that no longer suppresses anything.
 
@@ -110,8 +141,8 @@ file; `--fail-level` overrides its `fail-level`.
 | status | meaning |
 |---|---|
 | 0 | no finding at or above the fail level (default `warning`: info findings alone pass) |
-| 1 | a finding at or above the fail level, or a policy that does not compile |
-| 2 | wrong usage, a bad configuration file, a file that cannot be read, or an input kind that cannot be linted yet |
+| 1 | a finding at or above the fail level, or a policy or protocol description that does not compile |
+| 2 | wrong usage, a bad configuration file, or a file that cannot be read |
 
 ## Output formats
 
@@ -147,32 +178,180 @@ a name that the Xen tools look up, or a decision the author has to make.
 
 ## Other messages
 
-Besides rule findings and the compiler's diagnostics, lint reports two problems of its own. They are not
-rules and cannot be disabled:
+Besides rule findings and the compiler's diagnostics, lint reports one problem of its own. It is not
+a rule and cannot be disabled:
 
 | ID | severity | meaning |
 |---|---|---|
-| `unsupported-input` | error (exit 2) | the input is an `.xpd` protocol description, which this build cannot lint yet |
 | `missing-label-template` | error (exit 1) | a Xen 3.0.2 policy file without the label template beside it |
 
 ## Protocol descriptions
 
-`.xpd` protocol descriptions will get their own rules in this catalogue (a key nobody writes or nobody
-reads, a state never reached, a reachable state without a liveness expectation, a guard reading a key
-its role cannot read, an `always` that can never fail or never hold), suppressed with `//` comments.
-Until then, `xen-policy lint FILE.xpd` reports `unsupported-input`, and directories are searched for
-`*.xml` only.
+1. **Loading.** The file is read with the libraries it imports (`import name;` finds `name.xpd`
+   beside the importing file, then in each `-I DIR`), as `xen-policyc compile --rules` does.
+2. **A description that does not check** (a syntax, name or type error, a missing import, a checker
+   error such as `E0742`) is reported with the checker's diagnostics, their codes in place of a
+   rule ID (see [../diagnostics.md](../diagnostics.md)), and the run exits 1. Otherwise the checker's
+   warnings (`W0720`-`W0745`) are left to `xen-policyc compile --rules` and `xen-policy graph`;
+   `W0741` and `W0744` have rule counterparts here
+   ([`unreachable-state`](unreachable-state.md),
+   [`state-without-expectation`](state-without-expectation.md)), one finding per transition and per
+   state so that each can be suppressed on its own.
+3. **Rules** run once per protocol the file defines (a file that holds only a `library` runs none).
+   A protocol includes what it inherits, so a finding may point into an imported library; a library
+   shared by several protocols is reported once per run. Rules that need the behaviour of the
+   machines use the checker's static analysis: the reachable global states of the protocol's
+   machines, explored from the state keys' `init` values with a transition enabled whenever its guard
+   may hold, and a three-valued evaluation of expressions in which only the machines' states are
+   known. Both over-approximate what drivers can do, so "never reached", "false in every reachable
+   state" and "true in every reachable state" are safe conclusions. Each rule makes a fixed number of
+   passes over the declarations and the reachable states, so linting grows with the description and
+   its state space, as the checker does.
+4. **Suppressions** come from `//` comments of the file and of the libraries it imports (each covers
+   findings in its own file); `invalid-suppression` and `unused-suppression` judge only the linted
+   file's own comments, and `unused-suppression` only in a file that defines a protocol.
+
+Decisions:
+
+- **A guard that reads a key its role cannot read** is the checker's error `E0742`, not a rule: a
+  role can only act on what it can observe, so the description is wrong, not merely suspicious. Lint
+  reports it as the checker's diagnostic (step 2), never twice.
+- **A key "nobody reads"** ([`unread-key`](unread-key.md)) counts the peers' drivers as readers: a
+  description says what a driver reads through the directory's ACL (`readers`), not through
+  expressions, so a key is unread only if no expression mentions it and no role but its writers may
+  read its directory (the privileged toolstack, which may read everything, does not count).
+- **A key "nobody writes"** ([`unwritten-key`](unwritten-key.md)) is one with no `init` and no
+  `writer`; `deprecated` keys are exempt.
+- `--fix` changes nothing in protocol descriptions: every edit to one changes what the checker
+  enforces.
 
 ## Adding a rule
 
 1. Write `Sources/PolicyLint/Rules/<Name>Rule.swift`: a type conforming to `PolicyLintRule` with a
    static `RuleDescription` (ID, category, default severity, subject, one-line summary, triggering
    examples with `↓` before each element it must report, non-triggering examples) and `check`, which
-   must stay linear in the size of the policy.
-2. Register it in `RuleRegistry.policyRules`.
+   must stay linear in the size of the policy. A protocol rule goes in
+   `Sources/PolicyLint/ProtocolRules/`, conforms to `ProtocolLintRule` (its `check` gets a
+   `ProtocolLintContext`: the definition, the analysis, the syntax by location), and has
+   `RuleExample(protocolDescription:)` examples built with `ExampleProtocol`, `↓` before the
+   declaration or reference each finding points at.
+2. Register it in `RuleRegistry.policyRules` (or `protocolRules`).
 3. Write `docs/lint/<ID>.md` (the sections of the other pages), add its row above, and run
    `Scripts/embed-lint-docs.sh`.
 4. `swift test --filter PolicyLintTests`: the examples, the documentation and this table are checked.
+
+"""#,
+        "always-never-fails": #"""
+# `always-never-fails`
+
+An `always` guarantee that is true in every reachable state whatever the keys hold, so it checks nothing.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | redundancy | protocol descriptions | by default | no |
+
+## What it finds
+
+A `guarantee NAME: always COND` whose condition the static analysis evaluates to true in every
+reachable global state of the protocol's machines, whatever the other keys hold (the same
+three-valued evaluation as [`always-never-holds`](always-never-holds.md)). Typically an implication
+whose premise names only states the machines never reach, or a tautology.
+
+## Why it matters
+
+The guarantee looks like a safety rule but can never be broken: the property it was written for is
+not checked. Usually the premise names a state this protocol's side never enters (a state of another
+protocol's handshake), or a state name is misspelt as another valid one.
+
+## Example
+
+This frontend goes from `Initialising` straight to `Connected`, so the premise never holds:
+
+```
+  guarantee ring_published:
+    always fe.state == Initialised => present(fe/ring-ref)
+    blame frontend;
+```
+
+```
+blk.xpd:14:13: warning: guarantee 'ring_published' is true in every reachable state whatever the keys hold, so it can never fail [always-never-fails]
+ 14 |   guarantee ring_published:
+    |             ^
+hint: it guards states the machines never reach; check the state names, or delete it
+```
+
+## How to fix
+
+Name the states in which the property must hold (`fe.state == Connected => present(fe/ring-ref)`),
+or delete the guarantee.
+
+## How to suppress
+
+```
+  // xen-policy-disable always-never-fails: for the Initialised step the v2 frontend adds
+  guarantee ring_published:
+```
+
+Or `"disable": ["always-never-fails"]` in `.xen-policy-lint.json`, or `--disable always-never-fails`.
+
+"""#,
+        "always-never-holds": #"""
+# `always-never-holds`
+
+An `always` guarantee that is false in every reachable state, so every instance breaks it.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| error | correctness | protocol descriptions | by default | no |
+
+## What it finds
+
+A `guarantee NAME: always COND` whose condition the static analysis evaluates to false in every
+reachable global state of the protocol's machines. The evaluation is three-valued: state keys have
+the state's value, every other key is unknown, predicates are expanded, and `present`, `val`,
+`seen` and `forall` are unknown; so the finding means that the condition is false whatever the keys
+hold. A protocol without machines has one state, in which only constants are known.
+
+## Why it matters
+
+`always` guarantees are checked after every commit. One that cannot hold is broken by the first
+write of every instance, and `xen-policy replay` blames its `blame` role for a violation no driver
+can avoid, burying the real reports. It is usually `&&` written where `=>` was meant, or a state
+name mixed up (a state this protocol's side never enters).
+
+## Example
+
+This frontend goes from `Initialising` straight to `Connected`:
+
+```
+  guarantee ring_published:
+    always fe.state == Initialised && present(fe/ring-ref)
+    blame frontend;
+```
+
+```
+blk.xpd:14:13: error: guarantee 'ring_published' is false in every reachable state, so every instance breaks it [always-never-holds]
+ 14 |   guarantee ring_published:
+    |             ^
+hint: an 'always' must hold after every commit; check the state names, and whether '=>' was meant
+```
+
+## How to fix
+
+Write the condition as an implication from the states it is about
+(`always fe.state == Connected => present(fe/ring-ref)`), with the states this protocol reaches.
+
+## How to suppress
+
+Suppressing it leaves a guarantee that every trace breaks; fix it instead. If the description is a
+work in progress:
+
+```
+  // xen-policy-disable always-never-holds: draft; the Initialised state comes with the v2 frontend
+  guarantee ring_published:
+```
+
+Or `"disable": ["always-never-holds"]` in `.xen-policy-lint.json`, or `--disable always-never-holds`.
 
 """#,
         "conflicting-types-in-label": #"""
@@ -240,6 +419,69 @@ Only if the label is meant to bypass the wall (a trusted auditor):
 
 Or `"disable": ["conflicting-types-in-label"]` in `.xen-policy-lint.json`, or
 `--disable conflicting-types-in-label`.
+
+"""#,
+        "deprecated-key-required": #"""
+# `deprecated-key-required`
+
+An obligation or expectation that requires a deprecated key to be present.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | correctness | protocol descriptions | by default | no |
+
+## What it finds
+
+A transition's `requires` obligation, or an `expect` condition, that can only hold if a key declared
+`deprecated` is present: it needs `present(k)` true or `absent(k)` false, on every path of `&&`,
+`||`, `!`, `=>` and `if ... then ... else` (a key that only one side of an `||` needs is an
+alternative, not a requirement). Predicates are expanded, with their directory and key-prefix
+arguments substituted. Reading the key with a default (`val(k, d)`), comparing it, or testing it
+inside `forall` does not count. The finding points at the transition or expectation, with a note at
+the reference.
+
+## Why it matters
+
+A key is declared `deprecated` so that the checker still accepts what old drivers write. An
+obligation that needs it makes every driver that follows the current interface (and no longer
+writes it) a violator: blkif.h's `num-ring-pages` in favour of `ring-page-order`, for instance.
+
+## Example
+
+```
+  key fe/ring-ref       : u32 writer frontend phase {Initialising};
+  key fe/num-ring-pages : u32 writer frontend phase {Initialising} deprecated;
+  pred ring = present(fe/ring-ref) && present(fe/num-ring-pages);
+  machine fe.state {
+    Initialising -> Connected by frontend when be.state == Connected
+        requires ring;
+```
+
+```
+blk.xpd:17:5: warning: the obligation of this transition requires the deprecated key 'fe/num-ring-pages' to be present [deprecated-key-required]
+ 17 |     Initialising -> Connected by frontend when be.state == Connected
+    |     ^
+hint: drivers that follow the current protocol no longer write it; accept its absence (val(k, default), or an alternative with the key that replaces it)
+blk.xpd:15:47: note: required here
+ 15 |   pred ring = present(fe/ring-ref) && present(fe/num-ring-pages);
+    |                                               ^
+```
+
+## How to fix
+
+Accept the key's absence: read it with a default (`val(fe/num-ring-pages, 1) == 1`), or make it one
+alternative of the key that replaced it (`present(fe/ring-page-order) || present(fe/num-ring-pages)`).
+
+## How to suppress
+
+```
+    // xen-policy-disable deprecated-key-required: blkback before 3.8 needs it; drop with 4.20
+    Initialising -> Connected by frontend when be.state == Connected
+        requires ring;
+```
+
+Or `"disable": ["deprecated-key-required"]` in `.xen-policy-lint.json`, or
+`--disable deprecated-key-required`.
 
 """#,
         "duplicate-conflict-set-name": #"""
@@ -363,6 +605,62 @@ only if each blob is unchanged, apart from the SHA-1 of the XML text that Xen 3.
 Or `"disable": ["duplicate-label-type"]` in `.xen-policy-lint.json`, or `--disable duplicate-label-type`.
 
 """#,
+        "expectation-never-armed": #"""
+# `expectation-never-armed`
+
+An `expect` whose trigger is false in every reachable state, so it never applies.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | redundancy | protocol descriptions | by default | no |
+
+## What it finds
+
+An `expect COND within T after TRIGGER blame ROLE` whose trigger the static analysis evaluates to
+false in every reachable global state of the protocol's machines, whatever the other keys hold (the
+three-valued evaluation of [`always-never-holds`](always-never-holds.md)). Expectations inherited
+from a library are judged in each protocol that extends it, and reported at the library's line.
+
+## Why it matters
+
+An expectation is armed when its trigger holds; one that can never be armed never reports a stall,
+so the wait it was written for is blamed on nobody (and
+[`state-without-expectation`](state-without-expectation.md) may not notice, if another expectation
+covers the state loosely). The trigger usually names a state this side never enters, or combines
+states that never occur together.
+
+## Example
+
+This frontend never enters `Initialised`:
+
+```
+  expect be.state == Connected within 10s
+         after fe.state == Initialised blame backend;
+```
+
+```
+blk.xpd:25:3: warning: the trigger of this expectation is false in every reachable state, so it is never armed [expectation-never-armed]
+ 25 |   expect be.state == Connected within 10s
+    |   ^
+hint: check the state names after 'after'; a stall it was meant to catch is blamed on nobody
+```
+
+## How to fix
+
+Correct the trigger's states (`after fe.state == Connected && be.state != Connected`), or delete the
+expectation.
+
+## How to suppress
+
+```
+  // xen-policy-disable expectation-never-armed: for frontends that announce Initialised (v2)
+  expect be.state == Connected within 10s
+```
+
+Or `"disable": ["expectation-never-armed"]` in `.xen-policy-lint.json`, or
+`--disable expectation-never-armed`.
+
+"""#,
         "identical-label-types": #"""
 # `identical-label-types`
 
@@ -439,8 +737,12 @@ A xen-policy-disable comment naming an unknown rule or giving no reason.
 ## What it finds
 
 A comment that starts with `xen-policy-disable` but names no rule, names a rule that does not exist
-(or one for another kind of input), or gives no reason after a `:`. A directive without a reason
-still suppresses; one naming an unknown rule suppresses nothing.
+(or one for another kind of input: a policy rule in a `.xpd` file, a protocol rule in a policy), or
+gives no reason after a `:`. A directive without a reason still suppresses; one naming an unknown
+rule suppresses nothing. In a protocol description, also a `// xen-policy-disable` comment that
+stands before no declaration (inside an expression, or before a closing `}`), which covers nothing.
+A protocol description's directives are judged when that file is linted, not when a file that
+imports it is.
 
 ## Why it matters
 
@@ -464,10 +766,26 @@ policy.xml:21:7: warning: the suppression before <ResourceLabel> names an unknow
 hint: did you mean 'resource-label-bootstrap-only'?
 ```
 
+In a protocol description:
+
+```
+    Initialising -> Connected by frontend;
+    // xen-policy-disable unreachable-state: stray
+  }
+```
+
+```
+blk.xpd:13:5: warning: the suppression stands before no declaration, so it suppresses nothing [invalid-suppression]
+ 13 |     // xen-policy-disable unreachable-state: stray
+    |     ^
+hint: put it right before the declaration it excuses
+```
+
 ## How to fix
 
-Write `<!-- xen-policy-disable RULE-ID[, RULE-ID…]: reason -->` with IDs from
-`xen-policy lint --list-rules`.
+Write `<!-- xen-policy-disable RULE-ID[, RULE-ID…]: reason -->` (in a protocol description,
+`// xen-policy-disable RULE-ID[, RULE-ID…]: reason` on a line of its own, right before the
+declaration) with IDs from `xen-policy lint --list-rules`.
 
 ## How to suppress
 
@@ -476,6 +794,14 @@ Before an enclosing element (a suppression applies to the element after it and e
 ```xml
   <!-- xen-policy-disable invalid-suppression: comments copied from the vendor's policy -->
   <SecurityLabelTemplate>
+```
+
+In a protocol description, a directive before the first `library` or `protocol` covers the whole
+file:
+
+```
+// xen-policy-disable invalid-suppression: comments shared with the v2 description
+import xenbus;
 ```
 
 Or `"disable": ["invalid-suppression"]` in `.xen-policy-lint.json`, or `--disable invalid-suppression`.
@@ -761,6 +1087,245 @@ Deleting it removes a row of the blob's conflict set matrix, so recompile.
 Or `"disable": ["small-conflict-set"]` in `.xen-policy-lint.json`, or `--disable small-conflict-set`.
 
 """#,
+        "state-without-expectation": #"""
+# `state-without-expectation`
+
+A reachable unfinished global state that no liveness expectation covers.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | correctness | protocol descriptions | by default | no |
+
+## What it finds
+
+A global state of the protocol's machines (`(fe=Connected, be=Closed)`) that the static analysis
+reaches, that is not finished (every machine `Connected`, or every machine `Closed`), and in which
+no `expect` may be armed and still unmet: for every expectation, the trigger is false there or the
+condition already holds, whatever the other keys hold. One finding per state, at the protocol's
+name. It is the lint counterpart of the checker's warning `W0744`.
+
+## Why it matters
+
+`xen-policy replay` blames a stall only through expectations: in a state no expectation covers, a
+driver that never takes its next step goes unreported, and the instance hangs (a domain that never
+gets its disk, a teardown that waits for ever) with nobody named. Such a state is either a real gap
+in the liveness rules or a state where waiting is correct (a guest without the driver), which
+deserves a suppression that says so.
+
+## Example
+
+The backend's expectation to follow a closing frontend is missing:
+
+```
+  expect be.state != Initialising within 10s after be.state == Initialising blame backend;
+  expect fe.state != Initialising within 30s after fe.state == Initialising && be.state != Initialising blame frontend;
+  expect be.state == Closed within 10s after fe.state == Closed && be.state != Closed blame backend;
+```
+
+```
+blk.xpd:1:10: warning: reachable state (fe=Connected, be=Closed) of 'blk' has no liveness expectation [state-without-expectation]
+ 1 | protocol blk {
+   |          ^
+hint: add an 'expect ... within ... after ...' whose trigger holds there, so that a stall there is blamed on someone
+```
+
+## How to fix
+
+Add an expectation whose trigger holds in that state and whose condition is the step that must
+follow (`expect fe.state == Closed within 10s after be.state == Closed && fe.state != Closed blame
+frontend;`), naming the role that owes it.
+
+## How to suppress
+
+The finding points at the protocol's name, so a suppression stands before the protocol (before the
+first unit of a file it covers the whole file); say which states are meant to wait:
+
+```
+// xen-policy-disable state-without-expectation: HVM guests have no frontend and stay Initialising
+protocol pci extends xenbus {
+```
+
+Or `"disable": ["state-without-expectation"]` in `.xen-policy-lint.json`, or
+`--disable state-without-expectation`.
+
+"""#,
+        "unreachable-state": #"""
+# `unreachable-state`
+
+A transition from a state that its machine never reaches.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | correctness | protocol descriptions | by default | no |
+
+## What it finds
+
+A transition whose source states (`from`, not `*`) include a state that the static analysis never
+reaches: the product of the protocol's state machines is explored from the state keys' `init`
+values, a transition counting as enabled whenever its guard may hold given the machines' states
+(every other key is unknown). The finding names the unreached states and says whether the transition
+can never be taken at all or only not from them. It is the lint counterpart of the checker's warning
+`W0741` (one per transition here, so that each can be suppressed on its own).
+
+Transitions inherited from a library are judged in each protocol that extends it, and reported at
+the library's line.
+
+## Why it matters
+
+The exploration over-approximates what drivers can do, so a state it never reaches is never reached
+by any trace: the transitions out of it are dead, and the driver behaviour they were written to
+accept (a reconnect, a teardown from that state) is still reported as a violation when it happens
+through a path the machine does not have. Usually a transition into the state is missing, or its
+guard names the wrong peer state.
+
+## Example
+
+```
+  machine fe.state {
+    Initialising -> Connected by frontend when be.state == Connected;
+    {Initialising, Connected} -> Closed by frontend;
+    Closing -> Closed by frontend;
+  }
+```
+
+```
+blk.xpd:16:5: warning: state 'Closing' of 'fe.state' is never reached, so this transition can never be taken [unreachable-state]
+ 16 |     Closing -> Closed by frontend;
+    |     ^
+hint: add the transition that reaches it, or remove the dead source
+```
+
+## How to fix
+
+Add the transition that reaches the state (here `Connected -> Closing by frontend;`), or remove the
+state from the transition's sources (the whole transition if it has no other).
+
+## How to suppress
+
+```
+    // xen-policy-disable unreachable-state: kept for frontends of the next protocol revision
+    Closing -> Closed by frontend;
+```
+
+Or `"disable": ["unreachable-state"]` in `.xen-policy-lint.json`, or `--disable unreachable-state`.
+
+"""#,
+        "unread-key": #"""
+# `unread-key`
+
+A key that no expression reads and that no role but its writers can read.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | redundancy | protocol descriptions | by default | no |
+
+## What it finds
+
+A key (not a `state` key, not `deprecated`) that is read by nobody the description knows of:
+
+- no expression of the protocol mentions it: no guard, obligation, predicate used by one, key
+  condition (`if`), index bound (`for`), `always` or `never ... unless` guarantee, or expectation
+  trigger or condition; and
+- no role other than its writers and initialisers may read its directory: the directory's owner and
+  `readers` (through aliases: `hotplug` is the backend's domain) are all among them. The privileged
+  toolstack, which may read everything, does not count.
+
+"Read" counts the peer's driver: a description states what a driver reads through the directory's
+ACL (`dir be = ... owner backend readers frontend` says that the frontend reads the backend's keys),
+not through expressions. Counting only expressions would report most keys of every real description
+(`be/mode`, `be/params`, `fe/protocol`: what drivers read to configure themselves, and what the
+description has no reason to test).
+
+## Why it matters
+
+A key that nobody else can read and that no rule examines carries no information between the
+parties: the checker enforces its type, writer and phase, and nothing depends on it. It is usually a
+node declared in the wrong directory (a backend publication declared under a private directory the
+frontend cannot read), a reader missing from the directory's `readers`, or a leftover of a removed
+feature.
+
+## Example
+
+```
+  dir priv = "/local/domain/{be}/private/blk/{fe}/{devid}" owner backend;
+  key priv/cache-mode : "writeback" | "writethrough" writer backend;
+```
+
+```
+blk.xpd:14:7: warning: key 'priv/cache-mode' is read by nothing: no expression mentions it, and only its writers may read 'priv' [unread-key]
+ 14 |   key priv/cache-mode : "writeback" | "writethrough" writer backend;
+    |       ^
+hint: delete it, add the role that consumes it to the readers of 'priv', or state what it must hold
+```
+
+## How to fix
+
+Move the key to the directory its consumer reads, add the consumer to the directory's `readers`, or
+state what the key must hold (a guarantee, or an obligation of the transition that publishes it).
+Delete it if nothing uses it.
+
+## How to suppress
+
+```
+  // xen-policy-disable unread-key: the backend's own bookkeeping, kept across reconnects
+  key priv/cache-mode : "writeback" | "writethrough" writer backend;
+```
+
+Or `"disable": ["unread-key"]` in `.xen-policy-lint.json`, or `--disable unread-key`.
+
+"""#,
+        "unused-role": #"""
+# `unused-role`
+
+A role that no directory, key, transition, guarantee, expectation or label binding names.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | redundancy | protocol descriptions | by default | no |
+
+## What it finds
+
+A `role` of the protocol (declared in it or in a library it extends) that is not a directory's
+owner or reader, not among a key's `init` or `writer` roles, not in a transition's `by`, not in a
+`never` guarantee, not blamed by a guarantee or expectation, not bound by `labels`, and not the
+target of another role's alias. Roles inherited from a library are judged in each protocol that
+extends it.
+
+## Why it matters
+
+A role only matters through what it may do: an unused one is a party the description forgot (a
+hotplug script whose keys were declared with the backend as writer) or a leftover. Roles are limited
+to 32 per protocol, and the turn table and blame reports list them.
+
+## Example
+
+```
+  role toolstack = privileged;
+  role hotplug = backend;
+```
+
+```
+blk.xpd:13:8: warning: role 'hotplug' is never used [unused-role]
+ 13 |   role hotplug = backend;
+    |        ^
+hint: no directory, key, transition, guarantee, expectation or label binding names it; delete it
+```
+
+## How to fix
+
+Give the role what it does (`key be/hotplug-status : "connected" | "error" writer hotplug;`), or
+delete it.
+
+## How to suppress
+
+```
+  // xen-policy-disable unused-role: the device-model role of the qdisk variant
+  role hotplug = backend;
+```
+
+Or `"disable": ["unused-role"]` in `.xen-policy-lint.json`, or `--disable unused-role`.
+
+"""#,
         "unused-suppression": #"""
 # `unused-suppression`
 
@@ -773,7 +1338,10 @@ A xen-policy-disable comment for a rule that reports nothing there.
 ## What it finds
 
 A suppression naming an enabled rule that reports nothing at the element after the comment or inside
-it. Suppressions of disabled rules are not reported.
+it (in a protocol description: the declaration after the comment, or the whole file for a comment
+before the first unit). Suppressions of disabled rules are not reported, nor those of a protocol
+description that defines no protocol (a library's rules run only through the protocols that extend
+it, so its suppressions are used when those are linted).
 
 ## Why it matters
 
@@ -795,6 +1363,20 @@ in place, it would silently excuse the next real finding of that rule there.
 policy.xml:19:7: warning: the suppression before <VirtualMachineLabel> suppresses 'identical-label-types', which reports nothing there [unused-suppression]
  19 |       <VirtualMachineLabel>
     |       ^
+hint: the problem it excused is gone; delete the suppression
+```
+
+In a protocol description:
+
+```
+  // xen-policy-disable unwritten-key: set by hand while debugging
+  key be/debug : string writer backend;
+```
+
+```
+blk.xpd:10:3: warning: the suppression before key 'be/debug' suppresses 'unwritten-key', which reports nothing there [unused-suppression]
+ 10 |   key be/debug : string writer backend;
+    |   ^
 hint: the problem it excused is gone; delete the suppression
 ```
 
@@ -875,6 +1457,61 @@ A type kept on purpose (reserved for a workload that is not deployed yet):
 ```
 
 Or `"disable": ["unused-type"]` in `.xen-policy-lint.json`, or `--disable unused-type`.
+
+"""#,
+        "unwritten-key": #"""
+# `unwritten-key`
+
+A key with no `init` and no `writer`, which nobody may ever write.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | correctness | protocol descriptions | by default | no |
+
+## What it finds
+
+A `key` declaration (in the protocol or a library it extends) with neither an `init ROLE` attribute
+(a role creates it with the device) nor a `writer` list (roles that may change it later). A
+`deprecated` key is exempt: declaring a legacy key without writers is how a description says that it
+must no longer be written.
+
+## Why it matters
+
+The checker judges every write of a declared key against its writer list, so a write of this key by
+anyone, the toolstack included, is a violation, and `present(k)` in a guard or obligation is false
+for every trace that follows the rules. Usually the writer was forgotten (a backend feature key
+copied without its `writer backend`), or the key was declared to document a node that some driver
+does write, which makes every correct trace of that driver a violation.
+
+## Example
+
+```
+  key be/mode    : "r" | "w" init toolstack;
+  key be/sectors : u32;
+```
+
+```
+blk.xpd:14:7: warning: key 'be/sectors' has no 'init' and no 'writer', so nobody may write it [unwritten-key]
+ 14 |   key be/sectors : u32;
+    |       ^
+hint: name the role that writes it ('writer ROLE'; 'init ROLE' for one that creates it with the device), or delete it; to forbid the key, write a 'never' guarantee
+```
+
+## How to fix
+
+Add the role that writes the key: `writer backend` (with a `phase` if it may only change in some
+states), or `init toolstack` for configuration the toolstack creates with the device. To forbid a
+node, say so with a guarantee (`guarantee no_sectors: never frontend | backend write on be/sectors
+blame writer;`), or mark the key `deprecated`.
+
+## How to suppress
+
+```
+  // xen-policy-disable unwritten-key: reserved for the resize protocol; no driver writes it yet
+  key be/sectors : u32;
+```
+
+Or `"disable": ["unwritten-key"]` in `.xen-policy-lint.json`, or `--disable unwritten-key`.
 
 """#,
         "vm-label-blocked-by-bootstrap": #"""

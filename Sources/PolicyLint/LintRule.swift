@@ -19,6 +19,14 @@ public protocol PolicyLintRule: LintRule {
     func check(_ context: PolicyLintContext, into sink: inout FindingSink)
 }
 
+/// A rule over `.xpd` protocol descriptions: run once per checked protocol.
+public protocol ProtocolLintRule: LintRule {
+    init()
+    /// Reports the rule's findings about one protocol. Must be linear (or near it) in the size of the
+    /// description and of its reachable state space: index declarations by name or location.
+    func check(_ context: ProtocolLintContext, into sink: inout FindingSink)
+}
+
 /// Collects one rule's findings, stamping them with the rule's ID and default severity (the linter
 /// applies configured severities afterwards).
 public struct FindingSink: Sendable {
@@ -27,7 +35,7 @@ public struct FindingSink: Sendable {
 
     public init(rule: RuleDescription) { self.rule = rule }
 
-    /// Reports a finding at an element.
+    /// Reports a finding at an element (or, for a protocol description, a declaration).
     public mutating func report(
         _ message: String, at location: SourceLocation?, hint: String? = nil, notes: [DiagnosticNote] = [], fix: Fix? = nil
     ) {

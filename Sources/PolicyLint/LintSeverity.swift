@@ -55,7 +55,7 @@ public enum RuleCategory: String, CaseIterable, Sendable {
 public enum LintSubject: String, CaseIterable, Sendable {
     /// ACM policy XML of any generation (with its label template for Xen 3.0.2).
     case policy
-    /// `.xpd` protocol descriptions (no rules yet: the language is being designed).
+    /// `.xpd` protocol descriptions (with the libraries they import).
     case protocolDescription = "protocol"
     /// Every input kind: the suppression checks, which look at comments, not at the subject.
     case any

@@ -75,18 +75,48 @@ struct Suppressions {
 
     /// `invalid-suppression` and `unused-suppression` findings, for the enabled ones of the two.
     func problems(selection: RuleSelection) -> [Finding] {
+        let records = entries.map { entry in
+            let element = elements.elements[entry.element]
+            return SuppressionRecord(
+                directive: entry.directive, location: element.location, before: "the suppression before <\(element.qualifiedName)>",
+                used: entry.used)
+        }
+        return SuppressionRecord.problems(
+            records, subject: subject, selection: selection, template: "<!-- xen-policy-disable RULE-ID: reason -->")
+    }
+}
+
+/// One suppression directive as the suppression rules judge it.
+struct SuppressionRecord {
+    var directive: SuppressionDirective
+    /// Where its problems are reported.
+    var location: SourceLocation
+    /// "the suppression before <VirtualMachineLabel>": how messages name it.
+    var before: String
+    /// The rules it suppressed a finding of.
+    var used: Set<String>
+    /// Whether `unused-suppression` may judge it (false where the rules it names could not run).
+    var judgesUse = true
+    /// A problem of the directive that is not about its rules (it stands before nothing).
+    var misplaced: String? = nil
+
+    /// `invalid-suppression` and `unused-suppression` findings, for the enabled ones of the two.
+    /// `template` is the directive's syntax, for the hint of one that names no rule.
+    static func problems(
+        _ records: [SuppressionRecord], subject: LintSubject, selection: RuleSelection, template: String
+    ) -> [Finding] {
         var findings: [Finding] = []
         let invalid = InvalidSuppressionRule.description
         let unused = UnusedSuppressionRule.description
-        for entry in entries {
-            let element = elements.elements[entry.element]
-            let location = element.location
-            let before = "the suppression before <\(element.qualifiedName)>"
+        for entry in records {
+            let location = entry.location
+            let before = entry.before
             if selection.isEnabled(invalid.id) {
+                if let misplaced = entry.misplaced {
+                    findings.append(finding(invalid, misplaced, at: location, hint: "put it right before the declaration it excuses"))
+                }
                 if entry.directive.ruleIDs.isEmpty {
-                    findings.append(
-                        finding(invalid, "\(before) names no rule", at: location, hint: "write <!-- xen-policy-disable RULE-ID: reason -->")
-                    )
+                    findings.append(finding(invalid, "\(before) names no rule", at: location, hint: "write \(template)"))
                 }
                 for id in entry.directive.ruleIDs {
                     guard let rule = RuleRegistry.description(of: id) else {
@@ -107,7 +137,7 @@ struct Suppressions {
                             hint: "say why the finding is acceptable after a ':', so that reviewers can judge it"))
                 }
             }
-            if selection.isEnabled(unused.id) {
+            if selection.isEnabled(unused.id), entry.judgesUse, entry.misplaced == nil {
                 for id in entry.directive.ruleIDs where !entry.used.contains(id) {
                     // Unknown rules are invalid-suppression's; disabled rules report nothing to suppress; the
                     // suppression rules are applied after this count.
@@ -122,7 +152,9 @@ struct Suppressions {
         return findings
     }
 
-    private func finding(_ rule: RuleDescription, _ message: String, at location: SourceLocation, hint: String? = nil) -> Finding {
+    private static func finding(
+        _ rule: RuleDescription, _ message: String, at location: SourceLocation, hint: String? = nil
+    ) -> Finding {
         Finding(rule: rule.id, severity: rule.defaultSeverity, message: message, at: location, hint: hint)
     }
 }

@@ -7,10 +7,21 @@ public struct RuleExample: Sendable {
     public var source: String
     /// For Xen 3.0.2 examples: the label template file (may carry markers too).
     public var labelTemplate: String?
+    /// What the source is: a policy, or a self-contained `.xpd` protocol description (markers stand
+    /// before the declaration or reference a finding points at).
+    public var input: LintSubject
 
     public init(_ source: String, labelTemplate: String? = nil) {
         self.source = source
         self.labelTemplate = labelTemplate
+        self.input = .policy
+    }
+
+    /// A protocol description example.
+    public init(protocolDescription source: String) {
+        self.source = source
+        self.labelTemplate = nil
+        self.input = .protocolDescription
     }
 
     /// The marker of an expected finding location.

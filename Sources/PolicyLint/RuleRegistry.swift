@@ -21,11 +21,22 @@ public enum RuleRegistry {
     /// The rules the linter itself reports while applying suppressions, for every subject.
     public static let suppressionRules: [any LintRule] = [InvalidSuppressionRule(), UnusedSuppressionRule()]
 
-    // Protocol rules (`.xpd`) will be `[any ProtocolLintRule]` here, run by the protocol pipeline.
+    /// The rules run over `.xpd` protocol descriptions, in catalogue order.
+    public static let protocolRules: [any ProtocolLintRule] = [
+        UnwrittenKeyRule(),
+        UnreadKeyRule(),
+        UnreachableStateRule(),
+        StateWithoutExpectationRule(),
+        AlwaysNeverHoldsRule(),
+        AlwaysNeverFailsRule(),
+        ExpectationNeverArmedRule(),
+        DeprecatedKeyRequiredRule(),
+        UnusedRoleRule(),
+    ]
 
     /// Every rule's description, in catalogue order.
     public static let descriptions: [RuleDescription] =
-        policyRules.map(\.description) + suppressionRules.map(\.description)
+        policyRules.map(\.description) + protocolRules.map(\.description) + suppressionRules.map(\.description)
 
     private static let byID: [String: RuleDescription] = Dictionary(
         descriptions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

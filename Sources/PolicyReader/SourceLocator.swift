@@ -16,7 +16,7 @@ import PolicyDiagnostics
 struct SourceLocator {
     let file: String
     private let bytes: [UInt8]
-    private var lineStarts: [Int] = [0]
+    private var lineStarts: [Int]
     /// The byte offset after the previous start tag's name, where the search for the next one starts.
     private var cursor = 0
     /// The 0-based line of the previous start tag: the next one is on it or a little further.
@@ -25,10 +25,14 @@ struct SourceLocator {
     init(file: String, bytes: [UInt8]) {
         self.file = file
         self.bytes = bytes
-        var position = 0
-        while let newline = index(of: UInt8(ascii: "\n"), from: position) {
-            lineStarts.append(newline + 1)
-            position = newline + 1
+        lineStarts = bytes.withUnsafeBufferPointer { input in
+            var starts = [0]
+            var position = 0
+            while let newline = Self.index(of: UInt8(ascii: "\n"), from: position, in: input) {
+                starts.append(newline + 1)
+                position = newline + 1
+            }
+            return starts
         }
     }
 
@@ -39,64 +43,73 @@ struct SourceLocator {
     /// begin after the line where libxml2 saw it end.
     mutating func element(named qualifiedName: String, line: Int) -> (SourceLocation, offset: Int?) {
         var name = qualifiedName
-        return name.withUTF8 { element(prefix: UnsafeBufferPointer(start: nil, count: 0), localName: $0, line: line) }
+        let found = name.withUTF8 { name in
+            bytes.withUnsafeBufferPointer { input in
+                nextElement(in: input, prefix: UnsafeBufferPointer(start: nil, count: 0), localName: name, line: line)
+            }
+        }
+        guard let found else { return (SourceLocation(file: file, line: max(line, 0)), nil) }
+        return (SourceLocation(file: file, line: found.line, column: found.column), found.offset)
     }
 
-    /// ``element(named:line:)`` for the name `prefix:localName` (or `localName` when `prefix` is
-    /// empty) given as UTF-8 bytes, as the streaming reader has them, without building a string.
-    mutating func element(
-        prefix: UnsafeBufferPointer<UInt8>, localName: UnsafeBufferPointer<UInt8>, line: Int
-    ) -> (SourceLocation, offset: Int?) {
-        let fallback = (SourceLocation(file: file, line: max(line, 0)), offset: Int?.none)
-        guard let position = nextStartTag(from: cursor) else { return fallback }
+    /// ``element(named:line:)`` for the streaming reader: the name `prefix:localName` (or `localName`
+    /// when `prefix` is empty) as UTF-8 bytes, the source as `input` (the locator's own bytes, which
+    /// the reader holds as a buffer while it parses), and nil where ``element(named:line:)`` falls back
+    /// to libxml2's line. Nothing is allocated and nothing is reference-counted.
+    mutating func nextElement(
+        in input: UnsafeBufferPointer<UInt8>, prefix: UnsafeBufferPointer<UInt8>, localName: UnsafeBufferPointer<UInt8>,
+        line: Int
+    ) -> (line: Int, column: Int, offset: Int)? {
+        assert(input.count == bytes.count, "the locator's input is its own bytes")
+        guard let position = Self.nextStartTag(from: cursor, in: input) else { return nil }
         let nameStart = position + 1
-        let count = bytes.count
-        let (nameEnd, matches) = bytes.withUnsafeBufferPointer { buffer -> (Int, Bool) in
-            var nameEnd = nameStart
-            while nameEnd < count, isNameByte(buffer[nameEnd]) { nameEnd += 1 }
-            let expected = prefix.isEmpty ? localName.count : prefix.count + 1 + localName.count
-            guard nameEnd - nameStart == expected else { return (nameEnd, false) }
-            var at = nameStart
-            if !prefix.isEmpty {
-                guard memcmp(buffer.baseAddress! + at, prefix.baseAddress!, prefix.count) == 0 else { return (nameEnd, false) }
-                at += prefix.count
-                guard buffer[at] == UInt8(ascii: ":") else { return (nameEnd, false) }
-                at += 1
-            }
-            let same = localName.isEmpty || memcmp(buffer.baseAddress! + at, localName.baseAddress!, localName.count) == 0
-            return (nameEnd, same)
-        }
+        var nameEnd = nameStart
+        while nameEnd < input.count, Self.isNameByte(input[nameEnd]) { nameEnd += 1 }
         // Step past this tag even if its name does not match, so one odd tag does not shift the rest.
         cursor = nameEnd
-        guard matches else { return fallback }
-        let location = locationAfterHint(ofOffset: position)
-        guard line <= 0 || location.line <= line else { return fallback }
-        return (location, position)
+        let expected = prefix.isEmpty ? localName.count : prefix.count + 1 + localName.count
+        guard nameEnd - nameStart == expected else { return nil }
+        var at = nameStart
+        if !prefix.isEmpty {
+            guard memcmp(input.baseAddress! + at, prefix.baseAddress!, prefix.count) == 0 else { return nil }
+            at += prefix.count
+            guard input[at] == UInt8(ascii: ":") else { return nil }
+            at += 1
+        }
+        guard localName.isEmpty || memcmp(input.baseAddress! + at, localName.baseAddress!, localName.count) == 0 else {
+            return nil
+        }
+        let (foundLine, column) = lineAndColumnAfterHint(ofOffset: position)
+        guard line <= 0 || foundLine <= line else { return nil }
+        return (foundLine, column, position)
     }
 
     /// The location of the first `<!DOCTYPE`, found the way the parser finds it: after the XML
     /// declaration, comments, processing instructions and whitespace of the prolog.
     func doctype() -> SourceLocation? {
-        var position = 0
-        while let next = nextMarkup(from: position) {
-            if starts(with: "<!DOCTYPE", at: next) { return location(ofOffset: next) }
-            if starts(with: "<!--", at: next) || starts(with: "<?", at: next) {
-                position = skipped(from: next) ?? bytes.count
-            } else {
-                return nil
+        let offset: Int? = bytes.withUnsafeBufferPointer { input in
+            var position = 0
+            while let next = Self.index(of: UInt8(ascii: "<"), from: position, in: input) {
+                if Self.starts(with: "<!DOCTYPE", at: next, in: input) { return next }
+                if Self.starts(with: "<!--", at: next, in: input) || Self.starts(with: "<?", at: next, in: input) {
+                    position = Self.skipped(from: next, in: input) ?? input.count
+                } else {
+                    return nil
+                }
             }
+            return nil
         }
-        return nil
+        return offset.map { location(ofOffset: $0) }
     }
 
     /// The offset of the next `<` at or after `offset` that opens a start tag.
-    private func nextStartTag(from offset: Int) -> Int? {
+    private static func nextStartTag(from offset: Int, in input: UnsafeBufferPointer<UInt8>) -> Int? {
         var position = offset
-        while let next = nextMarkup(from: position) {
-            guard next + 1 < bytes.count else { return nil }
-            let byte = bytes[next + 1]
+        while let next = index(of: UInt8(ascii: "<"), from: position, in: input) {
+            guard next + 1 < input.count else { return nil }
+            let byte = input[next + 1]
             if byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?") {
-                guard let after = skipped(from: next) else { return nil }
+                guard let after = skipped(from: next, in: input) else { return nil }
                 position = after
             } else if byte == UInt8(ascii: "/") {
                 position = next + 2
@@ -107,121 +120,128 @@ struct SourceLocator {
         return nil
     }
 
-    /// The offset of the next `<` at or after `offset`.
-    private func nextMarkup(from offset: Int) -> Int? {
-        index(of: UInt8(ascii: "<"), from: offset)
-    }
-
     /// The offset of the next `byte` at or after `offset`. Every search of the locator goes through
     /// memchr: a byte loop takes seconds over a 20 MB text node in a debug build (`swift test`).
-    private func index(of byte: UInt8, from offset: Int) -> Int? {
-        guard offset < bytes.count else { return nil }
-        return bytes.withUnsafeBufferPointer { buffer in
-            let start = buffer.baseAddress! + offset
-            guard let found = memchr(start, Int32(byte), buffer.count - offset) else { return nil }
-            return offset + (UnsafeRawPointer(found) - UnsafeRawPointer(start))
-        }
+    private static func index(of byte: UInt8, from offset: Int, in input: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard offset < input.count, let base = input.baseAddress else { return nil }
+        guard let found = memchr(base + offset, Int32(byte), input.count - offset) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     /// The offset after the comment, CDATA section, processing instruction or declaration at `offset`.
     /// A declaration ends at its first `>`; only a DOCTYPE could hold more, and those are refused.
-    private func skipped(from offset: Int) -> Int? {
-        let terminator =
-            if starts(with: "<!--", at: offset) {
+    private static func skipped(from offset: Int, in input: UnsafeBufferPointer<UInt8>) -> Int? {
+        let terminator: StaticString =
+            if starts(with: "<!--", at: offset, in: input) {
                 "-->"
-            } else if starts(with: "<![CDATA[", at: offset) {
+            } else if starts(with: "<![CDATA[", at: offset, in: input) {
                 "]]>"
-            } else if starts(with: "<?", at: offset) {
+            } else if starts(with: "<?", at: offset, in: input) {
                 "?>"
             } else {
                 ">"
             }
-        let needle = Array(terminator.utf8)
         // Each terminator ends in `>`: look only where one is.
+        let length = terminator.utf8CodeUnitCount
         var position = offset + 2
-        while let close = index(of: UInt8(ascii: ">"), from: position) {
-            let start = close + 1 - needle.count
-            if start >= offset + 2, bytes[start...close].elementsEqual(needle) { return close + 1 }
+        while let close = index(of: UInt8(ascii: ">"), from: position, in: input) {
+            let start = close + 1 - length
+            if start >= offset + 2, starts(with: terminator, at: start, in: input) { return close + 1 }
             position = close + 1
         }
         return nil
     }
 
-    private func starts(with prefix: String, at offset: Int) -> Bool {
-        let needle = Array(prefix.utf8)
-        return offset + needle.count <= bytes.count && bytes[offset..<(offset + needle.count)].elementsEqual(needle)
+    private static func starts(with prefix: StaticString, at offset: Int, in input: UnsafeBufferPointer<UInt8>) -> Bool {
+        let length = prefix.utf8CodeUnitCount
+        guard offset >= 0, offset + length <= input.count else { return false }
+        return memcmp(input.baseAddress! + offset, prefix.utf8Start, length) == 0
     }
 
     /// The location of attribute `name` inside the start tag beginning at `offset`.
     func attribute(named name: String, tagOffset: Int?, fallback: SourceLocation) -> SourceLocation {
         guard let tagOffset else { return fallback }
         let needle = Array(name.utf8)
-        // Start after `<` and the element's name: the name is no attribute (`<name name="x">`), and
-        // a tag at offset 0 has no byte before it to test below.
-        var position = tagOffset + 1
-        while position < bytes.count, isNameByte(bytes[position]) { position += 1 }
-        var quote: UInt8? = nil
-        while position + needle.count < bytes.count {
-            let byte = bytes[position]
-            if let open = quote {
-                // Skip the value in one search; a value may be megabytes long.
-                guard let close = index(of: open, from: position) else { break }
-                quote = nil
-                position = close + 1
-                continue
-            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                quote = byte
-            } else if byte == UInt8(ascii: ">") {
-                break
-            } else if !isNameByte(bytes[position - 1]),
-                bytes[position..<(position + needle.count)].elementsEqual(needle),
-                !isNameByte(bytes[position + needle.count])
-            {
-                return location(ofOffset: position)
+        let found: Int? = bytes.withUnsafeBufferPointer { input in
+            // Start after `<` and the element's name: the name is no attribute (`<name name="x">`), and
+            // a tag at offset 0 has no byte before it to test below.
+            var position = tagOffset + 1
+            while position < input.count, Self.isNameByte(input[position]) { position += 1 }
+            var quote: UInt8? = nil
+            while position + needle.count < input.count {
+                let byte = input[position]
+                if let open = quote {
+                    // Skip the value in one search; a value may be megabytes long.
+                    guard let close = Self.index(of: open, from: position, in: input) else { break }
+                    quote = nil
+                    position = close + 1
+                    continue
+                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    quote = byte
+                } else if byte == UInt8(ascii: ">") {
+                    break
+                } else if !Self.isNameByte(input[position - 1]),
+                    input[position..<(position + needle.count)].elementsEqual(needle),
+                    !Self.isNameByte(input[position + needle.count])
+                {
+                    return position
+                }
+                position += 1
             }
-            position += 1
+            return nil
         }
-        return fallback
+        return found.map { location(ofOffset: $0) } ?? fallback
     }
 
-    /// ``location(ofOffset:)`` for offsets in increasing order: start tags are located one after
-    /// another, each a line or two after the previous one, so search forward from there.
-    private mutating func locationAfterHint(ofOffset offset: Int) -> SourceLocation {
+    /// ``location(ofOffset:)`` as a line and a column, for offsets in increasing order: start tags
+    /// are located one after another, each a line or two after the previous one, so search forward
+    /// from there.
+    private mutating func lineAndColumnAfterHint(ofOffset offset: Int) -> (line: Int, column: Int) {
         var line = lineHint
-        guard line < lineStarts.count, lineStarts[line] <= offset else { return location(ofOffset: offset) }
-        var steps = 0
-        while line + 1 < lineStarts.count, lineStarts[line + 1] <= offset {
-            line += 1
-            steps += 1
-            // Far ahead (a long text or comment in between): bisect instead.
-            if steps == 16 {
-                let found = location(ofOffset: offset)
-                lineHint = found.line - 1
-                return found
+        if line < lineStarts.count, lineStarts[line] <= offset {
+            var steps = 0
+            while line + 1 < lineStarts.count, lineStarts[line + 1] <= offset {
+                line += 1
+                steps += 1
+                // Far ahead (a long text or comment in between): bisect instead.
+                if steps == 16 {
+                    line = lineIndex(ofOffset: offset)
+                    break
+                }
             }
+        } else {
+            line = lineIndex(ofOffset: offset)
         }
         lineHint = line
-        return SourceLocation(file: file, line: line + 1, column: offset - lineStarts[line] + 1)
+        return (line + 1, offset - lineStarts[line] + 1)
     }
 
-    /// The line and column of a byte offset.
-    func location(ofOffset offset: Int) -> SourceLocation {
+    /// The 0-based line holding byte `offset`.
+    private func lineIndex(ofOffset offset: Int) -> Int {
         var low = 0
         var high = lineStarts.count - 1
         while low < high {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
         }
-        return SourceLocation(file: file, line: low + 1, column: offset - lineStarts[low] + 1)
+        return low
     }
 
-    private func isNameByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: ":"), 0x80...0xFF:
-            true
-        default: false
-        }
+    /// The line and column of a byte offset.
+    func location(ofOffset offset: Int) -> SourceLocation {
+        let line = lineIndex(ofOffset: offset)
+        return SourceLocation(file: file, line: line + 1, column: offset - lineStarts[line] + 1)
+    }
+
+    /// Whether `byte` can be part of a name as the locator reads names: ASCII letters, digits,
+    /// `_ - . :` and every byte of a multi-byte UTF-8 character.
+    @inline(__always)
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        // Bit n of the mask is ASCII character 64 * half + n: `-` `.` `0`-`9` `:` in the lower half,
+        // `A`-`Z` `_` `a`-`z` in the upper.
+        let lower: UInt64 = 0x07FF_6000_0000_0000
+        let upper: UInt64 = 0x07FF_FFFE_87FF_FFFE
+        guard byte < 0x80 else { return true }
+        return (byte < 64 ? lower >> byte : upper >> (byte - 64)) & 1 != 0
     }
 }

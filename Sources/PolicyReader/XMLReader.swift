@@ -96,6 +96,7 @@ public struct XMLReader: Sendable {
         let builder = UnsafeMutablePointer<TreeBuilder>.allocate(capacity: 1)
         builder.initialize(to: TreeBuilder(locator: SourceLocator(file: path, bytes: bytes), hashing: computesMinidomDigest))
         defer {
+            builder.pointee.deallocateBuffers()
             builder.deinitialize(count: 1)
             builder.deallocate()
         }
@@ -121,7 +122,9 @@ public struct XMLReader: Sendable {
 
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOWARNING.rawValue)
         let parsed = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
+            builder.pointee.input = buffer
+            defer { builder.pointee.input = UnsafeBufferPointer(start: nil, count: 0) }
+            return buffer.withMemoryRebound(to: CChar.self) { chars in
                 xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), path, nil, options)
             }
         }
@@ -194,8 +197,14 @@ public struct XMLReader: Sendable {
 /// Receives libxml2's SAX2 events and errors for one read: builds the ``XMLElement`` tree, locates
 /// every element in the source, hashes the minidom serialization, and places validity errors at the
 /// element the validator is looking at.
+///
+/// Every event of a 10,000-label policy passes through here (90,000 elements), so the state of the
+/// open elements is kept in plain values and reusable per-depth buffers: an element costs its
+/// `XMLElement`, its children array and its text.
 struct TreeBuilder {
     var locator: SourceLocator
+    /// The source bytes, while libxml2 parses them.
+    var input = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     /// Well-formedness errors (libxml2's parser).
     var parseDiagnostics: [Diagnostic] = []
     /// Our limits on the content (text too long).
@@ -204,29 +213,36 @@ struct TreeBuilder {
     var validationDiagnostics: [Diagnostic] = []
     private(set) var root: XMLElement?
 
-    /// An element whose end tag has not been seen yet.
+    /// An element whose end tag has not been seen yet: libxml2's interned names and where it is.
     private struct OpenElement {
-        var namespaceURI: String?
-        var localName: String
-        var qualifiedName: String
-        var attributes: [XMLAttribute]
-        var location: SourceLocation
-        var leadingComments: [String]
-        /// Where this element's children, text bytes and pending comments start in the shared stacks.
-        var childrenStart: Int
-        var textStart: Int
+        var localName: UnsafePointer<xmlChar>
+        var prefix: UnsafePointer<xmlChar>?
+        var namespaceURI: UnsafePointer<xmlChar>?
+        var line: Int
+        /// 0 when the locator did not find the start tag (``line`` is then libxml2's).
+        var column: Int
+        /// Where its attributes start in ``attributes``; -1 without attributes.
+        var attributesStart: Int
+        /// Whether its leading comments are the last list of ``leadingComments``.
+        var hasLeadingComments: Bool
+        /// Where the comments inside it start in ``comments``.
         var commentsStart: Int
+        /// Where its text starts in ``text``.
+        var textStart: Int
         /// All text seen, including what is not kept because it passed the limit.
         var textLength = 0
     }
 
-    private var open: [OpenElement] = []
-    /// Finished children of the open elements, innermost last: an element's children are
-    /// `children[element.childrenStart...]` when it ends. One shared stack instead of an array per
-    /// element, so that each element's children array is allocated once at its final size.
-    private var children: [XMLElement] = []
-    /// Text bytes of the open elements, the same way.
-    private var text: [UInt8] = []
+    private var open = RawStack<OpenElement>(capacity: 64)
+    /// The finished children of the open element at each depth; moved into its `XMLElement` at its end.
+    /// Depths once reached keep their (then empty) slot.
+    private var childLists = RawStack<[XMLElement]>(capacity: 64)
+    /// The text bytes of the open elements, innermost last.
+    private var text = RawStack<UInt8>(capacity: 4096)
+    /// Attributes of the open elements, innermost last.
+    private var attributes: [XMLAttribute] = []
+    /// Leading comments of the open elements that have some, innermost last.
+    private var leadingComments: [[String]] = []
     /// Comments since the last element start at each level (document level first).
     private var comments: [String] = []
 
@@ -235,14 +251,14 @@ struct TreeBuilder {
         case none
         /// A start tag: the element is the innermost open one.
         case start
-        /// An end tag: the element is ``ended``.
+        /// An end tag: the element was at ``endedLine``:``endedColumn``.
         case end
         /// Text or CDATA in the innermost open element.
         case text
     }
     private var event = Event.none
-    /// The element of the last end tag.
-    private var ended: XMLElement?
+    private var endedLine = 0
+    private var endedColumn = 0
 
     /// Strings for libxml2's interned names (its dictionary gives each distinct name one address),
     /// so that equal names share one Swift string; a small direct-mapped cache in front of the
@@ -254,9 +270,13 @@ struct TreeBuilder {
         var prefix: UnsafeRawPointer
         var localName: UnsafeRawPointer
     }
+    /// Whitespace-only texts (the indentation between child elements), shared: a policy repeats a
+    /// handful of them tens of thousands of times. Keyed by a hash of the bytes, checked on use.
+    private var whitespaceTexts: [UInt64: String] = [:]
 
-    /// The minidom serialization being hashed, if requested.
-    private var minidom: MinidomSerializer.Output?
+    /// Whether the minidom serialization is hashed.
+    private let hashing: Bool
+    private var minidom: MinidomSerializer.Output
     /// Whether the innermost element's start tag is written up to its attributes: it ends in `>`
     /// once a child node follows, or in `/>` at the end tag.
     private var startTagOpen = false
@@ -268,18 +288,21 @@ struct TreeBuilder {
 
     init(locator: SourceLocator, hashing: Bool) {
         self.locator = locator
-        if hashing {
-            var output = MinidomSerializer.Output(hashing: true)
-            output.write("<?xml version=\"1.0\" ?>")
-            minidom = output
-        }
+        self.hashing = hashing
+        minidom = MinidomSerializer.Output(hashing: hashing)
+        if hashing { minidom.write("<?xml version=\"1.0\" ?>") }
+    }
+
+    /// Frees the manually managed buffers; call once, when the parser is done.
+    mutating func deallocateBuffers() {
+        open.deallocate()
+        childLists.deallocate()
+        text.deallocate()
     }
 
     /// The SHA-1 of the minidom serialization and whether it was ASCII, if hashing was requested.
     mutating func finishDigest() -> (sha1: [UInt8], isASCII: Bool)? {
-        guard var output = minidom else { return nil }
-        minidom = nil
-        return output.finishDigest()
+        hashing ? minidom.finishDigest() : nil
     }
 
     /// Sets the callbacks on a SAX2 handler block that ``clibxml2_reset_sax`` cleared.
@@ -305,33 +328,24 @@ struct TreeBuilder {
     // MARK: - Events
 
     mutating func startElement(
-        parser: UnsafeMutablePointer<xmlParserCtxt>, localName localPointer: UnsafePointer<xmlChar>,
-        prefix prefixPointer: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?, namespaceCount: Int,
-        namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, attributeCount: Int,
-        attributes rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+        parser: UnsafeMutablePointer<xmlParserCtxt>, localName: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?,
+        uri: UnsafePointer<xmlChar>?, namespaceCount: Int, namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+        attributeCount: Int, attributes rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
-        let line = Int(clibxml2_parser_line(parser))
-        let localBytes = MinidomSerializer.cBytes(localPointer)
-        let prefixBytes = MinidomSerializer.cBytes(prefixPointer)
-        let localName = name(localPointer)
-        let qualifiedName: String
-        if let prefixPointer, prefixPointer.pointee != 0 {
-            let key = QualifiedNameKey(prefix: UnsafeRawPointer(prefixPointer), localName: UnsafeRawPointer(localPointer))
-            if let known = qualifiedNames[key] {
-                qualifiedName = known
-            } else {
-                qualifiedName = name(prefixPointer) + ":" + localName
-                qualifiedNames[key] = qualifiedName
-            }
-        } else {
-            qualifiedName = localName
+        let parserLine = Int(clibxml2_parser_line(parser))
+        let localBytes = MinidomSerializer.cBytes(localName)
+        let prefixBytes = MinidomSerializer.cBytes(prefix)
+        var line = max(parserLine, 0)
+        var column = 0
+        var offset: Int? = nil
+        if let found = locator.nextElement(in: input, prefix: prefixBytes, localName: localBytes, line: parserLine) {
+            (line, column, offset) = (found.line, found.column, found.offset)
         }
-        let namespaceURI = uri.map { name($0) }
-        let (location, offset) = locator.element(prefix: prefixBytes, localName: localBytes, line: line)
 
-        var attributes: [XMLAttribute] = []
+        var attributesStart = -1
         if attributeCount > 0, let rawAttributes {
-            attributes.reserveCapacity(attributeCount)
+            attributesStart = attributes.count
+            let location = SourceLocation(file: locator.file, line: line, column: column)
             for index in 0..<attributeCount {
                 let base = rawAttributes + 5 * index
                 guard let attributeLocal = base[0] else { continue }
@@ -350,90 +364,132 @@ struct TreeBuilder {
 
         // The comments since the previous element sibling (for the root, the document's comments
         // before it) carry lint suppressions.
-        let commentsStart = open.last?.commentsStart ?? 0
-        var leadingComments: [String] = []
-        if comments.count > commentsStart {
-            leadingComments = Array(comments[commentsStart...])
+        let commentsStart = open.isEmpty ? 0 : open[open.count - 1].commentsStart
+        let hasLeadingComments = comments.count > commentsStart
+        if hasLeadingComments {
+            leadingComments.append(Array(comments[commentsStart...]))
             comments.removeLast(comments.count - commentsStart)
         }
 
-        if minidom != nil {
+        if hashing {
             writeStartTag(
                 prefix: prefixBytes, localName: localBytes, namespaceCount: namespaceCount, namespaces: namespaces,
                 attributeCount: attributeCount, attributes: rawAttributes)
         }
 
-        open.append(
+        open.push(
             OpenElement(
-                namespaceURI: namespaceURI, localName: localName, qualifiedName: qualifiedName, attributes: attributes,
-                location: location, leadingComments: leadingComments, childrenStart: children.count, textStart: text.count,
-                commentsStart: comments.count))
+                localName: localName, prefix: prefix.flatMap { $0.pointee != 0 ? $0 : nil }, namespaceURI: uri,
+                line: line, column: column, attributesStart: attributesStart, hasLeadingComments: hasLeadingComments,
+                commentsStart: comments.count, textStart: text.count))
+        if childLists.count < open.count { childLists.push([]) }
         event = .start
     }
 
     mutating func endElement() {
-        guard let element = open.popLast() else { return }
+        guard !open.isEmpty else { return }
+        let element = open.pop()
+        let depth = open.count
         var elementChildren: [XMLElement] = []
-        if children.count > element.childrenStart {
-            elementChildren = Array(children[element.childrenStart...])
-            children.removeLast(children.count - element.childrenStart)
+        swap(&elementChildren, &childLists[depth])
+        let elementText = elementText(from: element.textStart)
+        var elementAttributes: [XMLAttribute] = []
+        if element.attributesStart >= 0 {
+            elementAttributes = Array(attributes[element.attributesStart...])
+            attributes.removeLast(attributes.count - element.attributesStart)
         }
-        var elementText = ""
-        if text.count > element.textStart {
-            elementText = text.withUnsafeBufferPointer {
-                String(decoding: UnsafeBufferPointer(rebasing: $0[element.textStart...]), as: UTF8.self)
-            }
-            text.removeLast(text.count - element.textStart)
-        }
+        let elementLeadingComments = element.hasLeadingComments ? leadingComments.removeLast() : []
         if comments.count > element.commentsStart { comments.removeLast(comments.count - element.commentsStart) }
+
+        let localName = name(element.localName)
+        let qualifiedName = element.prefix.map { prefixedName(prefix: $0, localName: element.localName) } ?? localName
+        let location = SourceLocation(file: locator.file, line: element.line, column: element.column)
         if element.textLength > Self.maximumTextLength {
-            contentDiagnostics.append(Self.textTooLong(element.qualifiedName, at: element.location))
+            contentDiagnostics.append(Self.textTooLong(qualifiedName, at: location))
         }
         let finished = XMLElement(
-            namespaceURI: element.namespaceURI, localName: element.localName, qualifiedName: element.qualifiedName,
-            attributes: element.attributes, children: elementChildren, text: elementText, location: element.location,
-            leadingComments: element.leadingComments)
+            namespaceURI: element.namespaceURI.map { name($0) }, localName: localName, qualifiedName: qualifiedName,
+            attributes: elementAttributes, children: elementChildren, text: elementText, location: location,
+            leadingComments: elementLeadingComments)
         event = .end
-        ended = finished
-        if open.isEmpty {
+        endedLine = element.line
+        endedColumn = element.column
+        if depth == 0 {
             root = finished
         } else {
-            children.append(finished)
+            // Most containers have a few children: start with room for four.
+            if childLists[depth - 1].capacity == 0 { childLists[depth - 1].reserveCapacity(4) }
+            childLists[depth - 1].append(finished)
         }
 
-        if minidom != nil {
+        if hashing {
             if startTagOpen {
-                minidom!.write("/>")
+                minidom.write("/>")
                 startTagOpen = false
             } else {
-                minidom!.write("</")
-                var name = element.qualifiedName
-                name.withUTF8 { minidom!.write($0) }
-                minidom!.write(">")
+                minidom.write("</")
+                if let prefix = element.prefix {
+                    minidom.write(MinidomSerializer.cBytes(prefix))
+                    minidom.write(":")
+                }
+                minidom.write(MinidomSerializer.cBytes(element.localName))
+                minidom.write(">")
             }
-            minidom!.flushIfFull()
+            minidom.flushIfFull()
         }
+    }
+
+    /// The text of the element that ends, from `start` to the top of ``text``, which is popped.
+    private mutating func elementText(from start: Int) -> String {
+        guard text.count > start else { return "" }
+        defer { text.truncate(to: start) }
+        let bytes = text.bytes(from: start)
+        // Up to 15 UTF-8 bytes a string is stored inline; longer whitespace-only text (the
+        // indentation between child elements) is shared; other text is rarely repeated.
+        guard bytes.count > 15, let hash = Self.whitespaceHash(bytes) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        if let known = whitespaceTexts[hash], Self.equal(known, bytes) { return known }
+        let string = String(decoding: bytes, as: UTF8.self)
+        if whitespaceTexts.count < 4096 { whitespaceTexts[hash] = string }
+        return string
+    }
+
+    /// An FNV-1a hash of `bytes` if they are all XML whitespace, else nil. A collision only costs a
+    /// fresh string.
+    private static func whitespaceHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            guard byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D else { return nil }
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3
+        }
+        return hash
+    }
+
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var string = string
+        return string.withUTF8 { $0.count == bytes.count && memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
     }
 
     mutating func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
         guard !open.isEmpty else { return }
         event = .text
-        let top = open.count - 1
-        let length = open[top].textLength + bytes.count
-        if length <= Self.maximumTextLength { text.append(contentsOf: bytes) }
-        open[top].textLength = length
+        let depth = open.count - 1
+        let length = open[depth].textLength + bytes.count
+        if length <= Self.maximumTextLength { text.append(bytes) }
+        open[depth].textLength = length
 
         // An empty CDATA section made no minidom node (expat reports no character data for it).
-        guard minidom != nil, !bytes.isEmpty else { return }
+        guard hashing, !bytes.isEmpty else { return }
         closeStartTag()
         if isCDATA {
-            minidom!.write("<![CDATA[")
-            minidom!.write(bytes)
-            minidom!.write("]]>")
+            minidom.write("<![CDATA[")
+            minidom.write(bytes)
+            minidom.write("]]>")
         } else {
-            minidom!.writeEscaped(bytes)
+            minidom.writeEscaped(bytes)
         }
-        minidom!.flushIfFull()
+        minidom.flushIfFull()
     }
 
     mutating func comment(_ value: UnsafePointer<xmlChar>?) {
@@ -441,30 +497,30 @@ struct TreeBuilder {
         if root == nil {
             comments.append(value.map { String(cString: $0) } ?? "")
         }
-        guard minidom != nil else { return }
+        guard hashing else { return }
         closeStartTag()
-        minidom!.write("<!--")
-        minidom!.write(value)
-        minidom!.write("-->")
-        minidom!.flushIfFull()
+        minidom.write("<!--")
+        minidom.write(value)
+        minidom.write("-->")
+        minidom.flushIfFull()
     }
 
     mutating func processingInstruction(target: UnsafePointer<xmlChar>?, data: UnsafePointer<xmlChar>?) {
-        guard minidom != nil else { return }
+        guard hashing else { return }
         closeStartTag()
-        minidom!.write("<?")
-        minidom!.write(target)
-        minidom!.write(" ")
-        minidom!.write(data)
-        minidom!.write("?>")
-        minidom!.flushIfFull()
+        minidom.write("<?")
+        minidom.write(target)
+        minidom.write(" ")
+        minidom.write(data)
+        minidom.write("?>")
+        minidom.flushIfFull()
     }
 
     // MARK: - Minidom serialization
 
     private mutating func closeStartTag() {
         if startTagOpen {
-            minidom!.write(">")
+            minidom.write(">")
             startTagOpen = false
         }
     }
@@ -477,12 +533,12 @@ struct TreeBuilder {
         attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
         closeStartTag()
-        minidom!.write("<")
+        minidom.write("<")
         if !prefix.isEmpty {
-            minidom!.write(prefix)
-            minidom!.write(":")
+            minidom.write(prefix)
+            minidom.write(":")
         }
-        minidom!.write(localName)
+        minidom.write(localName)
         let total = namespaceCount + attributeCount
         if total > 0 {
             var written: [(name: [UInt8], value: [UInt8])] = []
@@ -514,15 +570,15 @@ struct TreeBuilder {
                 written.sort { $0.name.lexicographicallyPrecedes($1.name) }
             }
             for attribute in written {
-                minidom!.write(" ")
-                minidom!.write(attribute.name)
-                minidom!.write("=\"")
-                minidom!.writeEscaped(attribute.value)
-                minidom!.write("\"")
+                minidom.write(" ")
+                minidom.write(attribute.name)
+                minidom.write("=\"")
+                minidom.writeEscaped(attribute.value)
+                minidom.write("\"")
             }
         }
         startTagOpen = true
-        minidom!.flushIfFull()
+        minidom.flushIfFull()
     }
 
     /// An attribute value as libxml2's SAX2 interface hands it over: without entity substitution
@@ -568,9 +624,18 @@ struct TreeBuilder {
         return string
     }
 
+    /// `prefix:localName`, one string per pair of interned names.
+    private mutating func prefixedName(prefix: UnsafePointer<xmlChar>, localName: UnsafePointer<xmlChar>) -> String {
+        let key = QualifiedNameKey(prefix: UnsafeRawPointer(prefix), localName: UnsafeRawPointer(localName))
+        if let known = qualifiedNames[key] { return known }
+        let string = name(prefix) + ":" + name(localName)
+        qualifiedNames[key] = string
+        return string
+    }
+
     // MARK: - Errors
 
-    /// The refusal of text over ``maximumTextLength``, whether our check or libxml2's found it.
+    /// The refusal of text over ``maximumTextLength``.
     static func textTooLong(_ element: String, at location: SourceLocation) -> Diagnostic {
         .error(
             "E0004", "the text of '\(element)' is longer than the limit of \(maximumTextLength) bytes", at: location,
@@ -581,30 +646,37 @@ struct TreeBuilder {
     /// the current event, except for a child that its parent's type does not allow, which libxml2
     /// reports on the parent (`Element content is not allowed ...`).
     func validityErrorLocation(message: String, fallbackLine: Int) -> SourceLocation {
+        let fallback = SourceLocation(file: locator.file, line: fallbackLine)
         switch event {
         case .none:
-            return SourceLocation(file: locator.file, line: fallbackLine)
+            return fallback
         case .end:
-            return ended?.location ?? SourceLocation(file: locator.file, line: fallbackLine)
+            return SourceLocation(file: locator.file, line: endedLine, column: endedColumn)
         case .text:
-            return open.last?.location ?? SourceLocation(file: locator.file, line: fallbackLine)
+            return open.isEmpty ? fallback : location(of: open[open.count - 1])
         case .start:
-            guard let element = open.last else { return SourceLocation(file: locator.file, line: fallbackLine) }
-            guard open.count >= 2 else { return element.location }
+            guard !open.isEmpty else { return fallback }
+            let element = open[open.count - 1]
+            guard open.count >= 2 else { return location(of: element) }
             let parent = open[open.count - 2]
             let named = Self.elementName(inValidityMessage: message)
-            let elementName = Self.expandedName(element.namespaceURI, element.localName)
-            let parentName = Self.expandedName(parent.namespaceURI, parent.localName)
+            let elementName = Self.expandedName(element)
+            let parentName = Self.expandedName(parent)
             if let named, named != parentName || named == elementName && !Self.isAboutParent(message) {
-                return element.location
+                return location(of: element)
             }
-            return named == parentName ? parent.location : element.location
+            return location(of: named == parentName ? parent : element)
         }
     }
 
+    private func location(of element: OpenElement) -> SourceLocation {
+        SourceLocation(file: locator.file, line: element.line, column: element.column)
+    }
+
     /// libxml2's name of an element in messages: `{uri}local`, or `local` without a namespace.
-    private static func expandedName(_ namespaceURI: String?, _ localName: String) -> String {
-        namespaceURI.map { "{\($0)}\(localName)" } ?? localName
+    private static func expandedName(_ element: OpenElement) -> String {
+        let localName = String(cString: element.localName)
+        return element.namespaceURI.map { "{\(String(cString: $0))}\(localName)" } ?? localName
     }
 
     /// The `X` of a message that starts `Element 'X'`.

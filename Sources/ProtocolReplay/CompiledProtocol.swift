@@ -5,7 +5,27 @@ import ProtocolModel
 struct KeyReference {
     var directory: Int
     var fixed: String?
+    /// The directory slot of a fixed path that is a declared key (-1: look it up by path).
+    var slot: Int
     var segments: [[KeyPattern.Part]]
+}
+
+/// The fixed slots of one directory: the declared keys without index variables.
+final class DirectoryLayout {
+    /// Slot to relative path.
+    let paths: [String]
+    /// Relative path to slot.
+    let lookup: [Substring: Int]
+    /// Slot to declared key.
+    let keys: [Int]
+
+    init(paths: [String], keys: [Int]) {
+        self.paths = paths
+        self.keys = keys
+        var lookup: [Substring: Int] = [:]
+        for (slot, path) in paths.enumerated() where lookup[Substring(path)] == nil { lookup[Substring(path)] = slot }
+        self.lookup = lookup
+    }
 }
 
 /// One instruction of the engine's form of a program: `Instruction` with key patterns replaced by
@@ -31,6 +51,8 @@ enum Operation {
     case jump(Int)
     case jumpIfFalse(Int)
     case pop
+    /// A precomputed value (a set literal of constants).
+    case constant(Value)
 }
 
 /// A set of declared keys of one protocol, as bits.
@@ -83,48 +105,100 @@ enum KeyPart {
 }
 
 /// A declared key, prepared for matching relative paths.
-struct CompiledKey {
-    var key: Key
-    var directory: Int
+final class CompiledKey {
+    let key: Key
+    let directory: Int
     /// The relative path when the pattern has no index variables.
-    var fixed: String?
-    var segments: [[KeyPart]]
+    let fixed: String?
+    let segments: [[KeyPart]]
     /// `fe/ring-ref{i}` or `fe.state`.
-    var name: String
-    var writers: UInt32
-    var initializers: UInt32
-    var bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)]
-    var condition: CompiledProgram?
-    var slotCount: Int
-    var regex: Regex<AnyRegexOutput>?
+    let name: String
+    let writers: UInt32
+    let initializers: UInt32
+    let bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)]
+    let condition: CompiledProgram?
+    let slotCount: Int
+    let regex: Regex<AnyRegexOutput>?
     /// The shape (`ring-ref{}`), to relate program references to declarations.
-    var shape: String
+    let shape: String
+    /// Values recently checked against `regex`, with the result (bounded).
+    var regexCache: [String: Bool] = [:]
+
+    init(
+        key: Key, directory: Int, fixed: String?, segments: [[KeyPart]], name: String, writers: UInt32, initializers: UInt32,
+        bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)], condition: CompiledProgram?, slotCount: Int,
+        regex: Regex<AnyRegexOutput>?, shape: String
+    ) {
+        self.key = key
+        self.directory = directory
+        self.fixed = fixed
+        self.segments = segments
+        self.name = name
+        self.writers = writers
+        self.initializers = initializers
+        self.bounds = bounds
+        self.condition = condition
+        self.slotCount = slotCount
+        self.regex = regex
+        self.shape = shape
+    }
+
+    /// Whether `value` matches the key's regular expression (whole match).
+    func matches(_ value: String) -> Bool {
+        guard let regex else { return false }
+        if let known = regexCache[value] { return known }
+        let result = ((try? regex.wholeMatch(in: value)) ?? nil) != nil
+        if regexCache.count >= 1024 { regexCache.removeAll(keepingCapacity: true) }
+        regexCache[value] = result
+        return result
+    }
 }
 
 /// A `never` guarantee, prepared.
-struct NeverRule {
-    var guarantee: Guarantee
-    var roles: UInt32
-    var operations: OperationMask
-    var globs: [PathGlob]
-    var unless: CompiledProgram?
+final class NeverRule {
+    let guarantee: Guarantee
+    let roles: UInt32
+    let operations: OperationMask
+    let globs: [PathGlob]
+    let unless: CompiledProgram?
+
+    init(guarantee: Guarantee, roles: UInt32, operations: OperationMask, globs: [PathGlob], unless: CompiledProgram?) {
+        self.guarantee = guarantee
+        self.roles = roles
+        self.operations = operations
+        self.globs = globs
+        self.unless = unless
+    }
 }
 
 /// An `always` guarantee, prepared.
-struct AlwaysRule {
-    var guarantee: Guarantee
-    var program: CompiledProgram
+final class AlwaysRule {
+    let guarantee: Guarantee
+    let program: CompiledProgram
+
+    init(guarantee: Guarantee, program: CompiledProgram) {
+        self.guarantee = guarantee
+        self.program = program
+    }
 }
 
 /// An expectation, prepared.
-struct CompiledExpectation {
-    var expectation: Expectation
-    var trigger: CompiledProgram
-    var condition: CompiledProgram
+final class CompiledExpectation {
+    let expectation: Expectation
+    let trigger: CompiledProgram
+    let condition: CompiledProgram
     /// `expect be.state == InitWait within 10s`.
-    var rule: String
+    let rule: String
     /// For `blame writer`: the roles that may write what the condition reads (canonical).
-    var conditionWriters: UInt32
+    let conditionWriters: UInt32
+
+    init(expectation: Expectation, trigger: CompiledProgram, condition: CompiledProgram, rule: String, conditionWriters: UInt32) {
+        self.expectation = expectation
+        self.trigger = trigger
+        self.condition = condition
+        self.rule = rule
+        self.conditionWriters = conditionWriters
+    }
 }
 
 /// A link key: a key of one directory whose value names the root of another directory of the same
@@ -145,7 +219,14 @@ final class CompiledProtocol {
     let privilegedRoles: UInt32
     let keys: [CompiledKey]
     /// Per directory: keys without index variables by relative path, and the others.
-    let fixedKeys: [[String: Int]]
+    let fixedKeys: [[Substring: Int]]
+    /// Per directory: the fixed slots; per key: its slot in its directory (-1: none).
+    let layouts: [DirectoryLayout]
+    let slotOfKey: [Int]
+    /// The state values, as bits.
+    let validStates: UInt32
+    /// Per directory: the fixed slot of its `state` key (-1: none).
+    let stateSlot: [Int]
     let patternKeys: [[Int]]
     /// Per directory: its `state` key and the machine that drives it.
     let stateKey: [Int?]
@@ -160,6 +241,14 @@ final class CompiledProtocol {
     let expectations: [CompiledExpectation]
     /// The value of the state named `Closed` (resets `seen`), if there is one.
     let closedState: Int?
+    /// Per declared key: the `always` guarantees and the expectations that read it, as bits (all
+    /// bits when there are more than 64 of them).
+    let alwaysReading: [UInt64]
+    let expectationsReading: [UInt64]
+    /// The `always` guarantees and expectations to evaluate whatever changed (they read something
+    /// no declared key stands for).
+    let alwaysReadingAll: UInt64
+    let expectationsReadingAll: UInt64
     /// Per directory: its name.
     let directoryNames: [String]
 
@@ -189,7 +278,7 @@ final class CompiledProtocol {
 
         // Keys.
         var keys: [CompiledKey] = []
-        var fixedKeys = [[String: Int]](repeating: [:], count: directoryCount)
+        var fixedKeys = [[Substring: Int]](repeating: [:], count: directoryCount)
         var patternKeys = [[Int]](repeating: [], count: directoryCount)
         var stateKey = [Int?](repeating: nil, count: directoryCount)
         let directoryNames = self.directoryNames
@@ -216,13 +305,24 @@ final class CompiledProtocol {
             }
             return set
         }
+        // The fixed slots, in key order (the layouts below number them the same way).
+        var plannedSlots = [[String: Int]](repeating: [:], count: directoryCount)
+        for key in definition.keys where key.pattern.directory >= 0 && key.pattern.directory < directoryCount {
+            guard key.pattern.segments.allSatisfy({ $0.allSatisfy { if case .literal = $0 { true } else { false } } }) else { continue }
+            let path = key.pattern.description
+            if plannedSlots[key.pattern.directory][path] == nil {
+                plannedSlots[key.pattern.directory][path] = plannedSlots[key.pattern.directory].count
+            }
+        }
         func compile(_ program: Program, context: String, origin: Origin) -> CompiledProgram {
             var references: [KeyReference] = []
             func reference(_ pattern: KeyPattern) -> Int {
                 let fixed =
                     pattern.segments.allSatisfy { $0.allSatisfy { if case .literal = $0 { true } else { false } } }
                     ? pattern.description : nil
-                references.append(KeyReference(directory: pattern.directory, fixed: fixed, segments: pattern.segments))
+                var slot = -1
+                if let fixed, pattern.directory >= 0, pattern.directory < directoryCount { slot = plannedSlots[pattern.directory][fixed] ?? -1 }
+                references.append(KeyReference(directory: pattern.directory, fixed: fixed, slot: slot, segments: pattern.segments))
                 return references.count - 1
             }
             let operations: [Operation] = program.instructions.map { instruction in
@@ -250,7 +350,7 @@ final class CompiledProtocol {
                 }
             }
             return CompiledProgram(
-                operations: operations, keys: references, localCount: max(0, program.localCount), reads: reads(of: program),
+                operations: Self.foldConstantSets(operations), keys: references, localCount: max(0, program.localCount), reads: reads(of: program),
                 context: context, origin: origin)
         }
 
@@ -290,13 +390,26 @@ final class CompiledProtocol {
             guard directory >= 0, directory < directoryCount else { continue }
             if key.isState && stateKey[directory] == nil { stateKey[directory] = index }
             if let fixed {
-                if fixedKeys[directory][fixed] == nil { fixedKeys[directory][fixed] = index }
+                if fixedKeys[directory][Substring(fixed)] == nil { fixedKeys[directory][Substring(fixed)] = index }
             } else {
                 patternKeys[directory].append(index)
             }
         }
         self.keys = keys
         self.fixedKeys = fixedKeys
+        var slotOfKey = [Int](repeating: -1, count: keys.count)
+        var layouts: [DirectoryLayout] = []
+        for directory in 0..<directoryCount {
+            let members = fixedKeys[directory].sorted { $0.value < $1.value }
+            for (slot, member) in members.enumerated() { slotOfKey[member.value] = slot }
+            layouts.append(DirectoryLayout(paths: members.map { String($0.key) }, keys: members.map(\.value)))
+        }
+        self.slotOfKey = slotOfKey
+        self.layouts = layouts
+        stateSlot = stateKey.map { $0.map { slotOfKey[$0] } ?? -1 }
+        var validStates: UInt32 = 0
+        for state in definition.states where state.value >= 0 && state.value < 32 { validStates |= 1 << UInt32(state.value) }
+        self.validStates = validStates
         self.patternKeys = patternKeys
         self.stateKey = stateKey
 
@@ -339,7 +452,7 @@ final class CompiledProtocol {
             for (otherIndex, other) in definition.directories.enumerated() where otherIndex != index {
                 guard other.owner >= 0, other.owner < roles.count else { continue }
                 let name = roles[other.owner].name
-                guard directory.owner != other.owner, let key = fixedKeys[index][name] else { continue }
+                guard directory.owner != other.owner, let key = fixedKeys[index][Substring(name)] else { continue }
                 links[index].append(LinkKey(name: name, key: key, target: otherIndex))
             }
         }
@@ -372,6 +485,52 @@ final class CompiledProtocol {
                 expectation: expectation, trigger: compile(expectation.trigger, context: "trigger of \(rule)", origin: expectation.origin),
                 condition: condition, rule: rule, conditionWriters: writers)
         }
+        let keyCount = definition.keys.count
+        func masks(_ programs: [[CompiledProgram]]) -> ([UInt64], UInt64) {
+            guard programs.count <= 64 else { return ([UInt64](repeating: .max, count: keyCount), .max) }
+            var perKey = [UInt64](repeating: 0, count: keyCount)
+            var all: UInt64 = 0
+            for (index, group) in programs.enumerated() {
+                let bit: UInt64 = 1 << UInt64(index)
+                if group.contains(where: { $0.reads.all }) {
+                    all |= bit
+                    continue
+                }
+                for key in 0..<keyCount where group.contains(where: { $0.reads.contains(key) }) { perKey[key] |= bit }
+            }
+            return (perKey, all)
+        }
+        (alwaysReading, alwaysReadingAll) = masks(always.map { [$0.program] })
+        (expectationsReading, expectationsReadingAll) = masks(expectations.map { [$0.trigger, $0.condition] })
+    }
+
+    /// `{InitWait, Initialised}` of constants becomes one precomputed set: the first element's push
+    /// jumps to the `makeSet`, which pushes the set. Only when no jump lands inside the literal.
+    static func foldConstantSets(_ operations: [Operation]) -> [Operation] {
+        var result = operations
+        var targets = Set<Int>()
+        for operation in operations {
+            switch operation {
+            case .jump(let target), .jumpIfFalse(let target): targets.insert(target)
+            default: break
+            }
+        }
+        for (index, operation) in operations.enumerated() {
+            guard case .makeSet(let count) = operation, count >= 1, index - count >= 0 else { continue }
+            var elements: [Value] = []
+            for element in operations[(index - count)..<index] {
+                switch element {
+                case .boolean(let value): elements.append(.bool(value))
+                case .integer(let value): elements.append(.int(value))
+                case .string(let value): elements.append(.string(value))
+                default: break
+                }
+            }
+            guard elements.count == count, !((index - count + 1)...index).contains(where: { targets.contains($0) }) else { continue }
+            result[index - count] = .jump(index)
+            result[index] = .constant(.set(elements))
+        }
+        return result
     }
 
     static func transitionName(_ definition: ProtocolDefinition, _ machine: String, _ transition: Transition) -> String {

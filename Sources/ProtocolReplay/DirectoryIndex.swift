@@ -10,9 +10,7 @@ struct RootKey: Hashable {
     var v1: Int64 = 0
     var v2: Int64 = 0
     var v3: Int64 = 0
-    var v4: Int64 = 0
-    var v5: Int64 = 0
-    /// Values beyond the sixth.
+    /// Values beyond the fourth.
     var more: [Int64]? = nil
 
     init(template: Int) {
@@ -26,11 +24,24 @@ struct RootKey: Hashable {
         case 1: v1 = value
         case 2: v2 = value
         case 3: v3 = value
-        case 4: v4 = value
-        case 5: v5 = value
         default: more = (more ?? []) + [value]
         }
         count += 1
+    }
+
+    static func == (lhs: RootKey, rhs: RootKey) -> Bool {
+        lhs.template == rhs.template && lhs.count == rhs.count && lhs.v0 == rhs.v0 && lhs.v1 == rhs.v1 && lhs.v2 == rhs.v2
+            && lhs.v3 == rhs.v3 && lhs.more == rhs.more
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var word = UInt64(UInt32(bitPattern: template)) &* 0x9E37_79B9_7F4A_7C15
+        word ^= UInt64(bitPattern: v0) &* 0xC2B2_AE3D_27D4_EB4F
+        word ^= UInt64(bitPattern: v1) &* 0x1656_67B1_9E37_79F9
+        word ^= UInt64(bitPattern: v2) &* 0x85EB_CA77_C2B2_AE63
+        word ^= UInt64(bitPattern: v3) &* 0x27D4_EB2F_1656_67C5
+        hasher.combine(word)
+        if let more { hasher.combine(more) }
     }
 
     subscript(index: Int) -> Int64 {
@@ -39,9 +50,7 @@ struct RootKey: Hashable {
         case 1: v1
         case 2: v2
         case 3: v3
-        case 4: v4
-        case 5: v5
-        default: more?[index - 6] ?? 0
+        default: more.map { index - 4 < $0.count ? $0[index - 4] : 0 } ?? 0
         }
     }
 }
@@ -76,7 +85,8 @@ struct DirectoryMatch {
 
 /// The directory templates of all protocols compiled into a segment trie, so that a path is resolved
 /// in one pass over its bytes: literal segments and alternatives are edges by name, parameters one
-/// edge for a decimal number. The deepest template that matches wins.
+/// edge for a decimal number. The deepest template that matches wins. The trie is built once and
+/// then only read: flat arrays, no per-lookup allocation.
 final class DirectoryIndex {
     private struct Node {
         var literals: [(name: [UInt8], child: Int)] = []
@@ -85,10 +95,17 @@ final class DirectoryIndex {
     }
 
     let templates: [DirectoryTemplate]
-    private var nodes: [Node] = [Node()]
-    /// Scratch: the byte ranges of the segments of the path being matched.
-    private var starts: [Int] = []
-    private var ends: [Int] = []
+    /// Per node: its literal edges (`edgeStart[n]..<edgeStart[n + 1]` into the edge arrays), its number
+    /// edge (-1: none) and its template (-1: none).
+    private let edgeStart: [Int]
+    private let edgeNameStart: [Int]
+    private let edgeNameLength: [Int]
+    private let edgeChild: [Int]
+    private let names: [UInt8]
+    private let numberChild: [Int]
+    private let terminal: [Int]
+    /// Deepest template, in segments.
+    private let maximumDepth: Int
 
     init(protocols: [ProtocolDefinition]) {
         var templates: [DirectoryTemplate] = []
@@ -98,36 +115,56 @@ final class DirectoryIndex {
             }
         }
         self.templates = templates
-        for (index, template) in templates.enumerated() {
-            insert(template.segments[...], at: 0, template: index)
+        var nodes = [Node()]
+        func literalChild(_ node: Int, _ name: [UInt8]) -> Int {
+            if let existing = nodes[node].literals.first(where: { $0.name == name }) { return existing.child }
+            nodes.append(Node())
+            nodes[node].literals.append((name, nodes.count - 1))
+            return nodes.count - 1
         }
-    }
-
-    private func insert(_ segments: ArraySlice<Directory.Segment>, at node: Int, template: Int) {
-        guard let segment = segments.first else {
-            if nodes[node].terminal == nil { nodes[node].terminal = template }
-            return
-        }
-        let rest = segments.dropFirst()
-        switch segment {
-        case .literal(let name):
-            insert(rest, at: literalChild(node, Array(name.utf8)), template: template)
-        case .alternatives(let names):
-            for name in names { insert(rest, at: literalChild(node, Array(name.utf8)), template: template) }
-        case .parameter:
-            if nodes[node].number == nil {
-                nodes.append(Node())
-                nodes[node].number = nodes.count - 1
+        func insert(_ segments: ArraySlice<Directory.Segment>, at node: Int, template: Int) {
+            guard let segment = segments.first else {
+                if nodes[node].terminal == nil { nodes[node].terminal = template }
+                return
             }
-            insert(rest, at: nodes[node].number!, template: template)
+            let rest = segments.dropFirst()
+            switch segment {
+            case .literal(let name):
+                insert(rest, at: literalChild(node, Array(name.utf8)), template: template)
+            case .alternatives(let names):
+                for name in names { insert(rest, at: literalChild(node, Array(name.utf8)), template: template) }
+            case .parameter:
+                if nodes[node].number == nil {
+                    nodes.append(Node())
+                    nodes[node].number = nodes.count - 1
+                }
+                insert(rest, at: nodes[node].number!, template: template)
+            }
         }
-    }
-
-    private func literalChild(_ node: Int, _ name: [UInt8]) -> Int {
-        if let existing = nodes[node].literals.first(where: { $0.name == name }) { return existing.child }
-        nodes.append(Node())
-        nodes[node].literals.append((name, nodes.count - 1))
-        return nodes.count - 1
+        for (index, template) in templates.enumerated() { insert(template.segments[...], at: 0, template: index) }
+        var edgeStart: [Int] = []
+        var edgeNameStart: [Int] = []
+        var edgeNameLength: [Int] = []
+        var edgeChild: [Int] = []
+        var names: [UInt8] = []
+        for node in nodes {
+            edgeStart.append(edgeChild.count)
+            for edge in node.literals {
+                edgeNameStart.append(names.count)
+                edgeNameLength.append(edge.name.count)
+                names += edge.name
+                edgeChild.append(edge.child)
+            }
+        }
+        edgeStart.append(edgeChild.count)
+        self.edgeStart = edgeStart
+        self.edgeNameStart = edgeNameStart
+        self.edgeNameLength = edgeNameLength
+        self.edgeChild = edgeChild
+        self.names = names
+        numberChild = nodes.map { $0.number ?? -1 }
+        terminal = nodes.map { $0.terminal ?? -1 }
+        maximumDepth = templates.map(\.segments.count).max() ?? 0
     }
 
     /// Resolves an absolute path.
@@ -139,64 +176,87 @@ final class DirectoryIndex {
 
     private func locate(bytes: UnsafeBufferPointer<UInt8>, path: String) -> PathLocation {
         guard bytes.count > 0, bytes[0] == UInt8(ascii: "/") else { return .none }
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        if bytes.count > 1 {
-            var start = 1
-            var i = 1
-            while i <= bytes.count {
-                if i == bytes.count || bytes[i] == UInt8(ascii: "/") {
-                    guard i > start else { return .none }  // empty segment: not a valid xenstore path
-                    starts.append(start)
-                    ends.append(i)
-                    start = i + 1
+        // Segment boundaries, only as deep as the deepest template (plus one, to see the rest).
+        let limit = maximumDepth + 1
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * limit + 2) { bounds -> PathLocation in
+            var count = 0
+            if bytes.count > 1 {
+                var start = 1
+                var i = 1
+                while i <= bytes.count {
+                    if i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+                        guard i > start else { return .none }  // empty segment: not a valid xenstore path
+                        if count < limit {
+                            bounds[2 * count] = start
+                            bounds[2 * count + 1] = i
+                        }
+                        count += 1
+                        start = i + 1
+                    }
+                    i += 1
                 }
-                i += 1
             }
-        }
-        var best: (template: Int, depth: Int)? = nil
-        var ancestor = false
-        walk(0, depth: 0, bytes, &best, &ancestor)
-        guard let (template, depth) = best else { return ancestor ? .ancestor : .none }
-        var root = RootKey(template: template)
-        for (position, segment) in templates[template].segments.enumerated() {
-            let range = starts[position]..<ends[position]
-            switch segment {
-            case .literal: continue
-            case .parameter: root.append(Int64(Self.decimal(bytes, range) ?? 0))
-            case .alternatives(let names):
-                let index = names.firstIndex { Self.equals(bytes, range, Array($0.utf8)) } ?? 0
-                root.append(Int64(index))
+            let segments = min(count, limit)
+            var best = -1
+            var bestDepth = -1
+            var ancestor = false
+            walk(0, 0, segments, count, bytes, bounds, &best, &bestDepth, &ancestor)
+            guard best >= 0 else { return ancestor ? .ancestor : .none }
+            let depth = bestDepth
+            var root = RootKey(template: best)
+            for (position, segment) in templates[best].segments.enumerated() {
+                let range = bounds[2 * position]..<bounds[2 * position + 1]
+                switch segment {
+                case .literal: continue
+                case .parameter: root.append(Int64(Self.decimal(bytes, range) ?? 0))
+                case .alternatives(let names):
+                    let index = names.firstIndex { Self.equals(bytes, range, Array($0.utf8)) } ?? 0
+                    root.append(Int64(index))
+                }
             }
+            let rootEnd = depth == 0 ? 1 : bounds[2 * (depth - 1) + 1]
+            let utf8 = path.utf8
+            let rootPath = path[path.startIndex..<utf8.index(utf8.startIndex, offsetBy: rootEnd)]
+            let relative: Substring =
+                depth < count ? path[utf8.index(utf8.startIndex, offsetBy: bounds[2 * depth])...] : path[path.endIndex...]
+            return .directory(DirectoryMatch(template: best, root: root, rootPath: rootPath, relative: relative))
         }
-        let rootEnd = depth == 0 ? 1 : ends[depth - 1]
-        let utf8 = path.utf8
-        let rootIndex = utf8.index(utf8.startIndex, offsetBy: rootEnd)
-        let rootPath = path[path.startIndex..<rootIndex]
-        let relative: Substring
-        if depth < starts.count {
-            relative = path[utf8.index(utf8.startIndex, offsetBy: starts[depth])...]
-        } else {
-            relative = path[path.endIndex...]
-        }
-        return .directory(DirectoryMatch(template: template, root: root, rootPath: rootPath, relative: relative))
     }
 
     private func walk(
-        _ node: Int, depth: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ best: inout (template: Int, depth: Int)?, _ ancestor: inout Bool
+        _ node: Int, _ depth: Int, _ segments: Int, _ count: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ bounds: UnsafeMutableBufferPointer<Int>,
+        _ best: inout Int, _ bestDepth: inout Int, _ ancestor: inout Bool
     ) {
-        let current = nodes[node]
-        if let terminal = current.terminal, best == nil || best!.depth < depth { best = (terminal, depth) }
-        guard depth < starts.count else {
-            if !current.literals.isEmpty || current.number != nil { ancestor = true }
+        let template = terminal[node]
+        if template >= 0 && bestDepth < depth {
+            best = template
+            bestDepth = depth
+        }
+        let number = numberChild[node]
+        let first = edgeStart[node]
+        let last = edgeStart[node + 1]
+        guard depth < segments else {
+            if depth == count && (first < last || number >= 0) { ancestor = true }
             return
         }
-        let range = starts[depth]..<ends[depth]
-        for edge in current.literals where Self.equals(bytes, range, edge.name) {
-            walk(edge.child, depth: depth + 1, bytes, &best, &ancestor)
+        let start = bounds[2 * depth]
+        let end = bounds[2 * depth + 1]
+        let length = end - start
+        var edge = first
+        while edge < last {
+            if edgeNameLength[edge] == length {
+                var offset = edgeNameStart[edge]
+                var i = start
+                while i < end && names[offset] == bytes[i] {
+                    i += 1
+                    offset += 1
+                }
+                if i == end { walk(edgeChild[edge], depth + 1, segments, count, bytes, bounds, &best, &bestDepth, &ancestor) }
+            }
+            edge += 1
         }
-        if let number = current.number, Self.decimal(bytes, range) != nil {
-            walk(number, depth: depth + 1, bytes, &best, &ancestor)
+        if number >= 0 && Self.decimal(bytes, start..<end) != nil {
+            walk(number, depth + 1, segments, count, bytes, bounds, &best, &bestDepth, &ancestor)
         }
     }
 

@@ -18,37 +18,55 @@ struct EvaluationError: Error {
 /// integers (`Int128`), strings, booleans, sets and `absent` (a missing key); see `docs/replay.md`
 /// for the semantics of each instruction on each kind of value. It never traps: malformed programs
 /// (bad jumps, stack underflow, unknown slots), overflow and runaway loops become `EvaluationError`s.
-struct Evaluator {
+final class Evaluator {
     /// Backward jumps allowed in one evaluation (the `forall` loops).
-    var maximumIterations: Int
+    let maximumIterations: Int
     /// Instructions executed in one evaluation.
-    var maximumSteps: Int
+    let maximumSteps: Int
     static let maximumStack = 4096
+    static let maximumLocals = 4096
 
-    private var stack: [Value] = []
-    private var locals: [Value] = []
+    /// The operand stack and the local slots, allocated once.
+    private let stack: UnsafeMutablePointer<Value>
+    private var depth = 0
+    private let locals: UnsafeMutablePointer<Value>
+    private var localCount = 0
 
     init(maximumIterations: Int) {
         self.maximumIterations = maximumIterations
         self.maximumSteps = max(1_000_000, maximumIterations * 64)
-        stack.reserveCapacity(64)
-        locals.reserveCapacity(16)
+        stack = .allocate(capacity: Self.maximumStack)
+        locals = .allocate(capacity: Self.maximumLocals)
     }
 
-    /// Reports `val(k)` of a value that is not a decimal number: directory, relative path, entry.
-    typealias NonDecimalHandler = (Int, String, Entry) -> Void
+    deinit {
+        reset()
+        stack.deallocate()
+        locals.deallocate()
+    }
+
+    private func reset() {
+        if depth > 0 { stack.deinitialize(count: depth) }
+        depth = 0
+        if localCount > 0 { locals.deinitialize(count: localCount) }
+        localCount = 0
+    }
+
+    /// Reports `val(k)` of a value that is not a decimal number: instance, directory, relative path, entry.
+    typealias NonDecimalHandler = (Instance, Int, String, Entry) -> Void
+    /// Called for `val(k)` of a value that is not a decimal number.
+    var nonDecimal: NonDecimalHandler?
 
     /// Evaluates `program` against `instance`, with local slots `0..<presets.count` preset (key index
     /// variables).
-    mutating func evaluate(
-        _ program: CompiledProgram, _ instance: Instance, presets: [Int] = [], nonDecimal: NonDecimalHandler? = nil
-    ) -> Result<Value, EvaluationError> {
-        stack.removeAll(keepingCapacity: true)
-        locals.removeAll(keepingCapacity: true)
+    func evaluate(_ program: CompiledProgram, _ instance: Instance, presets: [Int] = []) -> Result<Value, EvaluationError> {
+        reset()
         let slotCount = max(program.localCount, presets.count)
-        guard slotCount <= 4096 else { return .failure(EvaluationError(message: "the program uses \(slotCount) local slots")) }
-        for _ in 0..<slotCount { locals.append(.absent) }
+        guard slotCount <= Self.maximumLocals else { return .failure(EvaluationError(message: "the program uses \(slotCount) local slots")) }
+        (locals).initialize(repeating: .absent, count: slotCount)
+        localCount = slotCount
         for (slot, value) in presets.enumerated() { locals[slot] = .int(Int128(value)) }
+        defer { reset() }
         let operations = program.operations
         var pc = 0
         var steps = 0
@@ -81,7 +99,7 @@ struct Evaluator {
                         if let number = Self.decimal(entry.value) {
                             try push(.int(number))
                         } else {
-                            nonDecimal?(directory, path, entry)
+                            nonDecimal?(instance, directory, path, entry)
                             try push(fallback)
                         }
                     } else {
@@ -98,9 +116,11 @@ struct Evaluator {
                     }
                     try push(.bool(state >= 0 && state < 32 && instance.seen[directory] & (1 << UInt32(state)) != 0))
                 case .makeSet(let count):
-                    guard count >= 0, count <= stack.count else { throw EvaluationError(message: "stack underflow") }
-                    let elements = Array(stack[(stack.count - count)...])
-                    stack.removeLast(count)
+                    guard count >= 0, count <= depth else { throw EvaluationError(message: "stack underflow") }
+                    var elements: [Value] = []
+                    elements.reserveCapacity(count)
+                    for index in (depth - count)..<depth { elements.append((stack + index).move()) }
+                    depth -= count
                     try push(.set(elements))
                 case .member:
                     let set = try pop()
@@ -145,10 +165,10 @@ struct Evaluator {
                         try push(.bool(n > 0 && n & (n - 1) == 0))
                     }
                 case .store(let slot):
-                    guard slot >= 0, slot < locals.count else { throw EvaluationError(message: "no local slot \(slot)") }
+                    guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
                     locals[slot] = try pop()
                 case .load(let slot):
-                    guard slot >= 0, slot < locals.count else { throw EvaluationError(message: "no local slot \(slot)") }
+                    guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
                     try push(locals[slot])
                 case .jump(let target):
                     pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
@@ -167,11 +187,13 @@ struct Evaluator {
                     }
                 case .pop:
                     _ = try pop()
+                case .constant(let value):
+                    try push(value)
                 }
                 pc += 1
             }
-            guard let result = stack.last else { throw EvaluationError(message: "the program left no value") }
-            return .success(result)
+            guard depth > 0 else { throw EvaluationError(message: "the program left no value") }
+            return .success(stack[depth - 1])
         } catch let error as EvaluationError {
             return .failure(error)
         } catch {
@@ -191,15 +213,17 @@ struct Evaluator {
     }
 
     @inline(__always)
-    private mutating func push(_ value: Value) throws {
-        guard stack.count < Self.maximumStack else { throw EvaluationError(message: "stack overflow") }
-        stack.append(value)
+    private func push(_ value: Value) throws {
+        guard depth < Self.maximumStack else { throw EvaluationError(message: "stack overflow") }
+        (stack + depth).initialize(to: value)
+        depth += 1
     }
 
     @inline(__always)
-    private mutating func pop() throws -> Value {
-        guard let value = stack.popLast() else { throw EvaluationError(message: "stack underflow") }
-        return value
+    private func pop() throws -> Value {
+        guard depth > 0 else { throw EvaluationError(message: "stack underflow") }
+        depth -= 1
+        return (stack + depth).move()
     }
 
     /// The relative path a key reference denotes with the current locals, and its entry if present.
@@ -207,6 +231,11 @@ struct Evaluator {
         guard index >= 0, index < program.keys.count else { return nil }
         let reference = program.keys[index]
         guard reference.directory >= 0, reference.directory < instance.directories.count else { return nil }
+        let directory = instance.directories[reference.directory]
+        if reference.slot >= 0 {
+            guard reference.slot < directory.fixed.count, let entry = directory.fixed[reference.slot] else { return nil }
+            return (reference.directory, reference.fixed ?? "", entry)
+        }
         let path: String
         if let fixed = reference.fixed {
             path = fixed
@@ -218,14 +247,14 @@ struct Evaluator {
                     switch part {
                     case .literal(let text): built += text
                     case .index(let slot, _):
-                        guard slot >= 0, slot < locals.count, case .int(let value) = locals[slot], value >= 0 else { return nil }
+                        guard slot >= 0, slot < localCount, case .int(let value) = locals[slot], value >= 0 else { return nil }
                         built += String(value)
                     }
                 }
             }
             path = built
         }
-        guard let entry = instance.directories[reference.directory].entries[path] else { return nil }
+        guard let entry = directory[path] else { return nil }
         return (reference.directory, path, entry)
     }
 

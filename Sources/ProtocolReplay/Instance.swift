@@ -27,13 +27,82 @@ struct Entry {
     var typeReported = false
 }
 
-/// One directory of an instance (or of a directory still waiting for its instance).
-struct DirectoryState {
-    var root: RootKey
-    var rootPath: String
-    var exists: Bool
-    /// Nodes below the root by relative path (`ring-ref`, `queue-0/ring-ref1`).
-    var entries: [String: Entry] = [:]
+/// One directory of an instance (or of a directory still waiting for its instance). Nodes that are
+/// declared keys without index variables live in fixed slots (programs address them by slot); the
+/// others (indexed keys, parents created implicitly, undeclared keys) in a dictionary.
+final class DirectoryState {
+    let root: RootKey
+    let rootPath: String
+    let layout: DirectoryLayout
+    @exclusivity(unchecked) var exists: Bool
+    @exclusivity(unchecked) var fixed: [Entry?]
+    @exclusivity(unchecked) var other: [String: Entry] = [:]
+
+    init(root: RootKey, rootPath: String, exists: Bool, layout: DirectoryLayout) {
+        self.root = root
+        self.rootPath = rootPath
+        self.exists = exists
+        self.layout = layout
+        fixed = [Entry?](repeating: nil, count: layout.paths.count)
+    }
+
+    /// The node at a relative path.
+    subscript(path: Substring) -> Entry? {
+        get {
+            if let slot = layout.lookup[path] { return fixed[slot] }
+            return other.isEmpty ? nil : other[String(path)]
+        }
+        set {
+            if let slot = layout.lookup[path] {
+                fixed[slot] = newValue
+            } else {
+                other[String(path)] = newValue
+            }
+        }
+    }
+
+    subscript(path: String) -> Entry? {
+        get { self[Substring(path)] }
+        set { self[Substring(path)] = newValue }
+    }
+
+    /// Every node, in no particular order.
+    var all: [(String, Entry)] {
+        var result: [(String, Entry)] = []
+        for (slot, entry) in fixed.enumerated() { if let entry { result.append((layout.paths[slot], entry)) } }
+        for (path, entry) in other { result.append((path, entry)) }
+        return result
+    }
+
+    func removeAll() {
+        for slot in fixed.indices { fixed[slot] = nil }
+        other.removeAll()
+    }
+
+    /// Removes the node at `path` and everything below it; returns what was removed.
+    func removeSubtree(_ path: Substring) -> [(String, Entry)] {
+        var removed: [(String, Entry)] = []
+        let prefix = path + "/"
+        for (slot, entry) in fixed.enumerated() {
+            guard let entry else { continue }
+            let name = layout.paths[slot]
+            if name == path || name.hasPrefix(prefix) {
+                removed.append((name, entry))
+                fixed[slot] = nil
+            }
+        }
+        if !other.isEmpty {
+            for (name, entry) in other where name == path || name.hasPrefix(prefix) { removed.append((name, entry)) }
+            for (name, _) in removed where layout.lookup[Substring(name)] == nil { other[name] = nil }
+        }
+        return removed
+    }
+
+    /// Whether some node lies below `path`.
+    func hasChildren(_ path: String) -> Bool {
+        let prefix = path + "/"
+        return all.contains { $0.0.hasPrefix(prefix) }
+    }
 }
 
 /// The timer of one expectation of one instance.
@@ -56,25 +125,27 @@ final class Instance {
     let parameters: [Int]
     /// `vbd fe=5 be=0 devid=768`.
     let name: String
-    var directories: [DirectoryState]
+    let directories: [DirectoryState]
     /// Per directory: the tracked state value (0, `Unknown`, when there is none).
-    var states: [Int]
+    @exclusivity(unchecked) var states: [Int]
     /// Per directory: the states seen since creation or the last `Closed`, as bits.
-    var seen: [UInt32]
+    @exclusivity(unchecked) var seen: [UInt32]
     /// The toolstack is still creating the instance: initialisers may write.
-    var creating = true
-    var creator: ConnectionID
-    var creatorTransaction: Int?
-    var timers: [TimerState]
+    @exclusivity(unchecked) var creating = true
+    let creator: ConnectionID
+    let creatorTransaction: Int?
+    @exclusivity(unchecked) var timers: [TimerState]
     /// Per `always` guarantee: currently failing (reported when it started failing).
-    var alwaysFailing: [Bool]
+    @exclusivity(unchecked) var alwaysFailing: [Bool]
     /// Findings already reported, by rule/party/path, to count repeats instead of reporting them again.
-    var reported: [String: Int] = [:]
-    var live = true
+    @exclusivity(unchecked) var reported: [String: Int] = [:]
+    @exclusivity(unchecked) var live = true
     /// Per commit: touched by the commit, the declared keys it changed, or everything.
-    var inCommit = false
-    var dirty: [Int] = []
-    var dirtyAll = false
+    @exclusivity(unchecked) var inCommit = false
+    @exclusivity(unchecked) var dirty: [Int] = []
+    @exclusivity(unchecked) var dirtyAll = false
+    /// The roles of the last connection asked about (most messages come from the same one).
+    @exclusivity(unchecked) private var cachedRoles: (domid: Int, privileged: Bool, roles: UInt32) = (-1, false, 0)
 
     init(serial: Int, protocolDefinition: CompiledProtocol, parameters: [Int], directories: [DirectoryState], creator: ConnectionID, transaction: Int?) {
         self.serial = serial
@@ -99,6 +170,13 @@ final class Instance {
     /// instance parameter equal to the connection's domain, and the privileged roles for a privileged
     /// connection (a socket, or domain 0).
     func roles(domid: Int, privileged: Bool) -> UInt32 {
+        if cachedRoles.domid == domid && cachedRoles.privileged == privileged { return cachedRoles.roles }
+        let roles = computeRoles(domid: domid, privileged: privileged)
+        cachedRoles = (domid, privileged, roles)
+        return roles
+    }
+
+    private func computeRoles(domid: Int, privileged: Bool) -> UInt32 {
         let compiled = protocolDefinition
         var mask: UInt32 = 0
         for (role, value) in compiled.definition.roles.enumerated() where role < 32 {
@@ -133,7 +211,7 @@ final class PendingDirectory {
     let directory: Int
     /// The parameters this directory binds (`-1` for the others).
     let parameters: [Int]
-    var state: DirectoryState
+    let state: DirectoryState
     /// Link key values written so far: link index to the root they name.
     var links: [Int: RootKey] = [:]
     var creator: ConnectionID?

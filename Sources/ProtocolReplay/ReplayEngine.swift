@@ -50,8 +50,8 @@ public final class ReplayEngine {
     let options: Options
 
     /// Violations and findings, in the order they were found.
-    public private(set) var findings: [Finding] = []
-    public private(set) var summary = ReplaySummary()
+    @exclusivity(unchecked) public private(set) var findings: [Finding] = []
+    @exclusivity(unchecked) public private(set) var summary = ReplaySummary()
 
     // MARK: State
 
@@ -83,49 +83,53 @@ public final class ReplayEngine {
         var messages: [StagedMessage] = []
     }
 
-    private struct Undo {
-        var instance: Instance
-        var directory: Int
-        var entries: [(String, Entry?)]
-        var state: Int
-        var seen: UInt32
-        var exists: Bool
-    }
-
-    private enum LastAction {
-        case applied(Undo)
-        case staged(TransactionKey)
-    }
-
-    private var roots: [RootKey: LiveDirectory] = [:]
-    private var pending: [RootKey: PendingDirectory] = [:]
-    private var instances: [Int: Instance] = [:]
-    private var nextSerial = 1
-    private var creating: [Instance] = []
-    private var timers = TimerQueue()
-    private var armedTimers = 0
-    private var now: Int64?
-    private var staged: [TransactionKey: Staging] = [:]
-    private var awaitingOutcome: [ConnectionID: (transaction: Int, staging: Staging)] = [:]
-    private var conflicted: Set<TransactionKey> = []
-    private var lastAction: [ConnectionID: LastAction] = [:]
-    private var evaluator: Evaluator
+    @exclusivity(unchecked) private var roots: [RootKey: LiveDirectory] = [:]
+    @exclusivity(unchecked) private var pending: [RootKey: PendingDirectory] = [:]
+    @exclusivity(unchecked) private var instances: [Int: Instance] = [:]
+    @exclusivity(unchecked) private var nextSerial = 1
+    /// Instances still being created, by the transaction that creates them.
+    @exclusivity(unchecked) private var creating: [TransactionKey: [Instance]] = [:]
+    @exclusivity(unchecked) private var timers = TimerQueue()
+    @exclusivity(unchecked) private var armedTimers = 0
+    @exclusivity(unchecked) private var now: Int64?
+    @exclusivity(unchecked) private var staged: [TransactionKey: Staging] = [:]
+    @exclusivity(unchecked) private var awaitingOutcome: [ConnectionID: (transaction: Int, staging: Staging)] = [:]
+    @exclusivity(unchecked) private var conflicted: Set<TransactionKey> = []
+    /// What the previous message did, so that an error reply right after it (oxenstored logs a refused
+    /// request's error on the next line) can undo it: the nodes it changed with their values before, and
+    /// the directory's tracked state; or the transaction it was staged in. Kept in fields reused from
+    /// message to message.
+    @exclusivity(unchecked) private var journalValid = false
+    @exclusivity(unchecked) private var journalConnection = ConnectionID(connection: .socket(0), handle: nil)
+    @exclusivity(unchecked) private var journalStaged: TransactionKey?
+    @exclusivity(unchecked) private var journalInstance: Instance?
+    @exclusivity(unchecked) private var journalDirectory = 0
+    @exclusivity(unchecked) private var journalEntries: [(String, Entry?)] = []
+    @exclusivity(unchecked) private var journalState = 0
+    @exclusivity(unchecked) private var journalSeen: UInt32 = 0
+    @exclusivity(unchecked) private var journalExists = false
+    /// Whether the message being applied is journalled.
+    @exclusivity(unchecked) private var journaling = false
+    private let evaluator: Evaluator
 
     /// The message being processed, for reports.
-    private var currentLine = 0
-    private var currentTime: Int64?
+    @exclusivity(unchecked) private var currentLine = 0
+    @exclusivity(unchecked) private var currentTime: Int64?
 
     // Per commit.
-    private var touched: [Instance] = []
-    private var obligations: [(instance: Instance, machine: Int, transition: Int, writer: ConnectionID, roles: UInt32, line: Int, path: String)] = []
-    private var commitWriter: ConnectionID?
-    private var commitLine = 0
+    @exclusivity(unchecked) private var touched: [Instance] = []
+    @exclusivity(unchecked) private var obligations: [(instance: Instance, machine: Int, transition: Int, from: Int, writer: ConnectionID, roles: UInt32, line: Int, path: String)] = []
+    @exclusivity(unchecked) private var commitWriter: ConnectionID?
+    @exclusivity(unchecked) private var commitLine = 0
 
     public init(protocols: [ProtocolDefinition], options: Options = Options()) {
         self.protocols = protocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
         index = DirectoryIndex(protocols: protocols)
         self.options = options
         evaluator = Evaluator(maximumIterations: max(1, options.maximumLoopIterations))
+        evaluator.nonDecimal = { [unowned self] instance, directory, relative, entry in
+            self.nonDecimal(instance, directory, relative, entry)
+        }
     }
 
     // MARK: - Messages
@@ -137,8 +141,10 @@ public final class ReplayEngine {
         currentTime = event.time
         if let time = event.time { advance(to: time) }
         let connection = ConnectionID(connection: event.connection, handle: event.handle)
+        let previousJournal = journalValid
+        journalValid = false
 
-        if let waiting = awaitingOutcome[connection] {
+        if !awaitingOutcome.isEmpty, let waiting = awaitingOutcome[connection] {
             awaitingOutcome[connection] = nil
             if case .transactionOutcome(let outcome) = event.operation, event.transaction == nil || event.transaction == waiting.transaction {
                 if outcome == .conflict {
@@ -156,12 +162,10 @@ public final class ReplayEngine {
         case .write, .mkdir, .rm, .setPermissions:
             mutation(event, connection: connection)
         case .transactionStart:
-            lastAction[connection] = nil
             if let transaction = event.transaction {
                 staged[TransactionKey(connection: connection, transaction: transaction)] = Staging()
             }
         case .transactionEnd(let commitFlag):
-            lastAction[connection] = nil
             guard let transaction = event.transaction else { return }
             let key = TransactionKey(connection: connection, transaction: transaction)
             guard let staging = staged.removeValue(forKey: key) else {
@@ -175,7 +179,6 @@ public final class ReplayEngine {
             case nil: awaitingOutcome[connection] = (transaction, staging)
             }
         case .transactionOutcome(let outcome):
-            lastAction[connection] = nil
             guard let transaction = event.transaction else { return }
             let key = TransactionKey(connection: connection, transaction: transaction)
             if let staging = staged.removeValue(forKey: key) {
@@ -188,16 +191,15 @@ public final class ReplayEngine {
                 endCreation(connection: connection, transaction: transaction)
             }
         case .errorReply:
-            undoLastAction(of: connection)
+            if previousJournal, journalConnection == connection { undoJournal() }
         case .endConnection:
-            lastAction[connection] = nil
             for key in staged.keys where key.connection == connection {
                 summary.uncommittedMessages += staged[key]?.messages.count ?? 0
                 staged[key] = nil
             }
             conflicted = conflicted.filter { $0.connection != connection }
         default:
-            lastAction[connection] = nil
+            break
         }
     }
 
@@ -227,12 +229,10 @@ public final class ReplayEngine {
 
     private func mutation(_ event: TraceEvent, connection: ConnectionID) {
         guard let path = absolutePath(event) else {
-            lastAction[connection] = nil
             return
         }
         // oxenstored re-executing a conflicting transaction: the client's messages were seen already.
         if let original = event.replayOf {
-            lastAction[connection] = nil
             let key = TransactionKey(connection: connection, transaction: original)
             guard conflicted.contains(key) else { return }
             let replay = TransactionKey(connection: connection, transaction: event.transaction ?? original)
@@ -241,29 +241,37 @@ public final class ReplayEngine {
             staging.messages.append(StagedMessage(event: event, path: path, judged: .violated))
             return
         }
-        if let transaction = event.transaction,
+        if let transaction = event.transaction, !staged.isEmpty,
             let staging = staged[TransactionKey(connection: connection, transaction: transaction)]
         {
             // Inside a transaction whose start the trace shows: judge what can be judged now, stage.
             var judged = Judged.notJudged
             if case .directory(let match) = index.locate(path), let live = roots[match.root] {
                 judged = judge(
-                    live.instance, live.directory, relative: String(match.relative), path: path, event: event, connection: connection,
+                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection,
                     checks: [.never, .key], transition: nil)
             }
             staging.messages.append(StagedMessage(event: event, path: path, judged: judged))
-            lastAction[connection] = .staged(TransactionKey(connection: connection, transaction: transaction))
+            journalConnection = connection
+            journalStaged = TransactionKey(connection: connection, transaction: transaction)
+            journalInstance = nil
+            journalValid = true
             return
         }
         beginCommit(connection, line: event.line)
-        let undo = apply(event, path: path, connection: connection, judged: .notJudged, journal: true)
+        journalConnection = connection
+        journalStaged = nil
+        journalInstance = nil
+        journalEntries.removeAll(keepingCapacity: true)
+        journaling = true
+        apply(event, path: path, connection: connection, judged: .notJudged)
+        journaling = false
+        journalValid = true
         endCommit()
-        if let undo { lastAction[connection] = .applied(undo) } else { lastAction[connection] = nil }
     }
 
     private func commit(_ staging: Staging, connection: ConnectionID, transaction: Int, event: TraceEvent) {
         conflicted.remove(TransactionKey(connection: connection, transaction: transaction))
-        lastAction[connection] = nil
         guard !staging.messages.isEmpty else {
             endCreation(connection: connection, transaction: transaction)
             return
@@ -271,32 +279,34 @@ public final class ReplayEngine {
         beginCommit(connection, line: event.line)
         for message in staging.messages {
             currentLine = message.event.line
-            _ = apply(message.event, path: message.path, connection: connection, judged: message.judged, journal: false)
+            apply(message.event, path: message.path, connection: connection, judged: message.judged)
         }
         currentLine = event.line
         endCommit()
         endCreation(connection: connection, transaction: transaction)
     }
 
-    private func undoLastAction(of connection: ConnectionID) {
-        guard let action = lastAction.removeValue(forKey: connection) else { return }
-        switch action {
-        case .staged(let key):
+    private func undoJournal() {
+        if let key = journalStaged {
             _ = staged[key]?.messages.popLast()
-        case .applied(let undo):
-            let instance = undo.instance
-            guard instance.live, undo.directory < instance.directories.count else { return }
-            for (path, entry) in undo.entries.reversed() { instance.directories[undo.directory].entries[path] = entry }
-            instance.states[undo.directory] = undo.state
-            instance.seen[undo.directory] = undo.seen
-            instance.directories[undo.directory].exists = undo.exists
-            beginCommit(connection, line: currentLine)
-            touch(instance, all: true)
-            touched.removeAll()
-            // Re-evaluate without reporting again: the state is as before the message.
-            evaluateAfterCommit(instance, reporting: false)
-            commitWriter = nil
+            return
         }
+        guard let instance = journalInstance, instance.live, journalDirectory < instance.directories.count else { return }
+        let state = instance.directories[journalDirectory]
+        for (path, entry) in journalEntries.reversed() { state[path] = entry }
+        instance.states[journalDirectory] = journalState
+        instance.seen[journalDirectory] = journalSeen
+        state.exists = journalExists
+        journalInstance = nil
+        beginCommit(journalConnection, line: currentLine)
+        touch(instance, all: true)
+        touched.removeAll()
+        instance.inCommit = false
+        // Re-evaluate without reporting again: the state is as before the message.
+        evaluateAfterCommit(instance, reporting: false)
+        instance.dirty.removeAll(keepingCapacity: true)
+        instance.dirtyAll = false
+        commitWriter = nil
     }
 
     // MARK: - Commits
@@ -328,7 +338,8 @@ public final class ReplayEngine {
             if !holds(program, instance) {
                 let machine = compiled.definition.machines[obligation.machine]
                 let transition = machine.transitions[obligation.transition]
-                let name = CompiledProtocol.transitionName(compiled.definition, "\(compiled.directoryNames[machine.directory]).state", transition)
+                let name =
+                    "transition \(compiled.directoryNames[machine.directory]).state \(compiled.definition.stateName(obligation.from)) -> \(compiled.definition.stateName(transition.to))"
                 let roles = obligation.roles
                 report(
                     instance, .violation, line: obligation.line, domid: obligation.writer.domid,
@@ -350,33 +361,41 @@ public final class ReplayEngine {
         commitWriter = nil
     }
 
-    private func reads(_ program: CompiledProgram, dirtyIn instance: Instance) -> Bool {
-        if instance.dirtyAll { return true }
-        for key in instance.dirty where program.reads.contains(key) { return true }
-        return false
-    }
-
-    /// `always` guarantees and expectations after a commit that touched the instance.
+    /// `always` guarantees and expectations after a commit that touched the instance: those that read
+    /// a key the commit changed.
     private func evaluateAfterCommit(_ instance: Instance, reporting: Bool) {
         let compiled = instance.protocolDefinition
-        for (index, rule) in compiled.always.enumerated() where reads(rule.program, dirtyIn: instance) {
-            let holds = holds(rule.program, instance)
-            if !holds && !instance.alwaysFailing[index] {
-                instance.alwaysFailing[index] = true
-                if reporting {
-                    let guarantee = rule.guarantee
-                    for (domid, role) in blamed(guarantee.blame, instance, writer: commitWriter) {
-                        report(
-                            instance, .violation, line: commitLine, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
-                            origin: guarantee.origin, message: "guarantee \(guarantee.name) no longer holds after this commit")
-                    }
-                }
-            } else if holds {
-                instance.alwaysFailing[index] = false
+        var alwaysDue = compiled.alwaysReadingAll
+        var expectationsDue = compiled.expectationsReadingAll
+        if instance.dirtyAll {
+            alwaysDue = .max
+            expectationsDue = .max
+        } else {
+            for key in instance.dirty where key >= 0 && key < compiled.alwaysReading.count {
+                alwaysDue |= compiled.alwaysReading[key]
+                expectationsDue |= compiled.expectationsReading[key]
             }
         }
-        for (index, expectation) in compiled.expectations.enumerated()
-        where reads(expectation.trigger, dirtyIn: instance) || reads(expectation.condition, dirtyIn: instance) {
+        if alwaysDue != 0 {
+            for (index, rule) in compiled.always.enumerated() where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
+                let holds = holds(rule.program, instance)
+                if !holds && !instance.alwaysFailing[index] {
+                    instance.alwaysFailing[index] = true
+                    if reporting {
+                        let guarantee = rule.guarantee
+                        for (domid, role) in blamed(guarantee.blame, instance, writer: commitWriter) {
+                            report(
+                                instance, .violation, line: commitLine, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
+                                origin: guarantee.origin, message: "guarantee \(guarantee.name) no longer holds after this commit")
+                        }
+                    }
+                } else if holds {
+                    instance.alwaysFailing[index] = false
+                }
+            }
+        }
+        guard expectationsDue != 0 else { return }
+        for (index, expectation) in compiled.expectations.enumerated() where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
             let triggered = holds(expectation.trigger, instance)
             let satisfied = triggered ? holds(expectation.condition, instance) : true
             if triggered && !satisfied {
@@ -457,59 +476,54 @@ public final class ReplayEngine {
     // MARK: - Applying one message
 
     /// Applies a message to the tracked store: judges it (unless judged already), changes the store,
-    /// creates and destroys instances. Returns what undoes it, when `journal` is set.
-    private func apply(_ event: TraceEvent, path: String, connection: ConnectionID, judged: Judged, journal: Bool) -> Undo? {
+    /// creates and destroys instances; journals what it changed while `journaling` is set.
+    private func apply(_ event: TraceEvent, path: String, connection: ConnectionID, judged: Judged) {
         switch index.locate(path) {
         case .none:
-            return nil
+            return
         case .ancestor:
             if case .rm = event.operation { removeBelow(path, event: event, connection: connection) }
-            return nil
         case .directory(let match):
             let template = index.templates[match.template]
             if let live = roots[match.root] {
-                return applyToInstance(
-                    live.instance, live.directory, relative: String(match.relative), path: path, event: event, connection: connection,
-                    judged: judged, journal: journal)
+                applyToInstance(
+                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection, judged: judged)
+                return
             }
             applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
-            return nil
         }
     }
 
     private func applyToInstance(
-        _ instance: Instance, _ directory: Int, relative: String, path: String, event: TraceEvent, connection: ConnectionID,
-        judged: Judged, journal: Bool
-    ) -> Undo? {
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
+        judged: Judged
+    ) {
         let compiled = instance.protocolDefinition
         if instance.creating && (connection != instance.creator || event.transaction != instance.creatorTransaction) {
             instance.creating = false
         }
-        var transition: (machine: Int, transition: Int, roles: UInt32)? = nil
+        var transition: (machine: Int, transition: Int, roles: UInt32, from: Int)? = nil
         var typeViolated = false
+        let checks: Checks
         switch judged {
-        case .notJudged:
-            let outcome = judge(
-                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: [.never, .key, .state],
-                transition: &transition, typeViolated: &typeViolated)
-            _ = outcome
-        case .passed:
+        case .notJudged: checks = [.never, .key, .state]
+        case .passed: checks = [.state]
+        case .deferred: checks = [.key, .state]
+        case .violated: checks = []
+        }
+        if !checks.isEmpty {
             _ = judge(
-                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: [.state],
+                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
                 transition: &transition, typeViolated: &typeViolated)
-        case .deferred:
-            _ = judge(
-                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: [.key, .state],
-                transition: &transition, typeViolated: &typeViolated)
-        case .violated:
-            break
         }
 
-        var undo: Undo? = nil
-        if journal {
-            undo = Undo(
-                instance: instance, directory: directory, entries: [], state: instance.states[directory], seen: instance.seen[directory],
-                exists: instance.directories[directory].exists)
+        let state = instance.directories[directory]
+        if journaling {
+            journalInstance = instance
+            journalDirectory = directory
+            journalState = instance.states[directory]
+            journalSeen = instance.seen[directory]
+            journalExists = state.exists
         }
         let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
         switch event.operation {
@@ -517,81 +531,84 @@ public final class ReplayEngine {
             var entry = writer
             entry.value = event.value ?? ""
             entry.typeReported = typeViolated
-            createParents(instance, directory, relative, writer: writer, undo: &undo)
-            let old = instance.directories[directory].entries.updateValue(entry, forKey: relative)
-            undo?.entries.append((relative, old))
-            instance.directories[directory].exists = true
-            markDirty(instance, directory, relative)
-            if compiled.stateKey[directory] != nil, relative == "state" { updateState(instance, directory, value: entry.value) }
+            createParents(instance, directory, relative, writer: writer)
+            if let slot = state.layout.lookup[relative] {
+                let old = state.fixed[slot]
+                state.fixed[slot] = entry
+                if journaling { journalEntries.append((state.layout.paths[slot], old)) }
+                touch(instance, key: state.layout.keys[slot])
+                if slot == compiled.stateSlot[directory] { updateState(instance, directory, value: entry.value) }
+            } else {
+                let name = String(relative)
+                let old = state.other.updateValue(entry, forKey: name)
+                if journaling { journalEntries.append((name, old)) }
+                markDirty(instance, directory, relative)
+            }
+            state.exists = true
         case .mkdir:
-            instance.directories[directory].exists = true
+            state.exists = true
             if !relative.isEmpty {
-                createParents(instance, directory, relative, writer: writer, undo: &undo)
-                if instance.directories[directory].entries[relative] == nil {
-                    instance.directories[directory].entries[relative] = writer
-                    undo?.entries.append((relative, nil))
+                createParents(instance, directory, relative, writer: writer)
+                if state[relative] == nil {
+                    state[relative] = writer
+                    if journaling { journalEntries.append((String(relative), nil)) }
                     markDirty(instance, directory, relative)
                 }
             }
         case .rm:
             if relative.isEmpty {
-                if journal {
-                    for (key, entry) in instance.directories[directory].entries { undo?.entries.append((key, entry)) }
-                }
-                instance.directories[directory].entries.removeAll()
-                instance.directories[directory].exists = false
+                if journaling { for (name, entry) in state.all { journalEntries.append((name, entry)) } }
+                state.removeAll()
+                state.exists = false
                 instance.states[directory] = 0
                 instance.seen[directory] = 0
                 touch(instance, all: true)
                 if instance.directories.allSatisfy({ !$0.exists }) {
                     destroy(instance)
-                    return nil
+                    journalInstance = nil
+                    return
                 }
             } else {
-                let prefix = relative + "/"
-                var removed: [String] = []
-                for key in instance.directories[directory].entries.keys where key == relative || key.hasPrefix(prefix) { removed.append(key) }
-                for key in removed {
-                    let old = instance.directories[directory].entries.removeValue(forKey: key)
-                    undo?.entries.append((key, old))
-                    markDirty(instance, directory, key)
+                let removed = state.removeSubtree(relative)
+                for (name, old) in removed {
+                    if journaling { journalEntries.append((name, old)) }
+                    markDirty(instance, directory, Substring(name))
                 }
-                if let stateKey = compiled.stateKey[directory], removed.contains("state") {
-                    _ = stateKey
-                    instance.states[directory] = 0
-                }
+                if compiled.stateSlot[directory] >= 0, removed.contains(where: { $0.0 == "state" }) { instance.states[directory] = 0 }
             }
         default:
             break
         }
         if let transition, compiled.obligations[transition.machine][transition.transition] != nil {
-            obligations.append((instance, transition.machine, transition.transition, connection, transition.roles, event.line, path))
+            obligations.append((instance, transition.machine, transition.transition, transition.from, connection, transition.roles, event.line, path))
         }
-        return undo
     }
 
-    private func createParents(_ instance: Instance, _ directory: Int, _ relative: String, writer: Entry, undo: inout Undo?) {
-        var end = relative.utf8.startIndex
+    /// `XS_WRITE` and `XS_MKDIR` create missing parents (with empty values).
+    private func createParents(_ instance: Instance, _ directory: Int, _ relative: Substring, writer: Entry) {
         let utf8 = relative.utf8
-        while let slash = utf8[end...].firstIndex(of: UInt8(ascii: "/")) {
-            let parent = String(relative[relative.startIndex..<slash])
-            if instance.directories[directory].entries[parent] == nil {
-                instance.directories[directory].entries[parent] = writer
-                undo?.entries.append((parent, nil))
+        guard var slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return }
+        let state = instance.directories[directory]
+        while true {
+            let parent = relative[relative.startIndex..<slash]
+            if state[parent] == nil {
+                state[parent] = writer
+                if journaling { journalEntries.append((String(parent), nil)) }
                 markDirty(instance, directory, parent)
             }
-            end = utf8.index(after: slash)
+            guard let next = utf8[utf8.index(after: slash)...].firstIndex(of: UInt8(ascii: "/")) else { return }
+            slash = next
         }
     }
 
     /// Marks the declared keys a relative path may be an instance of as changed.
-    private func markDirty(_ instance: Instance, _ directory: Int, _ relative: String) {
+    private func markDirty(_ instance: Instance, _ directory: Int, _ relative: Substring) {
         let compiled = instance.protocolDefinition
-        var found = false
         if let key = compiled.fixedKeys[directory][relative] {
             touch(instance, key: key)
-            found = true
+            return
         }
+        var found = false
         for key in compiled.patternKeys[directory] where structurallyMatches(compiled.keys[key], relative) != nil {
             touch(instance, key: key)
             found = true
@@ -601,8 +618,7 @@ public final class ReplayEngine {
 
     private func updateState(_ instance: Instance, _ directory: Int, value: String) {
         let compiled = instance.protocolDefinition
-        guard let number = Evaluator.decimal(value), number < 32, compiled.definition.states.contains(where: { $0.value == Int(number) })
-        else { return }
+        guard let number = Evaluator.decimal(value), number < 32, compiled.validStates & (1 << UInt32(number)) != 0 else { return }
         let state = Int(number)
         instance.states[directory] = state
         if state == compiled.closedState {
@@ -619,7 +635,11 @@ public final class ReplayEngine {
         }
         for timer in instance.timers where timer.deadline != nil { armedTimers -= 1 }
         instances[instance.serial] = nil
-        creating.removeAll { $0 === instance }
+        if instance.creating, let transaction = instance.creatorTransaction {
+            let key = TransactionKey(connection: instance.creator, transaction: transaction)
+            creating[key]?.removeAll { $0 === instance }
+            if creating[key]?.isEmpty == true { creating[key] = nil }
+        }
     }
 
     /// `rm` of a path above directory roots: every directory below it goes.
@@ -632,8 +652,9 @@ public final class ReplayEngine {
         affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }
         for (instance, directory) in affected where instance.live {
             let rootPath = instance.directories[directory].rootPath
-            _ = applyToInstance(
-                instance, directory, relative: "", path: rootPath, event: event, connection: connection, judged: .notJudged, journal: false)
+            applyToInstance(
+                instance, directory, relative: rootPath[rootPath.endIndex...], path: rootPath, event: event, connection: connection,
+                judged: .notJudged)
         }
         for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
     }
@@ -651,8 +672,8 @@ public final class ReplayEngine {
     }
 
     private func judge(
-        _ instance: Instance, _ directory: Int, relative: String, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
-        transition: (machine: Int, transition: Int, roles: UInt32)?
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
+        transition: (machine: Int, transition: Int, roles: UInt32, from: Int)?
     ) -> Judged {
         var transition = transition
         var typeViolated = false
@@ -664,8 +685,8 @@ public final class ReplayEngine {
     /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
     /// reports the first rule it breaks.
     private func judge(
-        _ instance: Instance, _ directory: Int, relative: String, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
-        transition: inout (machine: Int, transition: Int, roles: UInt32)?, typeViolated: inout Bool
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
+        transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool
     ) -> Judged {
         let compiled = instance.protocolDefinition
         let roles = instance.roles(domid: connection.domid, privileged: connection.isPrivileged)
@@ -686,9 +707,9 @@ public final class ReplayEngine {
             verb = "sets the permissions of"
         default: return .passed
         }
-        let who = label(roles, domid: connection.domid, instance: instance)
+        lazy var who = label(roles, domid: connection.domid, instance: instance)
         let directoryName = compiled.directoryNames[directory]
-        let shown = relative.isEmpty ? directoryName : "\(directoryName)/\(relative)"
+        lazy var shown = relative.isEmpty ? directoryName : "\(directoryName)/\(relative)"
 
         if checks.contains(.never), roles != 0 {
             var segments: [Substring]? = nil
@@ -761,7 +782,7 @@ public final class ReplayEngine {
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
                     origin: key.key.origin,
-                    message: "\(who) \(verb) \(key.fixed == nil ? relative : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
+                    message: "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
                     path: path)
                 return .violated
             }
@@ -790,7 +811,7 @@ public final class ReplayEngine {
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): phase",
                     origin: key.key.origin,
-                    message: "\(who) \(verb) \(key.fixed == nil ? relative : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
+                    message: "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
                     path: path)
                 return .violated
             }
@@ -801,7 +822,7 @@ public final class ReplayEngine {
             typeViolated = true
             report(
                 instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type", origin: key.key.origin,
-                message: "\(who) \(verb) \(key.fixed == nil ? relative : key.name) = '\(Self.excerpt(value))', which is not \(problem)", path: path)
+                message: "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(value))', which is not \(problem)", path: path)
             return .violated
         }
         guard checks.contains(.state), key.key.isState, let machineIndex = compiled.machineOfDirectory[directory],
@@ -825,7 +846,7 @@ public final class ReplayEngine {
         }
         for candidate in byRole {
             if let guardProgram = compiled.guards[machineIndex][candidate], !holds(guardProgram, instance) { continue }
-            transition = (machineIndex, candidate, compiled.canonicalMask(machine.transitions[candidate].by) & roles)
+            transition = (machineIndex, candidate, compiled.canonicalMask(machine.transitions[candidate].by) & roles, from)
             return .passed
         }
         let first = machine.transitions[byRole[0]]
@@ -873,8 +894,8 @@ public final class ReplayEngine {
             return nil
         case .string(let pattern):
             guard let pattern else { return nil }
-            guard let regex = key.regex else { return "a string matching \(pattern) (the pattern does not compile)" }
-            return ((try? regex.wholeMatch(in: value)) ?? nil) == nil ? "a string matching \(pattern)" : nil
+            guard key.regex != nil else { return "a string matching \(pattern) (the pattern does not compile)" }
+            return key.matches(value) ? nil : "a string matching \(pattern)"
         case .literals(let values):
             return values.contains(value) ? nil : "one of \(values.map { "'\($0)'" }.joined(separator: ", "))"
         case .state:
@@ -888,7 +909,7 @@ public final class ReplayEngine {
     // MARK: - Keys
 
     /// The index values of a relative path matching a key pattern, ignoring bounds and condition.
-    private func structurallyMatches(_ key: CompiledKey, _ relative: String) -> [Int]? {
+    private func structurallyMatches(_ key: CompiledKey, _ relative: Substring) -> [Int]? {
         var relative = relative
         return relative.withUTF8 { bytes -> [Int]? in
             var values = [Int](repeating: -1, count: key.slotCount)
@@ -925,7 +946,7 @@ public final class ReplayEngine {
 
     /// The declared key a relative path is an instance of: its pattern matches, its index variables
     /// are within their bounds and its condition holds.
-    private func resolveKey(_ instance: Instance, _ directory: Int, _ relative: String, strict: Bool = true) -> (Int, [Int])? {
+    private func resolveKey(_ instance: Instance, _ directory: Int, _ relative: Substring, strict: Bool = true) -> (Int, [Int])? {
         let compiled = instance.protocolDefinition
         if let key = compiled.fixedKeys[directory][relative] {
             if strict, let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
@@ -960,7 +981,7 @@ public final class ReplayEngine {
 
     /// Evaluates a boolean program; an evaluation error is reported once per instance and counts as false.
     private func holds(_ program: CompiledProgram, _ instance: Instance, presets: [Int] = []) -> Bool {
-        switch evaluator.evaluate(program, instance, presets: presets, nonDecimal: nonDecimalHandler(instance)) {
+        switch evaluator.evaluate(program, instance, presets: presets) {
         case .success(let value):
             if let truth = Evaluator.truth(value) { return truth }
             evaluationFailed(program, instance, "the result is not a boolean")
@@ -972,7 +993,7 @@ public final class ReplayEngine {
     }
 
     private func number(_ program: CompiledProgram, _ instance: Instance, presets: [Int]) -> Int128? {
-        switch evaluator.evaluate(program, instance, presets: presets, nonDecimal: nonDecimalHandler(instance)) {
+        switch evaluator.evaluate(program, instance, presets: presets) {
         case .success(let value):
             if case .absent = value { return nil }
             if let number = Evaluator.numeric(value) { return number }
@@ -984,23 +1005,19 @@ public final class ReplayEngine {
         }
     }
 
-    private func nonDecimalHandler(_ instance: Instance) -> Evaluator.NonDecimalHandler {
-        { [unowned self] directory, relative, entry in
-            self.nonDecimal(instance, directory, relative, entry)
-        }
-    }
-
     /// `val(k)` read a value that is not a decimal number: a type violation of the key's last writer.
     private func nonDecimal(_ instance: Instance, _ directory: Int, _ relative: String, _ entry: Entry) {
-        guard !entry.typeReported, instance.directories[directory].entries[relative] != nil else { return }
-        instance.directories[directory].entries[relative]!.typeReported = true
+        let state = instance.directories[directory]
+        guard !entry.typeReported, var stored = state[relative] else { return }
+        stored.typeReported = true
+        state[relative] = stored
         let compiled = instance.protocolDefinition
         let roles = instance.roles(domid: entry.writerDomid, privileged: entry.writerPrivileged)
         let who = label(roles, domid: entry.writerDomid, instance: instance)
         var name = "\(compiled.directoryNames[directory])/\(relative)"
         var origin = compiled.definition.origin
-        if let key = compiled.fixedKeys[directory][relative] ?? compiled.patternKeys[directory].first(where: {
-            structurallyMatches(compiled.keys[$0], relative) != nil
+        if let key = compiled.fixedKeys[directory][Substring(relative)] ?? compiled.patternKeys[directory].first(where: {
+            structurallyMatches(compiled.keys[$0], Substring(relative)) != nil
         }) {
             name = compiled.keys[key].name
             origin = compiled.keys[key].key.origin
@@ -1033,7 +1050,7 @@ public final class ReplayEngine {
             let parameters = index.parameters(of: match.root, count: compiled.definition.parameters.count)
             directoryPending = PendingDirectory(
                 protocolDefinition: compiled, directory: directory, parameters: parameters,
-                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true))
+                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true, layout: compiled.layouts[directory]))
             pending[match.root] = directoryPending
         }
         if !connection.isPrivileged && !directoryPending.reportedWriters.contains(connection) {
@@ -1057,21 +1074,18 @@ public final class ReplayEngine {
                 var parent = ""
                 for segment in relative.split(separator: "/").dropLast() {
                     parent += parent.isEmpty ? String(segment) : "/\(segment)"
-                    if directoryPending.state.entries[parent] == nil { directoryPending.state.entries[parent] = writer }
+                    if directoryPending.state[parent] == nil { directoryPending.state[parent] = writer }
                 }
-                directoryPending.state.entries[relative] = entry
+                directoryPending.state[relative] = entry
             }
         case .mkdir:
-            if !relative.isEmpty && directoryPending.state.entries[relative] == nil { directoryPending.state.entries[relative] = writer }
+            if !relative.isEmpty && directoryPending.state[relative] == nil { directoryPending.state[relative] = writer }
         case .rm:
             if relative.isEmpty {
                 pending[match.root] = nil
                 return
             }
-            let prefix = relative + "/"
-            for key in directoryPending.state.entries.keys where key == relative || key.hasPrefix(prefix) {
-                directoryPending.state.entries[key] = nil
-            }
+            _ = directoryPending.state.removeSubtree(Substring(relative))
             if let link = compiled.links[directory].firstIndex(where: { $0.name == relative }) { directoryPending.links[link] = nil }
             return
         default:
@@ -1161,10 +1175,12 @@ public final class ReplayEngine {
             roots[member.state.root] = LiveDirectory(instance: instance, directory: directory)
         }
         instances[instance.serial] = instance
-        creating.append(instance)
+        if let transaction = event.transaction {
+            creating[TransactionKey(connection: connection, transaction: transaction), default: []].append(instance)
+        }
         summary.instancesCreated += 1
         for directory in 0..<directoryCount {
-            if compiled.stateKey[directory] != nil, let entry = instance.directories[directory].entries["state"] {
+            if compiled.stateSlot[directory] >= 0, let entry = instance.directories[directory].fixed[compiled.stateSlot[directory]] {
                 updateState(instance, directory, value: entry.value)
             }
             instance.seen[directory] = 1 << UInt32(instance.states[directory])
@@ -1195,15 +1211,15 @@ public final class ReplayEngine {
     private func judgeInitialKeys(_ instance: Instance) {
         let compiled = instance.protocolDefinition
         for directory in instance.directories.indices {
-            let entries = instance.directories[directory].entries.sorted { ($0.value.line, $0.key) < ($1.value.line, $1.key) }
+            let entries = instance.directories[directory].all.sorted { ($0.1.line, $0.0) < ($1.1.line, $1.0) }
             for (relative, entry) in entries where entry.writerPrivileged {
                 let roles = instance.roles(domid: entry.writerDomid, privileged: true)
                 let who = label(roles, domid: entry.writerDomid, instance: instance)
                 let path = instance.directories[directory].rootPath + "/" + relative
                 let shown = "\(compiled.directoryNames[directory])/\(relative)"
-                guard let (keyIndex, _) = resolveKey(instance, directory, relative) else {
+                guard let (keyIndex, _) = resolveKey(instance, directory, Substring(relative)) else {
                     // Parents created implicitly are not keys of their own.
-                    if instance.directories[directory].entries.keys.contains(where: { $0.hasPrefix(relative + "/") }) { continue }
+                    if instance.directories[directory].hasChildren(relative) { continue }
                     switch compiled.definition.unknownKeys {
                     case .allow: break
                     case .audit, .deny:
@@ -1222,7 +1238,7 @@ public final class ReplayEngine {
                         message: "\(who) writes \(key.name) while creating the instance, which only the \(compiled.roleNames(key.writers).joined(separator: "/")) may write",
                         path: path)
                 } else if let problem = typeProblem(key, entry.value, compiled) {
-                    instance.directories[directory].entries[relative]!.typeReported = true
+                    instance.directories[directory][relative]?.typeReported = true
                     report(
                         instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): type",
                         origin: key.key.origin, message: "\(who) writes \(shown) = '\(Self.excerpt(entry.value))', which is not \(problem)",
@@ -1269,11 +1285,9 @@ public final class ReplayEngine {
     }
 
     private func endCreation(connection: ConnectionID, transaction: Int) {
-        guard !creating.isEmpty else { return }
-        for instance in creating where instance.creator == connection && instance.creatorTransaction == transaction {
-            instance.creating = false
-        }
-        creating.removeAll { !$0.creating || !$0.live }
+        guard !creating.isEmpty, let instances = creating.removeValue(forKey: TransactionKey(connection: connection, transaction: transaction))
+        else { return }
+        for instance in instances { instance.creating = false }
     }
 
     // MARK: - Blame and reports

@@ -12,7 +12,7 @@ public struct Lexer {
     private var lineStart = 0
     public private(set) var diagnostics: [Diagnostic] = []
     /// The `//` comments met so far, in source order (the lexer skips them otherwise).
-    public private(set) var comments: [Comment] = []
+    public private(set) var comments: [SourceComment] = []
 
     public init(source: [UInt8], file: String) {
         self.bytes = source
@@ -58,7 +58,7 @@ public struct Lexer {
                 var textEnd = max(textStart, position)
                 if textEnd > textStart, bytes[textEnd - 1] == 0x0D { textEnd -= 1 }
                 let text = String(decoding: bytes[textStart..<textEnd], as: UTF8.self)
-                comments.append(Comment(text: text, location: start, nextTokenLocation: start))
+                comments.append(SourceComment(text: text, location: start, nextTokenLocation: start))
             } else {
                 return
             }

@@ -21,7 +21,8 @@ public struct Parser {
 
     /// Parses like `parse(source:file:)`, also keeping the comments and the extent of every unit,
     /// item and transition (for lint suppressions).
-    public static func parseWithTrivia(source: [UInt8], file: String) -> (file: SourceFile, diagnostics: [Diagnostic], trivia: SourceTrivia) {
+    public static func parseWithTrivia(source: [UInt8], file: String) -> (file: SourceFile, diagnostics: [Diagnostic], trivia: SourceTrivia)
+    {
         var lexer = Lexer(source: source, file: file)
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens, file: file)

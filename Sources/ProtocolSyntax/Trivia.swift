@@ -1,7 +1,7 @@
 import PolicyDiagnostics
 
 /// A `//` comment, kept for tools that read comments (lint suppressions).
-public struct Comment: Equatable, Sendable {
+public struct SourceComment: Equatable, Sendable {
     /// The text after the `//`, up to the end of the line (without the line terminator).
     public var text: String
     /// Where the `//` is.
@@ -47,11 +47,11 @@ public struct SyntaxSpan: Equatable, Sendable {
 /// What a parse keeps beside the syntax tree: the comments and where each declaration starts and ends.
 public struct SourceTrivia: Sendable {
     /// Every `//` comment, in source order.
-    public var comments: [Comment]
+    public var comments: [SourceComment]
     /// Units, items and transitions that parsed, in the order they ended.
     public var spans: [SyntaxSpan]
 
-    public init(comments: [Comment] = [], spans: [SyntaxSpan] = []) {
+    public init(comments: [SourceComment] = [], spans: [SyntaxSpan] = []) {
         self.comments = comments
         self.spans = spans
     }

@@ -143,54 +143,60 @@ public struct PathIndex: Equatable, Sendable {
 
     /// The templates `path` lies in or below, at the deepest node on the path where templates end.
     ///
-    /// Matching walks one segment at a time: a literal edge whose label equals the segment's bytes
-    /// wins; otherwise the number edge matches a segment of decimal digits without a leading zero
-    /// (or `0`). The walk stops at the first segment nothing matches. A template whose parameter
-    /// occurs twice matches only when both segments carry the same number.
+    /// Matching walks one segment at a time: a literal edge matches a segment with the same bytes,
+    /// the number edge a segment of decimal digits without a leading zero (or `0`). Where both match,
+    /// both are explored; since the index is a tree, each node is visited at most once. The deepest
+    /// node with entries wins; among equally deep ones, the one whose path takes a literal edge where
+    /// the other takes the number edge. A template whose parameter occurs twice matches only when both
+    /// segments carry the same number.
     public func match(_ path: String, protocols: [ProtocolDefinition]) -> [PathMatch] {
         guard path.hasPrefix("/"), !nodes.isEmpty else { return [] }
-        let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
-        var node = 0
-        var numbers: [Int] = []
-        var best: (node: Int, depth: Int, numbers: Int)? = nodes[0].entries.isEmpty ? nil : (0, 0, 0)
-        for (depth, segment) in segments.enumerated() {
-            if let child = literalChild(of: node, segment) {
-                node = child
-            } else if let child = nodes[node].number, let value = Self.decimal(segment) {
-                numbers.append(value)
-                node = child
-            } else {
-                break
+        let segments = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
+        var best: (node: Int, depth: Int, numbers: [Int])? = nil
+        // Depth-first, literal edges before the number edge, so the first node found at a depth is the preferred one.
+        var pending: [(node: Int, depth: Int, numbers: [Int])] = [(0, 0, [])]
+        while let (node, depth, numbers) = pending.popLast() {
+            guard node >= 0, node < nodes.count else { continue }
+            if depth > (best?.depth ?? -1), !nodes[node].entries.isEmpty { best = (node, depth, numbers) }
+            guard depth < segments.count else { continue }
+            let segment = segments[depth]
+            if let child = nodes[node].number, let value = Self.decimal(segment) {
+                pending.append((child, depth + 1, numbers + [value]))
             }
-            if !nodes[node].entries.isEmpty { best = (node, depth + 1, numbers.count) }
+            if let child = literalChild(of: node, segment) {
+                pending.append((child, depth + 1, numbers))
+            }
         }
         guard let best else { return [] }
         let keyPath = segments.dropFirst(best.depth).map { String(decoding: $0, as: UTF8.self) }
         var matches: [PathMatch] = []
         for entry in nodes[best.node].entries {
-            guard entry.protocolIndex < protocols.count, entry.directory < protocols[entry.protocolIndex].directories.count else { continue }
+            guard entry.protocolIndex < protocols.count, entry.directory < protocols[entry.protocolIndex].directories.count else {
+                continue
+            }
             let definition = protocols[entry.protocolIndex]
             var arguments = [Int?](repeating: nil, count: definition.parameters.count)
             var next = 0
             var consistent = true
             for segment in definition.directories[entry.directory].segments {
                 guard case .parameter(let parameter) = segment else { continue }
-                guard next < best.numbers, parameter >= 0, parameter < arguments.count else {
+                guard next < best.numbers.count, parameter >= 0, parameter < arguments.count else {
                     consistent = false
                     break
                 }
-                if let bound = arguments[parameter], bound != numbers[next] { consistent = false }
-                arguments[parameter] = numbers[next]
+                if let bound = arguments[parameter], bound != best.numbers[next] { consistent = false }
+                arguments[parameter] = best.numbers[next]
                 next += 1
             }
             if consistent {
-                matches.append(PathMatch(protocolIndex: entry.protocolIndex, directory: entry.directory, arguments: arguments, keyPath: keyPath))
+                matches.append(
+                    PathMatch(protocolIndex: entry.protocolIndex, directory: entry.directory, arguments: arguments, keyPath: keyPath))
             }
         }
         return matches
     }
 
-    private func literalChild(of node: Int, _ segment: Substring.UTF8View.SubSequence) -> Int? {
+    private func literalChild(of node: Int, _ segment: String.UTF8View.SubSequence) -> Int? {
         let edges = nodes[node].literals
         var low = 0
         var high = edges.count
@@ -208,7 +214,7 @@ public struct PathIndex: Equatable, Sendable {
         return nil
     }
 
-    private static func decimal(_ segment: Substring.UTF8View.SubSequence) -> Int? {
+    private static func decimal(_ segment: String.UTF8View.SubSequence) -> Int? {
         guard let first = segment.first, segment.count <= 18, segment.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         guard first != 0x30 || segment.count == 1 else { return nil }
         return segment.reduce(0) { $0 * 10 + Int($1 - 0x30) }

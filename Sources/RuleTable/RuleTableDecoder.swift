@@ -124,7 +124,8 @@ private struct Decoding {
         let version = u16(4)
         guard version == RuleTableFormat.version else {
             throw DecodeFailure(
-                code: "E0872", message: "unsupported rule table format version \(version) (this tool reads version \(RuleTableFormat.version))")
+                code: "E0872",
+                message: "unsupported rule table format version \(version) (this tool reads version \(RuleTableFormat.version))")
         }
         let flags = u16(6)
         let length = Int(u32(8))
@@ -150,7 +151,9 @@ private struct Decoding {
         else {
             throw DecodeFailure(
                 code: "E0875",
-                message: "\(sectionCount) sections do not fit the section directory of a \(bytes.count)-byte table (at most \(RuleTableFormat.maximumSections))")
+                message:
+                    "\(sectionCount) sections do not fit the section directory of a \(bytes.count)-byte table (at most \(RuleTableFormat.maximumSections))"
+            )
         }
         let dataStart = RuleTableFormat.headerSize + RuleTableFormat.directoryEntrySize * sectionCount
         var entries: [RuleTableLayout.SectionEntry] = []
@@ -163,17 +166,22 @@ private struct Decoding {
             layout?.sections = entries
             let sectionName = entry.name ?? "section \(entry.id)"
             guard seen.insert(entry.id).inserted else {
-                throw DecodeFailure(code: "E0875", message: "section id \(entry.id) (\(sectionName)) appears twice in the section directory")
+                throw DecodeFailure(
+                    code: "E0875", message: "section id \(entry.id) (\(sectionName)) appears twice in the section directory")
             }
             guard entry.offset >= dataStart, entry.offset + entry.length <= bytes.count else {
                 throw DecodeFailure(
                     code: "E0875",
-                    message: "\(sectionName) (offset \(entry.offset), length \(entry.length)) lies outside the table's data (bytes \(dataStart)..<\(bytes.count))")
+                    message:
+                        "\(sectionName) (offset \(entry.offset), length \(entry.length)) lies outside the table's data (bytes \(dataStart)..<\(bytes.count))"
+                )
             }
             guard entry.offset >= previousEnd else {
                 throw DecodeFailure(
                     code: "E0875",
-                    message: "\(sectionName) at offset \(entry.offset) overlaps the section before it (which ends at \(previousEnd)); sections must be in offset order")
+                    message:
+                        "\(sectionName) at offset \(entry.offset) overlaps the section before it (which ends at \(previousEnd)); sections must be in offset order"
+                )
             }
             previousEnd = entry.offset + entry.length
             if let section = Section(rawValue: entry.id) {
@@ -235,7 +243,9 @@ private struct Decoding {
     }
 
     /// A uleb index that must be below `count`.
-    mutating func index(_ reader: inout TableReader, below count: Int, _ what: @autoclosure () -> String, of things: String) throws(DecodeFailure) -> Int {
+    mutating func index(_ reader: inout TableReader, below count: Int, _ what: @autoclosure () -> String, of things: String)
+        throws(DecodeFailure) -> Int
+    {
         let at = reader.position
         let value = try reader.uleb(what())
         if value >= count { try invalid("E0881", "\(what()) \(value) is out of range (\(count) \(things))", reader, at: at) }
@@ -249,17 +259,22 @@ private struct Decoding {
         return Origin(file: file, line: line, column: column)
     }
 
-    mutating func roleMask(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> RoleMask {
+    mutating func roleMask(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure)
+        -> RoleMask
+    {
         let at = reader.position
         let raw = try reader.uleb32(what())
         if context.roleCount < 32, raw >> UInt32(context.roleCount) != 0 {
             let highest = 31 - raw.leadingZeroBitCount
-            try invalid("E0881", "\(what()) names role \(highest) but protocol '\(context.name)' has \(context.roleCount) roles", reader, at: at)
+            try invalid(
+                "E0881", "\(what()) names role \(highest) but protocol '\(context.name)' has \(context.roleCount) roles", reader, at: at)
         }
         return RoleMask(rawValue: raw)
     }
 
-    mutating func state(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Int {
+    mutating func state(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure)
+        -> Int
+    {
         let at = reader.position
         let value = try reader.sleb(what())
         if !context.stateValues.contains(value) {
@@ -268,7 +283,9 @@ private struct Decoding {
         return value
     }
 
-    mutating func program(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Program {
+    mutating func program(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure)
+        -> Program
+    {
         let at = reader.position
         let index = try reader.uleb(what())
         guard index < context.programs.count else {
@@ -280,7 +297,9 @@ private struct Decoding {
         return context.programs[index]
     }
 
-    mutating func blame(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure) -> Blame {
+    mutating func blame(_ reader: inout TableReader, _ context: ProtocolContext, _ what: @autoclosure () -> String) throws(DecodeFailure)
+        -> Blame
+    {
         let at = reader.position
         let value = try reader.uleb("\(what()): blame")
         switch value {
@@ -289,7 +308,8 @@ private struct Decoding {
         default:
             if value - 2 >= context.roleCount {
                 try invalid(
-                    "E0881", "\(what()): blamed role \(value - 2) is out of range (protocol '\(context.name)' has \(context.roleCount) roles)",
+                    "E0881",
+                    "\(what()): blamed role \(value - 2) is out of range (protocol '\(context.name)' has \(context.roleCount) roles)",
                     reader, at: at)
             }
             return .role(value - 2)
@@ -297,7 +317,8 @@ private struct Decoding {
     }
 
     /// A key pattern; index parts must name slots below `slots`.
-    mutating func keyPattern(_ reader: inout TableReader, _ context: ProtocolContext, slots: Int, _ what: @autoclosure () -> String) throws(DecodeFailure)
+    mutating func keyPattern(_ reader: inout TableReader, _ context: ProtocolContext, slots: Int, _ what: @autoclosure () -> String)
+        throws(DecodeFailure)
         -> KeyPattern
     {
         let directory = try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories")
@@ -393,7 +414,8 @@ private struct Decoding {
             let roleAt = reader.position
             let roleCount = try reader.count("roles", minimumSize: 3)
             if roleCount > RuleTableFormat.maximumRoles {
-                try invalid("E0881", "\(what()) has \(roleCount) roles; at most \(RuleTableFormat.maximumRoles) are allowed", reader, at: roleAt)
+                try invalid(
+                    "E0881", "\(what()) has \(roleCount) roles; at most \(RuleTableFormat.maximumRoles) are allowed", reader, at: roleAt)
             }
             var roles: [Role] = []
             for _ in 0..<roleCount {
@@ -403,7 +425,8 @@ private struct Decoding {
                 let principal: Role.Principal = principalValue == 0 ? .privileged : .parameter(principalValue - 1)
                 if principalValue > parameterCount {
                     try invalid(
-                        "E0881", "\(what()): role '\(roleName)': parameter \(principalValue - 1) is out of range (\(parameterCount) parameters)",
+                        "E0881",
+                        "\(what()): role '\(roleName)': parameter \(principalValue - 1) is out of range (\(parameterCount) parameters)",
                         reader, at: principalAt)
                 }
                 let aliasAt = reader.position
@@ -446,10 +469,12 @@ private struct Decoding {
                         for _ in 0..<alternativeCount { names.append(try string(&reader, "\(label()): alternative")) }
                         segments.append(.alternatives(names))
                     case let tag:
-                        throw reader.failure("E0882", "\(label()): invalid segment tag \(tag) (0 literal, 1 parameter, 2 alternatives)", at: at)
+                        throw reader.failure(
+                            "E0882", "\(label()): invalid segment tag \(tag) (0 literal, 1 parameter, 2 alternatives)", at: at)
                     }
                 }
-                directories.append(Directory(name: directoryName, segments: segments, owner: owner, readers: readers, origin: directoryOrigin))
+                directories.append(
+                    Directory(name: directoryName, segments: segments, owner: owner, readers: readers, origin: directoryOrigin))
             }
             let bindingCount = try reader.count("label bindings", minimumSize: 2)
             var labels: [RoleLabels] = []
@@ -508,9 +533,9 @@ private struct Decoding {
         try finish(reader)
     }
 
-    mutating func instruction(_ reader: inout TableReader, _ context: ProtocolContext, localCount: Int, _ what: @autoclosure () -> String) throws(
-        DecodeFailure
-    ) -> Instruction {
+    mutating func instruction(_ reader: inout TableReader, _ context: ProtocolContext, localCount: Int, _ what: @autoclosure () -> String)
+        throws(DecodeFailure) -> Instruction
+    {
         typealias Op = RuleTableFormat.Opcode
         let at = reader.position
         let byte = try reader.u8("an opcode")
@@ -570,7 +595,8 @@ private struct Decoding {
                 let flagsAt = reader.position
                 let flags = try reader.u8("key flags")
                 if flags & ~0x3F != 0 {
-                    try invalid("E0882", "\(what()): reserved key flag bits 0x\(String(flags & ~0x3F, radix: 16)) are set", reader, at: flagsAt)
+                    try invalid(
+                        "E0882", "\(what()): reserved key flag bits 0x\(String(flags & ~0x3F, radix: 16)) are set", reader, at: flagsAt)
                 }
                 let patternAt = reader.position
                 let pattern = try keyPattern(&reader, context, slots: Int.max, what())
@@ -590,7 +616,8 @@ private struct Decoding {
                 case 4: type = .state
                 case let tag:
                     throw reader.failure(
-                        "E0882", "\(what()): invalid value type tag \(tag) (0 unsigned, 1 string, 2 pattern, 3 literals, 4 state)", at: typeAt)
+                        "E0882", "\(what()): invalid value type tag \(tag) (0 unsigned, 1 string, 2 pattern, 3 literals, 4 state)",
+                        at: typeAt)
                 }
                 let initializers = try roleMask(&reader, context, "\(what()): initialisers")
                 let initialValue = flags & 8 != 0 ? try string(&reader, "\(what()): initial value") : nil
@@ -648,7 +675,8 @@ private struct Decoding {
                     let flagsAt = reader.position
                     let flags = try reader.u8("transition flags")
                     if flags & ~0x07 != 0 {
-                        try invalid("E0882", "\(label()): reserved flag bits 0x\(String(flags & ~0x07, radix: 16)) are set", reader, at: flagsAt)
+                        try invalid(
+                            "E0882", "\(label()): reserved flag bits 0x\(String(flags & ~0x07, radix: 16)) are set", reader, at: flagsAt)
                     }
                     let from = StateMask(rawValue: try reader.uleb32("\(label()): source states"))
                     let to = try state(&reader, context, "\(label()): target state")
@@ -658,7 +686,8 @@ private struct Decoding {
                     let note = flags & 4 != 0 ? try string(&reader, "\(label()): note") : nil
                     let origin = try origin(&reader, label())
                     transitions.append(
-                        Transition(from: from, to: to, by: by, guardProgram: guardProgram, obligation: obligation, note: note, origin: origin))
+                        Transition(
+                            from: from, to: to, by: by, guardProgram: guardProgram, obligation: obligation, note: note, origin: origin))
                 }
                 machines.append(Machine(directory: directory, key: key, transitions: transitions))
             }
@@ -684,7 +713,9 @@ private struct Decoding {
                     let operationsAt = reader.position
                     let operations = OperationMask(rawValue: try reader.u8("an operation mask"))
                     if operations.rawValue & ~0x3F != 0 {
-                        try invalid("E0882", "\(what()): operation mask 0x\(String(operations.rawValue, radix: 16)) has reserved bits", reader, at: operationsAt)
+                        try invalid(
+                            "E0882", "\(what()): operation mask 0x\(String(operations.rawValue, radix: 16)) has reserved bits", reader,
+                            at: operationsAt)
                     }
                     let pathCount = try reader.count("path patterns", minimumSize: 2)
                     var paths: [PathGlob] = []
@@ -699,7 +730,8 @@ private struct Decoding {
                             case 1: segments.append(.any)
                             case 2: segments.append(.anyDepth)
                             case let segmentTag:
-                                throw reader.failure("E0882", "\(what()): invalid path segment tag \(segmentTag) (0 literal, 1 *, 2 **)", at: at)
+                                throw reader.failure(
+                                    "E0882", "\(what()): invalid path segment tag \(segmentTag) (0 literal, 1 *, 2 **)", at: at)
                             }
                         }
                         paths.append(PathGlob(directory: directory, segments: segments))
@@ -709,7 +741,8 @@ private struct Decoding {
                 case 2:
                     kind = .always(try program(&reader, context, "\(what()): condition"))
                 case let tag:
-                    throw reader.failure("E0882", "\(what()): invalid guarantee kind \(tag) (0 never, 1 never-unless, 2 always)", at: kindAt)
+                    throw reader.failure(
+                        "E0882", "\(what()): invalid guarantee kind \(tag) (0 never, 1 never-unless, 2 always)", at: kindAt)
                 }
                 let blame = try blame(&reader, context, what())
                 let origin = try origin(&reader, what())
@@ -735,7 +768,8 @@ private struct Decoding {
                 let origin = try origin(&reader, what())
                 let summary = try string(&reader, "\(what()): summary")
                 expectations.append(
-                    Expectation(condition: condition, trigger: trigger, milliseconds: milliseconds, blame: blame, origin: origin, summary: summary))
+                    Expectation(
+                        condition: condition, trigger: trigger, milliseconds: milliseconds, blame: blame, origin: origin, summary: summary))
             }
             definitions[protocolIndex].expectations = expectations
         }
@@ -784,7 +818,8 @@ private struct Decoding {
                 let childAt = reader.position
                 let child = try reader.uleb("\(what()): child")
                 if child <= number || child >= count {
-                    try invalid("E0887", "\(what()): child \(child) must come after its parent and before node \(count)", reader, at: childAt)
+                    try invalid(
+                        "E0887", "\(what()): child \(child) must come after its parent and before node \(count)", reader, at: childAt)
                 }
                 node.literals.append(PathIndex.Edge(label: edgeLabel, child: child))
             }
@@ -793,7 +828,8 @@ private struct Decoding {
             if numberChild != 0 {
                 if numberChild <= number || numberChild >= count {
                     try invalid(
-                        "E0887", "\(what()): number child \(numberChild) must come after its parent and before node \(count)", reader, at: numberAt)
+                        "E0887", "\(what()): number child \(numberChild) must come after its parent and before node \(count)", reader,
+                        at: numberAt)
                 }
                 node.number = numberChild
             }
@@ -817,7 +853,8 @@ private struct Decoding {
         let table = CompiledRuleTable(protocols: definitions)
         guard table.pathIndex != index else { return table }
         let expected = table.pathIndex.nodes
-        let first = zip(expected, index.nodes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(expected.count, index.nodes.count)
+        let first =
+            zip(expected, index.nodes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(expected.count, index.nodes.count)
         try invalid(
             "E0887",
             "the path index does not match the directory templates (first difference at node \(first); \(index.nodes.count) nodes stored, \(expected.count) expected)",
@@ -848,7 +885,8 @@ private struct Decoding {
                 let frontend = try string(&reader, "\(what()): frontend label")
                 pairs.append(LabelAdmission.Pair(frontend: frontend, backend: try string(&reader, "\(what()): backend label")))
             }
-            admissions.append(LabelAdmission(protocolIndex: protocolIndex, frontendRole: frontendRole, backendRole: backendRole, pairs: pairs))
+            admissions.append(
+                LabelAdmission(protocolIndex: protocolIndex, frontendRole: frontendRole, backendRole: backendRole, pairs: pairs))
         }
         try finish(reader)
         return (policyName, admissions)

@@ -20,7 +20,8 @@ public struct RuleTableDumper {
     public func text() -> String {
         var out = "\(file): xenstore rule table, format version \(layout.version)\n"
         out += "  length    \(layout.length) bytes\n"
-        out += "  flags     0x\(hex(UInt32(layout.flags), digits: 4))\(layout.flags & RuleTableFormat.Flag.admission != 0 ? " (admission)" : "")\n"
+        out +=
+            "  flags     0x\(hex(UInt32(layout.flags), digits: 4))\(layout.flags & RuleTableFormat.Flag.admission != 0 ? " (admission)" : "")\n"
         out += "  checksum  0x\(hex(layout.checksum, digits: 8))\n"
         if let policy = table.policyName { out += "  policy    \(policy)\n" }
         out += "  sections  \(layout.sections.count)\n"
@@ -39,7 +40,8 @@ public struct RuleTableDumper {
             for admission in table.admissions {
                 guard admission.protocolIndex >= 0, admission.protocolIndex < table.protocols.count else { continue }
                 let definition = table.protocols[admission.protocolIndex]
-                out += "  \(definition.name): \(roleName(definition, admission.frontendRole)) label -> \(roleName(definition, admission.backendRole)) label\n"
+                out +=
+                    "  \(definition.name): \(roleName(definition, admission.frontendRole)) label -> \(roleName(definition, admission.backendRole)) label\n"
                 if admission.pairs.isEmpty { out += "    (no pair may bind)\n" }
                 for pair in admission.pairs { out += "    \(quote(pair.frontend)) -> \(quote(pair.backend))\n" }
             }
@@ -65,7 +67,9 @@ public struct RuleTableDumper {
         out += "  directories\n"
         for (index, directory) in definition.directories.enumerated() {
             out += "    \(index) \(directory.name) = \(template(directory, definition))  owner \(roleName(definition, directory.owner))"
-            if !directory.readers.isEmpty { out += ", readers \(directory.readers.map { roleName(definition, $0) }.joined(separator: " | "))" }
+            if !directory.readers.isEmpty {
+                out += ", readers \(directory.readers.map { roleName(definition, $0) }.joined(separator: " | "))"
+            }
             out += "  (\(directory.origin))\n"
         }
         out += "  keys\n"
@@ -94,7 +98,8 @@ public struct RuleTableDumper {
         for machine in definition.machines {
             out += "    \(directoryName(definition, machine.directory)).state (key \(machine.key))\n"
             for transition in machine.transitions {
-                out += "      \(states(transition.from, definition)) -> \(definition.stateName(transition.to)) by \(roles(transition.by, definition))"
+                out +=
+                    "      \(states(transition.from, definition)) -> \(definition.stateName(transition.to)) by \(roles(transition.by, definition))"
                 out += "  (\(transition.origin))\n"
                 if let note = transition.note { out += "        note \(quote(note))\n" }
                 if let guardProgram = transition.guardProgram {
@@ -120,14 +125,16 @@ public struct RuleTableDumper {
         }
         out += "  expectations\n"
         for expectation in definition.expectations {
-            out += "    \(quote(expectation.summary)) within \(expectation.milliseconds) ms  blame \(blameText(expectation.blame, definition))"
+            out +=
+                "    \(quote(expectation.summary)) within \(expectation.milliseconds) ms  blame \(blameText(expectation.blame, definition))"
             out += "  (\(expectation.origin))\n"
             out += "        trigger:\n" + disassembly(expectation.trigger, definition, indent: 10)
             out += "        condition:\n" + disassembly(expectation.condition, definition, indent: 10)
         }
         out += "  turns (frontend state, backend state: whose turn)\n"
         for turn in definition.turns {
-            out += "    (\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState))): \(roles(turn.roles, definition))\n"
+            out +=
+                "    (\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState))): \(roles(turn.roles, definition))\n"
         }
         return out
     }
@@ -263,7 +270,9 @@ public struct RuleTableDumper {
                 "roles",
                 .array(
                     definition.roles.map { role in
-                        var fields: [(String, JSONValue)] = [("name", .string(role.name)), ("principal", .string(principal(role, definition)))]
+                        var fields: [(String, JSONValue)] = [
+                            ("name", .string(role.name)), ("principal", .string(principal(role, definition))),
+                        ]
                         if let alias = role.aliasOf { fields.append(("alias_of", .string(roleName(definition, alias)))) }
                         return .object(fields)
                     })
@@ -409,7 +418,8 @@ public struct RuleTableDumper {
     }
 
     private func directoryName(_ protocolIndex: Int, _ directory: Int) -> String {
-        protocolIndex >= 0 && protocolIndex < table.protocols.count ? directoryName(table.protocols[protocolIndex], directory) : "#\(directory)"
+        protocolIndex >= 0 && protocolIndex < table.protocols.count
+            ? directoryName(table.protocols[protocolIndex], directory) : "#\(directory)"
     }
 
     func directoryName(_ definition: ProtocolDefinition, _ index: Int) -> String {
@@ -504,7 +514,9 @@ public struct RuleTableDumper {
         var result: [(String, PathIndex.Entry)] = []
         for (index, node) in nodes.enumerated() {
             for entry in node.entries { result.append((index == 0 ? "/" : paths[index], entry)) }
-            for edge in node.literals where edge.child > index && edge.child < nodes.count { paths[edge.child] = paths[index] + "/" + edge.label }
+            for edge in node.literals where edge.child > index && edge.child < nodes.count {
+                paths[edge.child] = paths[index] + "/" + edge.label
+            }
             if let child = node.number, child > index, child < nodes.count { paths[child] = paths[index] + "/{#}" }
         }
         return result

@@ -18,27 +18,35 @@ extension LintSeverity: ExpressibleByArgument {}
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Find what is legal but probably wrong in ACM policies.",
+        abstract: "Find what is legal but probably wrong in ACM policies and protocol descriptions.",
         discussion: """
             Each policy is checked as the compiler checks it (its generation is detected: the newest target \
             whose schema and checks it passes); one that does not compile is reported with the compiler's \
-            diagnostics. Then the rules run. A directory lints the *.xml files below it; a Xen 3.0.2 \
-            '<name>-security_policy.xml' is linted together with the '<name>-security_label_template.xml' \
-            beside it.
+            diagnostics. Then the rules run. A protocol description (*.xpd) is loaded with the libraries it \
+            imports (beside it, then in each -I directory) and checked as 'xen-policyc compile --rules' \
+            does; one with errors is reported with the checker's diagnostics. A directory lints the *.xml \
+            and *.xpd files below it; a Xen 3.0.2 '<name>-security_policy.xml' is linted together with the \
+            '<name>-security_label_template.xml' beside it.
 
             Suppress a finding with a comment right before the element (or an enclosing one): \
-            <!-- xen-policy-disable RULE-ID: reason -->. The configuration file (--config, else \
+            <!-- xen-policy-disable RULE-ID: reason -->; in a protocol description, with \
+            // xen-policy-disable RULE-ID: reason before the declaration (before the first unit: the whole \
+            file). The configuration file (--config, else \
             .xen-policy-lint.json in the current directory) is JSON with the optional keys "enable", \
             "disable" (arrays of rule IDs), "severity" (rule ID to "error", "warning" or "info") and \
             "fail-level". The command line overrides it.
 
             Exit status: 0 no finding at or above --fail-level (default warning), 1 such a finding or a \
-            policy that does not compile, 2 usage, configuration or I/O error. See docs/lint/README.md.
+            policy or description that does not compile, 2 usage, configuration or I/O error. See \
+            docs/lint/README.md.
             """
     )
 
-    @Argument(help: "Policy files and directories to lint.")
+    @Argument(help: "Policy files, protocol descriptions (*.xpd) and directories to lint.")
     var paths: [String] = []
+
+    @Option(name: .customShort("I"), help: "A directory to search for the libraries protocol descriptions import.")
+    var searchPaths: [String] = []
 
     @Option(help: "Output: text (on stderr), json, sarif or github (workflow annotations) (on stdout).")
     var format: LintFormat = .text
@@ -68,7 +76,9 @@ struct LintCommand: ParsableCommand {
     var color: ColorMode = .auto
 
     func validate() throws {
-        if explain == nil && !listRules && paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
+        if explain == nil && !listRules && paths.isEmpty {
+            throw ValidationError("give at least one policy file, protocol description or directory")
+        }
     }
 
     func run() throws {
@@ -87,13 +97,15 @@ struct LintCommand: ParsableCommand {
         }
         let selection = try loadSelection()
         let (inputs, problems) = LintInput.expand(paths)
-        let pipeline = LintPipeline(selection: selection)
+        let pipeline = LintPipeline(selection: selection, searchPaths: searchPaths)
         var findings = problems.map(Finding.init)
+        // Protocols that extend one library each report what they find in it: once is enough.
+        var reported: Set<FindingKey> = []
         var sources: [SourceLines] = []
         var status = problems.isEmpty ? ExitStatus.success : .usageOrIOError
         for input in inputs {
             let result = pipeline.lint(input, fix: fix)
-            findings += result.findings
+            findings += result.findings.filter { reported.insert(FindingKey($0)).inserted }
             sources.append(result.sources)
             for fixed in result.fixed {
                 Output.standardError("\(fixed.location): fixed: \(fixed.fix?.summary ?? fixed.message) [\(fixed.rule)]\n")
@@ -106,7 +118,8 @@ struct LintCommand: ParsableCommand {
             }
         }
         if inputs.isEmpty && problems.isEmpty {
-            Output.standardError("note: no policy files (*.xml) found in \(paths.joined(separator: ", "))\n")
+            Output.standardError(
+                "note: no policy files (*.xml) or protocol descriptions (*.xpd) found in \(paths.joined(separator: ", "))\n")
         }
         render(findings, sources: CombinedSources(parts: sources), files: inputs.count, selection: selection)
         if status == .success, findings.contains(where: { $0.severity >= selection.failLevel }) {

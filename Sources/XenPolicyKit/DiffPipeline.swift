@@ -117,7 +117,8 @@ public struct DiffPipeline: Sendable {
             return nil
         }
         var templateDocument: XMLDocument? = nil
-        if found.target == .xen302 {
+        // A label template given alone passes the G1 schema too; the checker then says what it is (E0011).
+        if found.target == .xen302, found.document.root.localName == "SecurityPolicyDefinition" {
             guard let templateSource = labelTemplate ?? source.labelTemplateCompanion() else {
                 fail(
                     .error(
@@ -149,7 +150,12 @@ public struct DiffPipeline: Sendable {
             }
             templateDocument = document
         }
-        let (policy, diagnostics) = PolicyChecker(target: found.target).check(policy: found.document, labelTemplate: templateDocument)
+        let (policy, checked) = PolicyChecker(target: found.target).check(policy: found.document, labelTemplate: templateDocument)
+        var diagnostics = checked
+        // The checker's hint names compile's --label-template; diff takes the two files as one input.
+        for index in diagnostics.indices where diagnostics[index].code == "E0011" && found.target == .xen302 {
+            diagnostics[index].notes.append(DiagnosticNote("xen-policy diff takes a Xen 3.0.2 policy as POLICY+LABELS"))
+        }
         outcome.diagnostics += diagnostics
         guard let policy else {
             outcome.status = Self.worse(outcome.status, .inputError)

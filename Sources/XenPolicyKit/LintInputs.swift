@@ -29,8 +29,8 @@ public struct LintInput: Hashable, Sendable {
     static let templateSuffix = "-security_label_template.xml"
 
     /// Expands the command line's paths: a file as given (paired with its G1 partner if that exists),
-    /// a directory as the `*.xml` files below it (hidden entries and symbolic links to directories
-    /// are skipped), each input once, in the order given and sorted within each directory.
+    /// a directory as the `*.xml` and `*.xpd` files below it (hidden entries and symbolic links to
+    /// directories are skipped), each input once, in the order given and sorted within each directory.
     ///
     /// - Returns: the inputs, and an E0001 error for each path that does not exist or cannot be read.
     public static func expand(_ paths: [String]) -> (inputs: [LintInput], diagnostics: [Diagnostic]) {
@@ -82,12 +82,15 @@ public struct LintInput: Hashable, Sendable {
         return path
     }
 
+    /// Policies and protocol descriptions, by name.
+    private static func isLintable(_ name: String) -> Bool { name.hasSuffix(".xml") || name.hasSuffix(".xpd") }
+
     private static func isRegularFile(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
-    /// The `*.xml` files below `directory`, depth first, sorted by name at each level.
+    /// The `*.xml` and `*.xpd` files below `directory`, depth first, sorted by name at each level.
     private static func collect(directory: String, into files: inout [String]) -> Bool {
         guard let handle = opendir(directory) else { return false }
         var names: [String] = []
@@ -107,9 +110,9 @@ public struct LintInput: Hashable, Sendable {
                 _ = collect(directory: path, into: &files)
             case S_IFLNK:
                 // Follow links to files but not to directories, which could loop.
-                if name.hasSuffix(".xml"), isRegularFile(path) { files.append(path) }
+                if isLintable(name), isRegularFile(path) { files.append(path) }
             case S_IFREG:
-                if name.hasSuffix(".xml") { files.append(path) }
+                if isLintable(name) { files.append(path) }
             default:
                 break
             }

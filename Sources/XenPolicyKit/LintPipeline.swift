@@ -6,20 +6,22 @@ import PolicyModel
 import PolicyReader
 
 /// `xen-policy lint`: detect the policy's generation, check it as the compiler does, run the lint
-/// rules, and (with `--fix`) apply the meaning-preserving fixes.
+/// rules, and (with `--fix`) apply the meaning-preserving fixes. Protocol descriptions (`.xpd`) are
+/// loaded with their imports, checked, and linted by the protocol rules (`ProtocolLintPipeline.swift`).
 public struct LintPipeline: Sendable {
     /// Codes of the pipeline's own messages (not rules: they cannot be disabled or suppressed).
     public enum Code {
-        /// An input kind this build cannot lint yet (`.xpd`).
-        public static let unsupportedInput = "unsupported-input"
         /// A Xen 3.0.2 policy file without its label template beside it.
         public static let missingLabelTemplate = "missing-label-template"
     }
 
     public var selection: RuleSelection
+    /// Extra directories to look for the libraries `.xpd` files import (`-I`).
+    public var searchPaths: [String]
 
-    public init(selection: RuleSelection = RuleSelection()) {
+    public init(selection: RuleSelection = RuleSelection(), searchPaths: [String] = []) {
         self.selection = selection
+        self.searchPaths = searchPaths
     }
 
     /// What linting one input found and did.
@@ -29,8 +31,10 @@ public struct LintPipeline: Sendable {
         public var findings: [Finding]
         /// The inputs' text, for excerpts.
         public var sources: SourceLines
-        /// The newest target the policy compiles for (nil if it compiles for none).
+        /// The newest target the policy compiles for (nil if it compiles for none, and for protocol descriptions).
         public var target: Target?
+        /// For a protocol description: the protocols it defines that checked and were linted.
+        public var protocols: [String] = []
         /// The findings `--fix` removed (each with its fix), as they were before the fix.
         public var fixed: [Finding]
         /// Why `--fix` wrote nothing although there were fixes, if so.
@@ -42,17 +46,8 @@ public struct LintPipeline: Sendable {
 
     /// Lints one input from disk; with `fix`, applies the fixes, re-checks and writes them atomically.
     public func lint(_ input: LintInput, fix: Bool = false) -> Result {
-        guard input.kind == .policy else {
-            var result = Result(input: input, findings: [], sources: SourceLines(), target: nil, fixed: [], status: .usageOrIOError)
-            result.findings = [
-                Finding(
-                    rule: Code.unsupportedInput, severity: .error,
-                    message: "'\(input.path)' is a protocol description; linting .xpd files is not supported yet",
-                    at: SourceLocation(file: input.path),
-                    hint: "this build lints ACM policy XML only; protocol description rules come with the .xpd language")
-            ]
-            return result
-        }
+        // Protocol descriptions have no fixes: every change to one changes what the checker enforces.
+        guard input.kind == .policy else { return lintProtocolDescription(input) }
         var files: [FileBytes] = []
         for path in [input.path] + (input.labelTemplatePath.map { [$0] } ?? []) {
             do {

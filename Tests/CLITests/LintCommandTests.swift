@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func shippedExamplesLintClean() throws {
-        let result = try lint(["Examples/policies"])
+        let result = try lint(["Examples/policies", "Examples/protocols"])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.isEmpty && result.standardOutput.isEmpty)
     }
@@ -169,8 +169,13 @@ import Testing
         #expect(unknown.standardError.contains("did you mean 'unused-type'?"))
         let list = try lint(["--list-rules"])
         #expect(list.status == 0)
-        #expect(list.standardOutput.split(separator: "\n").count == 16)
+        #expect(list.standardOutput.split(separator: "\n").count == 25)
         #expect(list.standardOutput.contains("vm-label-without-chinese-wall-type"))
+        #expect(list.standardOutput.contains("state-without-expectation"))
+        let protocolPage = try lint(["--explain", "unread-key"])
+        #expect(
+            protocolPage.standardOutput
+                == (try String(contentsOf: CommandRunner.packageRoot.appendingPathComponent("docs/lint/unread-key.md"), encoding: .utf8)))
     }
 
     @Test func policyThatDoesNotCompileExitsOne() throws {
@@ -188,9 +193,7 @@ import Testing
         let missing = try lint([scratch.appendingPathComponent("missing.xml").path])
         #expect(missing.status == 2)
         #expect(missing.standardError.contains("[E0001]"))
-        let xpd = try lint([try write("protocol p {}\n", to: "p.xpd")])
-        #expect(xpd.status == 2)
-        #expect(xpd.standardError.contains("linting .xpd files is not supported yet [unsupported-input]"))
+        #expect(try lint([scratch.appendingPathComponent("missing.xpd").path]).status == 2)
     }
 
     @Test func directoriesAndFix() throws {
@@ -204,5 +207,119 @@ import Testing
         #expect(fixed.standardError == "\(path):19:11: fixed: removed the repeated type 'Red' from VM label 'Red' [duplicate-label-type]\n")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == Self.policy(unused: false, duplicateName: false))
         #expect(try lint([path]).status == 0)
+    }
+
+    // MARK: - Protocol descriptions
+
+    /// A library beside the description: `be/sectors` nobody writes, a role nobody uses.
+    static let library = """
+        library xb {
+          enum XenbusState { Unknown = 0, Initialising = 1, InitWait = 2, Initialised = 3,
+                             Connected = 4, Closing = 5, Closed = 6 }
+          type u32 = uint [0 .. 4294967296);
+          params (fe: u32, be: u32, devid: u32);
+          role frontend = domain(fe);
+          role backend = domain(be);
+          role toolstack = privileged;
+          key fe.state : enum XenbusState init toolstack = Initialising writer frontend;
+          key be.state : enum XenbusState init toolstack = Initialising writer backend;
+          key be/sectors : u32;
+        }
+
+        """
+
+    static func description(_ name: String, extra: String = "") -> String {
+        """
+        import xb;
+
+        protocol \(name) extends xb {
+          dir fe = "/local/domain/{fe}/device/\(name)/{devid}" owner frontend readers backend;
+          dir be = "/local/domain/{be}/backend/\(name)/{fe}/{devid}" owner backend readers frontend;
+        \(extra)  machine fe.state {
+            Initialising -> Connected by frontend when be.state == Connected;
+            {Initialising, Connected} -> Closed by frontend;
+          }
+          machine be.state {
+            Initialising -> Connected by backend;
+            {Initialising, Connected} -> Closed by backend;
+          }
+          expect be.state != Initialising within 10s after be.state == Initialising blame backend;
+          expect fe.state != Initialising within 30s after fe.state == Initialising && be.state != Initialising blame frontend;
+          expect be.state == Closed within 10s after fe.state == Closed && be.state != Closed blame backend;
+          expect fe.state == Closed within 10s after be.state == Closed && fe.state != Closed blame frontend;
+        }
+
+        """
+    }
+
+    /// A directory of descriptions sharing a library: every format, a finding in the library reported
+    /// once, suppression, and -I for a library kept elsewhere.
+    @Test func protocolDescriptions() throws {
+        let directory = scratch.appendingPathComponent("protocols")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let library = try write(Self.library, to: "protocols/xb.xpd")
+        let a = try write(Self.description("a", extra: "  key be/debug : string;\n"), to: "protocols/a.xpd")
+        _ = try write(Self.description("b"), to: "protocols/b.xpd")
+
+        let text = try lint([directory.path])
+        #expect(text.status == 1)
+        #expect(
+            text.standardError.contains(
+                "\(library):11:7: warning: key 'be/sectors' has no 'init' and no 'writer', so nobody may write it [unwritten-key]\n"))
+        #expect(text.standardError.contains("\(a):6:7: warning: key 'be/debug' has no 'init' and no 'writer'"))
+        // Once, although both protocols extend the library.
+        #expect(text.standardError.components(separatedBy: "key 'be/sectors'").count == 2)
+        #expect(text.standardError.hasSuffix("0 errors, 2 warnings, 0 info in 3 files\n"))
+
+        let json = try lint(["--format", "json", directory.path])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        #expect(findings.map { $0["rule"] as? String } == ["unwritten-key", "unwritten-key"])
+        #expect(findings.allSatisfy { Set($0.keys) == ["rule", "severity", "file", "line", "column", "message"] })
+
+        let sarif = try lint(["--format", "sarif", a])
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.standardOutput.utf8)) as? [String: Any])
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let rules = try #require(((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]])
+        #expect(rules.contains { $0["id"] as? String == "state-without-expectation" })
+        #expect((run["results"] as? [[String: Any]])?.count == 2)
+
+        let github = try lint(["--format", "github", a]).standardOutput
+        #expect(github.contains("::warning file=\(a),line=6,col=7,title=unwritten-key::key 'be/debug' has no 'init'"))
+
+        // --disable and --fail-level as for policies.
+        #expect(try lint(["--disable", "unwritten-key", directory.path]).status == 0)
+        #expect(try lint(["--fail-level", "error", directory.path]).status == 0)
+
+        // Suppressed in the library and in the description: clean.
+        _ = try write(
+            Self.library.replacingOccurrences(
+                of: "  key be/sectors", with: "  // xen-policy-disable unwritten-key: sized by the toolstack's script\n  key be/sectors"),
+            to: "protocols/xb.xpd")
+        _ = try write(
+            Self.description(
+                "a", extra: "  // xen-policy-disable unwritten-key: written by hand while debugging\n  key be/debug : string;\n"),
+            to: "protocols/a.xpd")
+        let clean = try lint([directory.path])
+        #expect(clean.status == 0, "\(clean.standardError)")
+        #expect(clean.standardError.isEmpty)
+
+        // A library elsewhere needs -I.
+        let elsewhere = scratch.appendingPathComponent("lib")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: library, toPath: elsewhere.appendingPathComponent("xb.xpd").path)
+        let unresolved = try lint([a])
+        #expect(unresolved.status == 1)
+        #expect(unresolved.standardError.contains("cannot find library 'xb'"))
+        #expect(unresolved.standardError.contains("[E0720]"))
+        #expect(try lint(["-I", elsewhere.path, a]).status == 0)
+    }
+
+    /// A description the checker rejects is reported with the checker's diagnostics, whatever the fail level.
+    @Test func protocolDescriptionThatDoesNotCheckExitsOne() throws {
+        let path = try write("protocol p { key fe/x : u32; }\n", to: "bad.xpd")
+        let result = try lint(["--format", "json", "--fail-level", "error", path])
+        #expect(result.status == 1)
+        #expect(result.standardOutput.contains(#""rule": "E0734""#))
     }
 }

@@ -44,6 +44,21 @@ import Testing
         #expect(keys == ["changes", "effects", "target", "old", "new", "access_widens", "diagnostics"])
     }
 
+    @Test func renderedTextIsTheJSONValueLayout() throws {
+        // render() writes the effect lists itself, for speed; the text must not differ.
+        let renderer = DiffJSONRenderer()
+        #expect(renderer.render(Self.report) == renderer.json(Self.report).rendered())
+        let empty = PolicyBuilder.diff(
+            PolicyBuilder.policy(vms: [PolicyBuilder.vm("dom0", ste: ["A"], cw: ["dom0"])]),
+            PolicyBuilder.policy(vms: [PolicyBuilder.vm("dom0", ste: ["A"], cw: ["dom0"])]))
+        #expect(renderer.render(empty) == renderer.json(empty).rendered())
+        let quoting = PolicyBuilder.diff(
+            PolicyBuilder.policy(vms: [PolicyBuilder.vm("dom0", ste: ["A"], cw: ["dom0"])]),
+            PolicyBuilder.policy(vms: [PolicyBuilder.vm("dom0", ste: ["A"], cw: ["dom0"]), PolicyBuilder.vm("q\"uo\\te\n", ste: ["A"])]))
+        #expect(renderer.render(quoting) == renderer.json(quoting).rendered())
+        #expect(!quoting.effects.runGained.isEmpty)
+    }
+
     @Test func markdownHasTheSummaryBeforeTheDetails() throws {
         let markdown = DiffMarkdownRenderer().render(Self.report)
         #expect(markdown.hasPrefix("### Policy diff: `p` 1.0 → `p` 1.1"))

@@ -31,11 +31,18 @@ struct MarkedSource {
 enum LintTestSupport {
     static let policyFile = "example-security_policy.xml"
     static let templateFile = "example-security_label_template.xml"
+    static let protocolFile = "example.xpd"
 
     /// Lints an example in memory: markers removed, the rule under test enabled on top of the defaults.
     static func lint(_ example: RuleExample, enabling rule: String? = nil, disabling: [String] = []) throws
         -> (result: LintPipeline.Result, expected: [SourceLocation])
     {
+        if example.input == .protocolDescription {
+            let description = MarkedSource(example.source, file: protocolFile)
+            let selection = try RuleSelection(configuration: LintConfiguration(), enable: rule.map { [$0] } ?? [], disable: disabling)
+            let result = LintPipeline(selection: selection).lint(protocolDescription: Array(description.text.utf8), path: protocolFile)
+            return (result, description.markers.sorted())
+        }
         let policy = MarkedSource(example.source, file: policyFile)
         let template = example.labelTemplate.map { MarkedSource($0, file: templateFile) }
         let selection = try RuleSelection(configuration: LintConfiguration(), enable: rule.map { [$0] } ?? [], disable: disabling)
@@ -48,6 +55,18 @@ enum LintTestSupport {
     /// Lints policy text with the given selection.
     static func lint(_ source: String, selection: RuleSelection = RuleSelection(), path: String = "policy.xml") -> LintPipeline.Result {
         LintPipeline(selection: selection).lint(policy: Array(source.utf8), path: path)
+    }
+
+    /// Lints protocol description text with the given selection.
+    static func lint(protocolDescription source: String, selection: RuleSelection = RuleSelection(), path: String = "p.xpd")
+        -> LintPipeline.Result
+    {
+        LintPipeline(selection: selection).lint(protocolDescription: Array(source.utf8), path: path)
+    }
+
+    /// Whether the example's input checked: the policy compiled, or the description's protocols checked.
+    static func compiled(_ result: LintPipeline.Result) -> Bool {
+        result.target != nil || (!result.protocols.isEmpty && result.status == .success)
     }
 
     /// The package root (for docs and examples).

@@ -71,15 +71,6 @@ import XenPolicyKit
         #expect(result.status == .inputError)
     }
 
-    @Test func protocolDescriptionsAreNotSupportedYet() {
-        let inputs = LintInput.expand(["Examples/protocols/none.xpd"])
-        #expect(inputs.inputs.isEmpty)  // it does not exist
-        let result = LintPipeline().lint(LintInput(kind: .protocolDescription, path: "p.xpd"))
-        #expect(result.status == .usageOrIOError)
-        #expect(result.findings.map(\.rule) == [LintPipeline.Code.unsupportedInput])
-        #expect(result.findings.first?.message.contains("not supported yet") == true)
-    }
-
     @Test func expandsDirectoriesRecursivelyAndPairsXen302Files() throws {
         let directory = try LintTestSupport.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -98,8 +89,8 @@ import XenPolicyKit
                 LintInput(path: base + "/a-security_policy.xml", labelTemplatePath: base + "/a-security_label_template.xml"),
                 LintInput(path: base + "/b.xml"),
                 LintInput(path: base + "/lonely-security_label_template.xml"),
-                LintInput(path: base + "/sub/c.xml"),
                 LintInput(kind: .protocolDescription, path: base + "/p.xpd"),
+                LintInput(path: base + "/sub/c.xml"),
             ])
         #expect(diagnostics.map(\.code) == ["E0001"])
         // A template named on its own is linted with its policy.
@@ -117,6 +108,21 @@ import XenPolicyKit
         for input in inputs {
             let result = LintPipeline().lint(input)
             #expect(result.target != nil, "\(input.path)")
+            #expect(result.findings.isEmpty, "\(input.path): \(result.findings)")
+        }
+    }
+
+    /// So do the shipped protocol descriptions, every rule enabled, info findings included.
+    @Test func shippedProtocolDescriptionsLintClean() throws {
+        let (inputs, problems) = LintInput.expand([root.appendingPathComponent("Examples/protocols").path])
+        #expect(problems.isEmpty)
+        #expect(inputs.count == 9 && inputs.allSatisfy { $0.kind == .protocolDescription })
+        let selection = try RuleSelection(configuration: LintConfiguration(), enable: RuleRegistry.descriptions.map(\.id))
+        for input in inputs {
+            let result = LintPipeline(selection: selection).lint(input)
+            #expect(result.status == .success, "\(input.path)")
+            // xenbus.xpd is a library: no protocol of its own.
+            #expect(result.protocols.isEmpty == input.path.hasSuffix("xenbus.xpd"), "\(input.path)")
             #expect(result.findings.isEmpty, "\(input.path): \(result.findings)")
         }
     }

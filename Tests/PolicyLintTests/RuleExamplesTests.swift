@@ -3,9 +3,9 @@ import PolicyLint
 import Testing
 import XenPolicyKit
 
-/// Every rule's own examples (SwiftLint's shape): triggering examples report exactly at their `↓`
-/// markers, non-triggering ones report nothing, and disabling the rule silences it. A rule whose
-/// check is removed or broken fails here.
+/// Every rule's own examples (SwiftLint's shape), policies and protocol descriptions alike:
+/// triggering examples report exactly at their `↓` markers, non-triggering ones report nothing, and
+/// disabling the rule silences it. A rule whose check is removed or broken fails here.
 @Suite struct RuleExamplesTests {
     static let ruleIDs = RuleRegistry.descriptions.map(\.id)
 
@@ -16,7 +16,7 @@ import XenPolicyKit
         #expect(!rule.nonTriggeringExamples.isEmpty, "\(id) has no non-triggering example")
         for (index, example) in rule.triggeringExamples.enumerated() {
             let (result, expected) = try LintTestSupport.lint(example, enabling: id)
-            #expect(result.target != nil, "triggering example \(index) of \(id) does not compile: \(result.findings)")
+            #expect(LintTestSupport.compiled(result), "triggering example \(index) of \(id) does not compile: \(result.findings)")
             #expect(!expected.isEmpty, "triggering example \(index) of \(id) has no ↓ marker")
             let found = result.findings.filter { $0.rule == id }.map(\.location).sorted()
             #expect(found == expected, "triggering example \(index) of \(id): \(result.findings)")
@@ -27,8 +27,17 @@ import XenPolicyKit
         }
         for (index, example) in rule.nonTriggeringExamples.enumerated() {
             let (result, _) = try LintTestSupport.lint(example, enabling: id)
-            #expect(result.target != nil, "non-triggering example \(index) of \(id) does not compile: \(result.findings)")
+            #expect(LintTestSupport.compiled(result), "non-triggering example \(index) of \(id) does not compile: \(result.findings)")
             #expect(!result.findings.contains { $0.rule == id }, "non-triggering example \(index) of \(id): \(result.findings)")
+        }
+    }
+
+    /// A policy rule's examples are policies, a protocol rule's are protocol descriptions; the
+    /// suppression rules, which apply to both, have examples of both.
+    @Test func examplesAreOfTheRulesInputKind() {
+        for rule in RuleRegistry.descriptions {
+            let kinds = Set((rule.triggeringExamples + rule.nonTriggeringExamples).map(\.input))
+            #expect(kinds == (rule.subject == .any ? [.policy, .protocolDescription] : [rule.subject]), "\(rule.id)")
         }
     }
 

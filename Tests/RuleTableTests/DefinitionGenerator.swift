@@ -225,12 +225,16 @@ struct DefinitionGenerator {
         for index in 0..<int(0...6) {
             let indexCount = int(0...2)
             let indices = (0..<indexCount).map { slot in
-                IndexVariable(name: "i\(slot)", slot: slot, lower: program(context, reserved: indexCount), upper: program(context, reserved: indexCount))
+                IndexVariable(
+                    name: "i\(slot)", slot: slot, lower: program(context, reserved: indexCount),
+                    upper: program(context, reserved: indexCount))
             }
             keys.append(
                 Key(
-                    pattern: keyPattern(context, slots: indexCount), isState: index == 0, type: pick(types), initializers: roleMask(roleCount),
-                    initialValue: bool() ? word() : nil, writers: roleMask(roleCount), phase: bool() ? StateMask(rawValue: UInt32(truncatingIfNeeded: next())) : nil,
+                    pattern: keyPattern(context, slots: indexCount), isState: index == 0, type: pick(types),
+                    initializers: roleMask(roleCount),
+                    initialValue: bool() ? word() : nil, writers: roleMask(roleCount),
+                    phase: bool() ? StateMask(rawValue: UInt32(truncatingIfNeeded: next())) : nil,
                     indices: indices, condition: bool() ? program(context, reserved: indexCount) : nil, defaultValue: bool() ? word() : nil,
                     deprecated: bool(), origin: origin()))
         }

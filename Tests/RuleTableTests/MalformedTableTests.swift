@@ -1,7 +1,8 @@
 import PolicyDiagnostics
 import ProtocolModel
-@testable import RuleTable
 import Testing
+
+@testable import RuleTable
 
 /// Each malformation is refused with its documented code (docs/diagnostics.md, "Rule tables").
 @Suite struct MalformedTableTests {
@@ -13,18 +14,36 @@ import Testing
     ) -> ProtocolDefinition {
         let states = (0...6).map { State(name: "S\($0)", value: $0) }
         let directories = [
-            Directory(name: "fe", segments: [.literal("local"), .literal("domain"), .parameter(0), .literal("device"), .literal("x"), .parameter(1)], owner: 0, readers: [1], origin: origin),
-            Directory(name: "be", segments: [.literal("local"), .literal("domain"), .parameter(2), .literal("backend"), .alternatives(["x", "y"]), .parameter(0), .parameter(1)], owner: 1, readers: [0], origin: origin),
+            Directory(
+                name: "fe",
+                segments: [.literal("local"), .literal("domain"), .parameter(0), .literal("device"), .literal("x"), .parameter(1)],
+                owner: 0, readers: [1], origin: origin),
+            Directory(
+                name: "be",
+                segments: [
+                    .literal("local"), .literal("domain"), .parameter(2), .literal("backend"), .alternatives(["x", "y"]), .parameter(0),
+                    .parameter(1),
+                ], owner: 1, readers: [0], origin: origin),
         ]
         let key = Key(
             pattern: KeyPattern(directory: 0, segments: [[.literal("state")]]), isState: true, type: .state, initializers: RoleMask([1]),
-            initialValue: "1", writers: RoleMask([0]), phase: nil, indices: [], condition: nil, defaultValue: nil, deprecated: false, origin: origin)
-        let guarantees = programs.enumerated().map { Guarantee(name: "g\($0.offset)", kind: .always($0.element), blame: .writer, origin: origin) }
+            initialValue: "1", writers: RoleMask([0]), phase: nil, indices: [], condition: nil, defaultValue: nil, deprecated: false,
+            origin: origin)
+        let guarantees = programs.enumerated().map {
+            Guarantee(name: "g\($0.offset)", kind: .always($0.element), blame: .writer, origin: origin)
+        }
         return ProtocolDefinition(
             name: "x", origin: origin, parameters: ["fe", "devid", "be"],
             roles: roles ?? [Role(name: "frontend", principal: .parameter(0)), Role(name: "backend", principal: .parameter(2))],
             states: states, directories: directories, keys: [key],
-            machines: machines ?? [Machine(directory: 0, key: 0, transitions: [Transition(from: StateMask([1]), to: 3, by: RoleMask([0]), guardProgram: nil, obligation: nil, note: nil, origin: origin)])],
+            machines: machines ?? [
+                Machine(
+                    directory: 0, key: 0,
+                    transitions: [
+                        Transition(
+                            from: StateMask([1]), to: 3, by: RoleMask([0]), guardProgram: nil, obligation: nil, note: nil, origin: origin)
+                    ])
+            ],
             guarantees: guarantees, expectations: [], unknownKeys: .audit, labels: [], turns: turns)
     }
 
@@ -119,7 +138,9 @@ import Testing
         #expect(Self.decode(Support.replacing(.protocols, in: table) { $0.replaceSubrange(0..<1, with: [0x81, 0x00]) }).1 == ["E0878"])
         // A number too large for 63 bits.
         #expect(
-            Self.decode(Support.replacing(.protocols, in: table) { $0.replaceSubrange(0..<1, with: [UInt8](repeating: 0xFF, count: 9) + [1]) }).1
+            Self.decode(
+                Support.replacing(.protocols, in: table) { $0.replaceSubrange(0..<1, with: [UInt8](repeating: 0xFF, count: 9) + [1]) }
+            ).1
                 == ["E0878"])
         // Invalid UTF-8 in the string table.
         #expect(Self.decode(Support.replacing(.strings, in: table) { $0.replaceSubrange(1..<3, with: [1, 0xC3]) }).1.contains("E0880"))
@@ -139,7 +160,9 @@ import Testing
     // MARK: - Bytecode
 
     @Test func opcodes() {
-        let table = CompiledRuleTable(protocols: [Self.protocolDefinition(programs: [Program(instructions: [.boolean(true)], localCount: 0)])])
+        let table = CompiledRuleTable(protocols: [
+            Self.protocolDefinition(programs: [Program(instructions: [.boolean(true)], localCount: 0)])
+        ])
         for opcode: UInt8 in [0x00, 0x16, 0x1F, 0x2B, 0xFF] {
             // CODE: count 1, locals 0, max stack 1, 1 instruction, opcode.
             #expect(Self.decode(Support.replacing(.code, in: table) { $0 = [1, 0, 1, 1, opcode] }).1 == ["E0883"], "opcode \(opcode)")
@@ -203,10 +226,15 @@ import Testing
         #expect(Self.codes(of: CompiledRuleTable(protocols: [mask])) == ["E0881"])
 
         var blame = Self.protocolDefinition()
-        blame.guarantees = [Guarantee(name: "g", kind: .always(Program(instructions: [.boolean(true)], localCount: 0)), blame: .role(2), origin: Self.origin)]
+        blame.guarantees = [
+            Guarantee(
+                name: "g", kind: .always(Program(instructions: [.boolean(true)], localCount: 0)), blame: .role(2), origin: Self.origin)
+        ]
         #expect(Self.codes(of: CompiledRuleTable(protocols: [blame])) == ["E0881"])
 
-        let alias = Self.protocolDefinition(roles: [Role(name: "a", principal: .parameter(7)), Role(name: "b", principal: .privileged, aliasOf: 4)])
+        let alias = Self.protocolDefinition(roles: [
+            Role(name: "a", principal: .parameter(7)), Role(name: "b", principal: .privileged, aliasOf: 4),
+        ])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [alias])) == ["E0881", "E0881"])
 
         let machineKey = Self.protocolDefinition(machines: [Machine(directory: 0, key: 3, transitions: [])])
@@ -223,7 +251,11 @@ import Testing
 
     @Test func rowConsistency() {
         let target = Self.protocolDefinition(machines: [
-            Machine(directory: 0, key: 0, transitions: [Transition(from: .all, to: 42, by: RoleMask([0]), guardProgram: nil, obligation: nil, note: nil, origin: Self.origin)])
+            Machine(
+                directory: 0, key: 0,
+                transitions: [
+                    Transition(from: .all, to: 42, by: RoleMask([0]), guardProgram: nil, obligation: nil, note: nil, origin: Self.origin)
+                ])
         ])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [target])) == ["E0888"])
         let directory = Self.protocolDefinition(machines: [Machine(directory: 1, key: 0, transitions: [])])

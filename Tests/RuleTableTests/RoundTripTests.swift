@@ -71,7 +71,8 @@ enum Support {
     }
 
     /// `table`'s bytes with one section's payload replaced.
-    static func replacing(_ section: RuleTableFormat.Section, in table: CompiledRuleTable, with change: (inout [UInt8]) -> Void) -> [UInt8] {
+    static func replacing(_ section: RuleTableFormat.Section, in table: CompiledRuleTable, with change: (inout [UInt8]) -> Void) -> [UInt8]
+    {
         let bytes = RuleTableEncoder.encode(table)
         var parts = sections(of: bytes)
         let flags = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
@@ -135,6 +136,23 @@ enum Support {
         #expect(decoded == table)
     }
 
+    @Test func shippedDescriptionsCompileIntoOneTable() throws {
+        let directory = Support.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/protocols")
+        let paths = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".xpd") }.sorted()
+            .map { directory.appendingPathComponent($0).path }
+        let loaded = ProtocolLoader().load(paths)
+        let (definitions, diagnostics) = ProtocolChecker().check(loaded.files)
+        #expect((loaded.diagnostics + diagnostics).filter { $0.severity == .error }.map(\.message) == [])
+        let table = CompiledRuleTable(protocols: definitions)
+        let bytes = RuleTableEncoder.encode(table)
+        let (decoded, decodeDiagnostics) = RuleTableDecoder.decode(bytes, file: "examples.xsrt")
+        #expect(decodeDiagnostics == [])
+        #expect(decoded == table)
+        #expect(decoded.map(RuleTableEncoder.encode) == bytes)
+        #expect(definitions.count >= 8)
+    }
+
     @Test func encodingIsDeterministic() throws {
         let reference = try Support.referenceTable()
         // Rebuilding the definitions from scratch (new dictionaries, new hash seeds) gives the same bytes.
@@ -161,7 +179,9 @@ enum Support {
             let program = Program(instructions: [.integer(value)], localCount: 0)
             var generator = DefinitionGenerator(seed: 1)
             var definition = generator.definition(number: 1)
-            definition.guarantees = [Guarantee(name: "g", kind: .always(program), blame: .writer, origin: Origin(file: "f", line: 1, column: 1))]
+            definition.guarantees = [
+                Guarantee(name: "g", kind: .always(program), blame: .writer, origin: Origin(file: "f", line: 1, column: 1))
+            ]
             let table = CompiledRuleTable(protocols: [definition])
             let (decoded, diagnostics) = RuleTableDecoder.decode(RuleTableEncoder.encode(table), file: "int.xsrt")
             #expect(diagnostics == [], "\(value)")

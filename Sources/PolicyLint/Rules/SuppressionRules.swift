@@ -18,7 +18,16 @@ public struct InvalidSuppressionRule: LintRule {
                     resources: [
                         "<!-- xen-policy-disable resource-label-bootstrap-only -->",
                         ExamplePolicy.resource("↓Console", "SystemManagement"),
-                    ]))
+                    ])),
+            // In a protocol description: an unknown rule, and a comment that stands before no declaration.
+            RuleExample(
+                protocolDescription: ExampleProtocol.description(
+                    [
+                        "dir priv = \"/local/domain/{be}/private/x/{devid}\" owner backend;",
+                        "// xen-policy-disable unread-keys: the hotplug script reads it",
+                        "↓key priv/cache : string writer backend;",
+                    ],
+                    frontend: ExampleProtocol.frontendTransitions + ["↓// xen-policy-disable unreachable-state: stray"])),
         ],
         nonTriggeringExamples: [
             RuleExample(
@@ -31,7 +40,13 @@ public struct InvalidSuppressionRule: LintRule {
                     resources: [
                         "<!-- xen-policy-disable resource-label-bootstrap-only: the console belongs to Domain-0 -->",
                         ExamplePolicy.resource("Console", "SystemManagement"),
-                    ]))
+                    ])),
+            RuleExample(
+                protocolDescription: ExampleProtocol.description([
+                    "dir priv = \"/local/domain/{be}/private/x/{devid}\" owner backend;",
+                    "// xen-policy-disable unread-key: the hotplug script reads it",
+                    "key priv/cache : string writer backend;",
+                ])),
         ])
 }
 
@@ -48,7 +63,12 @@ public struct UnusedSuppressionRule: LintRule {
                         ExamplePolicy.bootstrap(ste: ["SystemManagement", "Red"]),
                         "<!-- xen-policy-disable identical-label-types: a copy of Blue -->",
                         ExamplePolicy.vm("↓Red", ste: ["Red"], chineseWall: ["Red"]),
-                    ]))
+                    ])),
+            RuleExample(
+                protocolDescription: ExampleProtocol.description([
+                    "// xen-policy-disable unwritten-key: set by hand while debugging",
+                    "↓key be/cache : string writer backend;",
+                ])),
         ],
         nonTriggeringExamples: [
             RuleExample(
@@ -59,6 +79,11 @@ public struct UnusedSuppressionRule: LintRule {
                         ExamplePolicy.vm("Red", ste: ["Red"], chineseWall: ["Red"]),
                         "<!-- xen-policy-disable identical-label-types: Red's twin, for a second tenant -->",
                         ExamplePolicy.vm("Red2", ste: ["Red"], chineseWall: ["Red"]),
-                    ]))
+                    ])),
+            RuleExample(
+                protocolDescription: ExampleProtocol.description([
+                    "// xen-policy-disable unwritten-key: set by hand while debugging",
+                    "key be/debug : string;",
+                ])),
         ])
 }

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// `xen-policy replay`: exit codes, text and JSON output, rule tables and descriptions.
+@Suite struct ReplayCommandTests {
+    static let protocols: [String] = {
+        let directory = CommandRunner.packageRoot.appendingPathComponent("Examples/protocols")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".xpd") }.sorted()
+        return files.map { "Examples/protocols/\($0)" }
+    }()
+
+    static func temporary(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)-\(name)").path
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func aCleanTraceExitsZero() throws {
+        let result = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-connect.log"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "52 messages, 1 instance: 0 violations\n")
+    }
+
+    @Test func violationsExitOneAndNameTheParty() throws {
+        let result = try CommandRunner.run(
+            "xen-policy", ["replay", "--format", "json", "--protocols"] + Self.protocols + ["--", "Examples/traces/violation-backend-stalled.log"])
+        #expect(result.status == 1, "\(result.standardError)")
+        let document = try Self.json(result.standardOutput)
+        #expect(document["messages"] as? Int == 28)
+        let violations = try #require(document["violations"] as? [[String: Any]])
+        #expect(violations.count == 1)
+        let violation = try #require(violations.first)
+        #expect(violation["line"] as? Int == 17)
+        #expect(violation["domid"] as? Int == 3)
+        #expect(violation["role"] as? String == "backend")
+        #expect(violation["protocol"] as? String == "vbd")
+        #expect(violation["instance"] as? String == "vbd fe=5 be=3 devid=51712")
+        #expect(violation["rule"] as? String == "expect be.state != Initialising within 10s")
+        #expect((violation["origin"] as? String)?.hasPrefix("Examples/protocols/vbd.xpd:") == true)
+        #expect((violation["message"] as? String)?.isEmpty == false)
+    }
+
+    @Test func textOutputNamesLineBlameAndRule() throws {
+        let result = try CommandRunner.run("xen-policy", ["replay"] + Self.protocols + ["Examples/traces/violation-fe-ring-ref-while-connected.log"])
+        #expect(result.status == 1)
+        #expect(result.standardOutput.hasPrefix("Examples/traces/violation-fe-ring-ref-while-connected.log:53: violation: "))
+        #expect(result.standardOutput.contains("    blame: frontend (domain 5), vbd fe=5 be=0 devid=51712\n"))
+        #expect(result.standardOutput.contains("    rule: key fe/ring-ref{i}: phase (Examples/protocols/vbd.xpd:"))
+        #expect(result.standardOutput.hasSuffix("53 messages, 1 instance: 1 violation\n"))
+    }
+
+    @Test func aCompiledRuleTableGivesTheSameVerdicts() throws {
+        let table = Self.temporary("all.xsrt")
+        defer { try? FileManager.default.removeItem(atPath: table) }
+        let compile = try CommandRunner.run("xen-policyc", ["compile", "--rules", table] + Self.protocols)
+        #expect(compile.status == 0, "\(compile.standardError)")
+        for (trace, status) in [
+            ("vbd-unplug.log", Int32(0)), ("vbd-reconnect.trace", 0), ("vif-connect.jsonl", 0), ("violation-be-writes-fe.trace", 1),
+            ("violation-illegal-transition.jsonl", 1), ("violation-guest-rewrites-toolstack-key.jsonl", 1),
+        ] {
+            let fromTable = try CommandRunner.run("xen-policy", ["replay", "--rules", table, "--format", "json", "Examples/traces/\(trace)"])
+            let fromSources = try CommandRunner.run(
+                "xen-policy", ["replay", "--format", "json", "--protocols"] + Self.protocols + ["--", "Examples/traces/\(trace)"])
+            #expect(fromTable.status == status, "\(trace): \(fromTable.standardError)")
+            #expect(fromTable.standardOutput == fromSources.standardOutput, "\(trace)")
+        }
+    }
+
+    @Test func labelsAreCheckedAtInstanceCreation() throws {
+        let result = try CommandRunner.run(
+            "xen-policy",
+            ["replay", "--label", "5=black", "--label", "0=SystemManagement", "--format", "json", "--protocols"] + Self.protocols + [
+                "--", "Examples/traces/vbd-connect.log",
+            ])
+        #expect(result.status == 1)
+        let violations = try #require(try Self.json(result.standardOutput)["violations"] as? [[String: Any]])
+        #expect(violations.map { $0["rule"] as? String } == ["labels frontend"])
+        #expect(violations.first?["role"] as? String == "toolstack")
+    }
+
+    @Test func malformedTraceLinesExitTwoWithDiagnostics() throws {
+        let trace = Self.temporary("bad.log")
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let text = try String(contentsOfFile: CommandRunner.packageRoot.appendingPathComponent("Examples/traces/vbd-connect.log").path, encoding: .utf8)
+        try (text + "[20261127T10:00:99.000Z]  D5  write /x 1\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let result = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", trace])
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("E0802"))
+        #expect(result.standardOutput.contains("0 violations"))
+    }
+
+    @Test func unreadableInputsExitTwo() throws {
+        let missingTrace = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", "/nonexistent/trace.log"])
+        #expect(missingTrace.status == 2)
+        #expect(missingTrace.standardError.contains("cannot open"))
+        let missingTable = try CommandRunner.run("xen-policy", ["replay", "--rules", "/nonexistent/table.xsrt", "Examples/traces/vbd-connect.log"])
+        #expect(missingTable.status == 2)
+        let garbage = Self.temporary("garbage.xsrt")
+        defer { try? FileManager.default.removeItem(atPath: garbage) }
+        try Data("not a rule table".utf8).write(to: URL(fileURLWithPath: garbage))
+        let badTable = try CommandRunner.run("xen-policy", ["replay", "--rules", garbage, "Examples/traces/vbd-connect.log"])
+        #expect(badTable.status == 2)
+        #expect(!badTable.standardError.isEmpty)
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let noRules = try CommandRunner.run("xen-policy", ["replay", "Examples/traces/vbd-connect.log"])
+        #expect(noRules.status == 2)
+        let noTrace = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols)
+        #expect(noTrace.status == 2)
+        let badLabel = try CommandRunner.run("xen-policy", ["replay", "--label", "five=red"] + Self.protocols + ["Examples/traces/vbd-connect.log"])
+        #expect(badLabel.status == 2)
+        let badFormat = try CommandRunner.run(
+            "xen-policy", ["replay", "--trace-format", "xml", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-connect.log"])
+        #expect(badFormat.status == 2)
+    }
+
+    @Test func theTraceFormatCanBeNamed() throws {
+        let result = try CommandRunner.run(
+            "xen-policy",
+            ["replay", "--trace-format", "cxenstored", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-reconnect.trace"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let wrong = try CommandRunner.run(
+            "xen-policy", ["replay", "--trace-format", "jsonl", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-reconnect.trace"])
+        #expect(wrong.status == 2)
+    }
+}
