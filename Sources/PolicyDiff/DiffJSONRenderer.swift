@@ -51,16 +51,17 @@ public struct DiffJSONRenderer: Sendable {
             out += "    ]"
         }
         func labels(_ list: [String]) { out += "[" + list.map(quoted).joined(separator: ", ") + "]" }
-        let lists: [(String, () -> Void)] = [
-            ("share_gained", { pairs(effects.shareGained) }), ("share_lost", { pairs(effects.shareLost) }),
-            ("resource_gained", { pairs(effects.resourceGained) }), ("resource_lost", { pairs(effects.resourceLost) }),
-            ("block_gained", { pairs(effects.blockGained) }), ("block_lost", { pairs(effects.blockLost) }),
-            ("run_gained", { labels(effects.runGained) }), ("run_lost", { labels(effects.runLost) }),
+        let lists: [(String, [PolicyEffects.Pair]?, [String]?)] = [
+            ("share_gained", effects.shareGained, nil), ("share_lost", effects.shareLost, nil),
+            ("resource_gained", effects.resourceGained, nil), ("resource_lost", effects.resourceLost, nil),
+            ("block_gained", effects.blockGained, nil), ("block_lost", effects.blockLost, nil),
+            ("run_gained", nil, effects.runGained), ("run_lost", nil, effects.runLost),
         ]
         out += "{\n"
-        for (index, (key, write)) in lists.enumerated() {
+        for (index, (key, pairList, labelList)) in lists.enumerated() {
             out += "    " + Self.quoted(key) + ": "
-            write()
+            if let pairList { pairs(pairList) }
+            if let labelList { labels(labelList) }
             out += index + 1 < lists.count ? ",\n" : "\n"
         }
         out += "  }"

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import PolicyModel
 
 /// Numbering of xend's `acmpolicy.py` (Xen 3.2-4.1): types sorted; VM labels bootstrap first, then
@@ -13,9 +18,7 @@ struct XendAssignment {
         let steTypes = (policy.simpleTypeEnforcement?.types ?? []).sorted(by: codePointOrder)
         let chineseWallTypes = (policy.chineseWall?.types.types ?? []).sorted(by: codePointOrder)
         let vmLabels = orderedVMLabels()
-        let resources = policy.resourceLabels
-            .filter { $0.steTypes != nil && $0.name != Self.unlabeled }
-            .sorted { codePointOrder($0.name, $1.name) }
+        let resources = sortedByName(policy.resourceLabels.filter { $0.steTypes != nil && $0.name != Self.unlabeled })
         let unlabeled = policy.vmLabels.first { $0.name == Self.unlabeled }
 
         let steIndex = Dictionary(steTypes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -74,15 +77,39 @@ struct XendAssignment {
     /// Bootstrap first, then the other VM labels sorted, without `__UNLABELED__`.
     func orderedVMLabels() -> [Label] {
         let bootstrap = policy.vmLabels.first { $0.name == policy.bootstrapLabel }
-        let rest = policy.vmLabels
-            .filter { $0.name != policy.bootstrapLabel && $0.name != Self.unlabeled }
-            .sorted { codePointOrder($0.name, $1.name) }
+        let rest = sortedByName(policy.vmLabels.filter { $0.name != policy.bootstrapLabel && $0.name != Self.unlabeled })
         return (bootstrap.map { [$0] } ?? []) + rest
+    }
+
+    /// `labels` in ``codePointOrder(_:_:)`` of their names; labels with equal names keep their order,
+    /// as in Python's stable sort. Sorts indices, so the labels themselves are moved once.
+    func sortedByName(_ labels: [Label]) -> [Label] {
+        let order = labels.indices.sorted { a, b in
+            let byName = compareCodePoints(labels[a].name, labels[b].name)
+            return byName != 0 ? byName < 0 : a < b
+        }
+        return order.map { labels[$0] }
     }
 }
 
 /// Python 2's `unicode` sort: by code point, which UTF-8 byte order equals. Swift's `<` on String
 /// compares canonical equivalents and would differ for some non-ASCII names.
 func codePointOrder(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
+    compareCodePoints(a, b) < 0
+}
+
+/// Negative, zero or positive as `a` sorts before, with or after `b` in code-point order (UTF-8 byte order).
+func compareCodePoints(_ a: String, _ b: String) -> Int {
+    var a = a
+    var b = b
+    return a.withUTF8 { a in
+        b.withUTF8 { b in
+            let common = min(a.count, b.count)
+            if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+                let order = memcmp(x, y, common)
+                if order != 0 { return Int(order) }
+            }
+            return a.count - b.count
+        }
+    }
 }

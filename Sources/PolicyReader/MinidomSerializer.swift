@@ -55,7 +55,7 @@ enum MinidomSerializer {
     static func serialization(of document: UnsafeMutablePointer<xmlDoc>) -> [UInt8] {
         var output = Output(hashing: false)
         writeDocument(document, to: &output)
-        return output.bytes
+        return output.finishBytes()
     }
 
     /// Parses `bytes` and returns the SHA-1 of their minidom serialization, or nil if they are not
@@ -313,36 +313,79 @@ enum MinidomSerializer {
 
     // MARK: - Output
 
-    /// Collects serialized bytes and, when hashing, hands them to SHA-1 in ``chunkSize`` pieces so
-    /// a large document is never held in memory twice.
+    /// Collects serialized bytes in a ``chunkSize`` buffer and, when hashing, hands each full chunk
+    /// to SHA-1, so a large document is never held in memory twice; otherwise it collects them all.
     struct Output {
-        private(set) var bytes: [UInt8] = []
+        /// The chunk being filled; a class only so that the memory is freed with the last copy.
+        private final class Chunk {
+            let base = UnsafeMutablePointer<UInt8>.allocate(capacity: MinidomSerializer.chunkSize)
+            deinit { base.deallocate() }
+        }
+
+        private let chunk = Chunk()
+        private var count = 0
         private var hasher: SHA1?
+        /// Everything written, when not hashing.
+        private var collected: [UInt8] = []
         /// OR of every byte written; bit 7 set means a non-ASCII byte was written.
         private var seenBits: UInt8 = 0
 
         init(hashing: Bool) {
             hasher = hashing ? SHA1() : nil
-            bytes.reserveCapacity(hashing ? MinidomSerializer.chunkSize + 4096 : 4096)
         }
 
         mutating func finishDigest() -> (sha1: [UInt8], isASCII: Bool) {
-            guard var hasher else { preconditionFailure("Output was created without a hasher") }
-            hasher.update(bytes)
-            bytes.removeAll()
-            return (hasher.finalize(), seenBits & 0x80 == 0)
+            guard hasher != nil else { preconditionFailure("Output was created without a hasher") }
+            flush()
+            return (hasher!.finalize(), seenBits & 0x80 == 0)
         }
 
-        /// Feeds the collected bytes to the hasher once a chunk is full.
+        /// Everything written (an output created without hashing).
+        mutating func finishBytes() -> [UInt8] {
+            flush()
+            return collected
+        }
+
+        /// Feeds the collected bytes on once a chunk is full.
+        @inline(__always)
         mutating func flushIfFull() {
-            guard hasher != nil, bytes.count >= MinidomSerializer.chunkSize else { return }
-            hasher?.update(bytes)
-            bytes.removeAll(keepingCapacity: true)
+            if count >= MinidomSerializer.chunkSize { flush() }
+        }
+
+        private mutating func flush() {
+            guard count > 0 else { return }
+            let bytes = UnsafeRawBufferPointer(start: chunk.base, count: count)
+            if hasher != nil {
+                hasher!.update(bytes)
+            } else {
+                collected.append(contentsOf: bytes)
+            }
+            count = 0
+        }
+
+        /// Appends bytes known to be ASCII (markup) or already accounted for in ``seenBits``.
+        @inline(__always)
+        private mutating func append(_ source: UnsafePointer<UInt8>, _ length: Int) {
+            if length <= MinidomSerializer.chunkSize - count {
+                (chunk.base + count).update(from: source, count: length)
+                count += length
+                return
+            }
+            var source = source
+            var length = length
+            while length > 0 {
+                if count == MinidomSerializer.chunkSize { flush() }
+                let step = min(length, MinidomSerializer.chunkSize - count)
+                (chunk.base + count).update(from: source, count: step)
+                count += step
+                source += step
+                length -= step
+            }
         }
 
         /// Writes ASCII markup.
         mutating func write(_ markup: StaticString) {
-            markup.withUTF8Buffer { bytes.append(contentsOf: $0) }
+            append(markup.utf8Start, markup.utf8CodeUnitCount)
         }
 
         mutating func write(_ string: UnsafePointer<xmlChar>?) {
@@ -350,16 +393,21 @@ enum MinidomSerializer {
         }
 
         mutating func write(_ raw: UnsafeBufferPointer<UInt8>) {
-            // Segments keep a single huge node from growing the buffer far past one chunk.
-            var start = raw.startIndex
-            while start < raw.endIndex {
-                let end = min(start + MinidomSerializer.chunkSize, raw.endIndex)
-                let segment = UnsafeBufferPointer(rebasing: raw[start..<end])
-                for byte in segment { seenBits |= byte }
-                bytes.append(contentsOf: segment)
-                flushIfFull()
-                start = end
+            guard let base = raw.baseAddress, !raw.isEmpty else { return }
+            // OR the bytes eight at a time for the ASCII test.
+            var bits: UInt64 = 0
+            var index = 0
+            while index + 8 <= raw.count {
+                bits |= UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                index += 8
             }
+            while index < raw.count {
+                bits |= UInt64(base[index])
+                index += 1
+            }
+            if bits & 0x8080_8080_8080_8080 != 0 { seenBits |= 0x80 }
+            append(base, raw.count)
+            flushIfFull()
         }
 
         mutating func write(_ raw: [UInt8]) {
@@ -376,34 +424,28 @@ enum MinidomSerializer {
 
         /// Writes character data with minidom's `_write_data` escapes: `&`, `<`, `"`, `>`.
         mutating func writeEscaped(_ text: UnsafeBufferPointer<UInt8>) {
-            var start = text.startIndex
-            while start < text.endIndex {
-                let end = min(start + MinidomSerializer.chunkSize, text.endIndex)
-                escapeSegment(UnsafeBufferPointer(rebasing: text[start..<end]))
-                flushIfFull()
-                start = end
-            }
-        }
-
-        private mutating func escapeSegment(_ text: UnsafeBufferPointer<UInt8>) {
+            guard let base = text.baseAddress, !text.isEmpty else { return }
+            // The four special characters are below 64: one bit each in a mask.
+            let special: UInt64 = 1 << 0x22 | 1 << 0x26 | 1 << 0x3C | 1 << 0x3E
             // Copy unescaped runs in bulk; text is mostly free of the four special characters.
+            var bits: UInt8 = 0
             var runStart = 0
             for index in 0..<text.count {
-                let byte = text[index]
-                seenBits |= byte
-                let replacement: StaticString
+                let byte = base[index]
+                bits |= byte
+                guard byte < 64, (special >> UInt64(byte)) & 1 != 0 else { continue }
+                append(base + runStart, index - runStart)
                 switch byte {
-                case UInt8(ascii: "&"): replacement = "&amp;"
-                case UInt8(ascii: "<"): replacement = "&lt;"
-                case UInt8(ascii: "\""): replacement = "&quot;"
-                case UInt8(ascii: ">"): replacement = "&gt;"
-                default: continue
+                case UInt8(ascii: "&"): write("&amp;")
+                case UInt8(ascii: "<"): write("&lt;")
+                case UInt8(ascii: "\""): write("&quot;")
+                default: write("&gt;")
                 }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<index]))
-                write(replacement)
                 runStart = index + 1
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart...]))
+            append(base + runStart, text.count - runStart)
+            seenBits |= bits
+            flushIfFull()
         }
     }
 }

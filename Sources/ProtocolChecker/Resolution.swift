@@ -334,11 +334,13 @@ struct Resolution {
 
     private mutating func resolveKeys() -> [Key] {
         var declarations: [KeyDeclaration] = []
+        var position: [KeyReference: Int] = [:]
         for item in items {
             guard case .key(let declaration) = item else { continue }
-            if let existing = declarations.firstIndex(where: { $0.key == declaration.key }) {
+            if let existing = position[declaration.key] {
                 declarations[existing] = declaration
             } else {
+                position[declaration.key] = declarations.count
                 declarations.append(declaration)
             }
         }

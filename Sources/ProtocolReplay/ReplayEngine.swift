@@ -650,6 +650,9 @@ public final class ReplayEngine {
             affected.append((live.instance, live.directory))
         }
         affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }
+        // Removing several directories at once is not undone by an error reply.
+        journaling = false
+        journalInstance = nil
         for (instance, directory) in affected where instance.live {
             let rootPath = instance.directories[directory].rootPath
             applyToInstance(

@@ -67,9 +67,11 @@ public struct DiffPipeline: Sendable {
         }
         var labelTemplate: DiffSource? = nil
         let source: DiffSource
-        if !DiffSource.isFile(argument), let plus = argument.firstIndex(of: "+") {
+        // POLICY+LABELS: split after `.xml+`, so that a `+` in a git revision or a file name is left alone.
+        if !DiffSource.isFile(argument), let separator = argument.range(of: ".xml+") {
+            let plus = argument.index(before: separator.upperBound)
             source = DiffSource.parse(String(argument[..<plus]))
-            labelTemplate = DiffSource.parse(String(argument[argument.index(after: plus)...]))
+            labelTemplate = DiffSource.parse(String(argument[separator.upperBound...]))
         } else {
             source = DiffSource.parse(argument)
         }

@@ -268,3 +268,92 @@ import Testing
         #expect(result.violationKeys.filter { $0.hasPrefix("key fe/ring-page-order: type") }.count == 1)
     }
 }
+
+/// Legal behaviour of real drivers listed in the protocol reference (§1.8) is not flagged by the
+/// shipped descriptions.
+@Suite struct LegalBehaviourTests {
+    let f = TraceBuilder.vbdFrontend(5, 51712)
+    let b = TraceBuilder.vbdBackend(0, 5, 51712)
+
+    @Test func theFrontendSkipsInitWaitWithDefaultParameters() {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.write("D5", f + "/ring-ref", "8")
+        trace.write("D5", f + "/event-channel", "17")
+        trace.write("D5", f + "/state", "3")  // before the backend's InitWait: allowed with defaults
+        trace.write("D0", b + "/state", "2")
+        trace.write("A2", b + "/physical-device", "fd:3")
+        trace.write("D0", b + "/sectors", "8")
+        trace.write("D0", b + "/info", "0")
+        trace.write("D0", b + "/sector-size", "512")
+        trace.write("D0", b + "/state", "4")
+        trace.write("D5", f + "/state", "4")
+        #expect(replay(trace.text).findings.map(\.message) == [])
+    }
+
+    @Test func theBackendBypassesInitWaitWithDefaultParameters() {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.write("A2", b + "/physical-device", "fd:3")
+        trace.write("D0", b + "/state", "3")  // Initialising -> Initialised, no limits published
+        trace.write("D5", f + "/ring-ref", "8")
+        trace.write("D5", f + "/event-channel", "17")
+        trace.write("D5", f + "/state", "3")
+        trace.write("D0", b + "/sectors", "8")
+        trace.write("D0", b + "/info", "0")
+        trace.write("D0", b + "/sector-size", "512")
+        trace.write("D0", b + "/state", "4")
+        trace.write("D5", f + "/state", "4")
+        #expect(replay(trace.text).findings.map(\.message) == [])
+    }
+
+    @Test func theToolstackClosesTheBackendOnAQemuTimeout() {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        trace.write("A1", b + "/online", "0")
+        trace.write("A1", b + "/state", "5")
+        trace.write("A1", b + "/state", "6")  // device_qemu_timeout
+        trace.write("D5", f + "/state", "6")
+        #expect(replay(trace.text).findings.map(\.message) == [])
+    }
+
+    @Test func aFrontendClosesFromInitialisingOnProbeFailure() {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.write("D0", b + "/state", "2")
+        trace.write("D5", f + "/state", "6")
+        trace.write("D0", b + "/state", "6")
+        #expect(replay(trace.text).findings.map(\.message) == [])
+    }
+
+    @Test func netfrontShortcutAndTheHotplugGate() throws {
+        let result = try replayExample("vif-connect.jsonl")
+        #expect(result.findings.isEmpty)
+    }
+
+    @Test func netbackMayNotConnectBeforeTheHotplugScript() {
+        let f = "/local/domain/5/device/vif/0"
+        let b = "/local/domain/2/backend/vif/5/0"
+        var trace = TraceBuilder()
+        trace.operation("A1", "mkdir", f, tx: 1)
+        trace.operation("A1", "mkdir", b, tx: 1)
+        trace.write("A1", b + "/frontend", f, tx: 1)
+        trace.write("A1", f + "/backend", b, tx: 1)
+        trace.write("A1", f + "/state", "1", tx: 1)
+        trace.write("A1", b + "/state", "1", tx: 1)
+        trace.write("A1", b + "/online", "1", tx: 1)
+        trace.write("A1", b + "/hotplug-status", "", tx: 1)
+        trace.write("D2", b + "/feature-rx-copy", "1")
+        trace.write("D2", b + "/state", "2")
+        trace.write("D5", f + "/tx-ring-ref", "1")
+        trace.write("D5", f + "/rx-ring-ref", "2")
+        trace.write("D5", f + "/event-channel", "3")
+        trace.write("D5", f + "/request-rx-copy", "1")
+        trace.write("D5", f + "/state", "4")
+        let line = trace.nextLine
+        trace.write("D2", b + "/state", "4")  // hotplug-status is still ""
+        let result = replay(trace.text)
+        #expect(result.violationKeys == ["transition be.state InitWait -> Connected | backend | 2 | \(line)"])
+    }
+}
