@@ -33,12 +33,15 @@ public struct PolicyChecker: Sendable {
 struct CheckRun {
     let target: Target
     var diagnostics = DiagnosticCollector()
-    let ns = PolicyChecker.namespace
+    /// ``PolicyChecker/namespace``; once the root is known to be in it, the root's own copy of the
+    /// string, so that comparing each element's namespace with it is an identity test.
+    private(set) var ns = PolicyChecker.namespace
 
     init(target: Target) { self.target = target }
 
     mutating func check(document: XMLDocument, labelTemplate: XMLDocument?) -> Policy {
         let root = document.root
+        if let namespace = root.namespaceURI, namespace == ns { ns = namespace }
         // Below a wrong root nothing is in the ACM namespace; checking on would only add noise.
         var rootsAreRight = expectRoot(root, "SecurityPolicyDefinition", file: document.file)
         if target == .xen302, let labelTemplate, !expectRoot(labelTemplate.root, "SecurityLabelTemplate", file: labelTemplate.file) {
@@ -279,7 +282,7 @@ struct CheckRun {
             return nil
         }
         let name = nameElement.text
-        checkName(name, kind: "\(what) name", at: nameElement.location)
+        checkName(name, kind: kind == .virtualMachine ? "VM label name" : "resource label name", at: nameElement.location)
         if let first = seen[name] {
             diagnostics.emit(
                 .error(
@@ -308,18 +311,25 @@ struct CheckRun {
         _ element: XMLElement, _ elementName: String, labelName: String, declared: (list: [String], set: Set<String>)?,
         component: String
     ) -> [String]? {
-        let groups = element.children(elementName, in: ns)
-        guard let first = groups.first else { return nil }
-        for extra in groups.dropFirst() {
+        var first: XMLElement? = nil
+        for group in element.children where group.isNamed(elementName, in: ns) {
+            guard let first else {
+                first = group
+                continue
+            }
             diagnostics.emit(
                 .error(
-                    "E0110", "label '\(labelName)' has more than one \(elementName) element", at: extra.location,
+                    "E0110", "label '\(labelName)' has more than one \(elementName) element", at: group.location,
                     hint: "list all its types in one element; Xen 3.0.x made a second label of it and xend ignored it",
                     notes: [DiagnosticNote("first one here", at: first.location)]))
         }
+        guard let first else { return nil }
         var types: [String] = []
-        var seen: Set<String> = []
-        for group in groups {
+        types.reserveCapacity(first.children.count)
+        // The distinct names in `types`; a label lists a handful of types, so a set is built only
+        // for long lists (such as a bootstrap label with every type).
+        var seen: Set<String>? = nil
+        for group in element.children where group.isNamed(elementName, in: ns) {
             for typeElement in group.children where typeElement.isNamed("Type", in: ns) {
                 checkLabelType(
                     typeElement, labelName: labelName, declared: declared, component: component, seen: &seen, into: &types)
@@ -332,7 +342,7 @@ struct CheckRun {
     /// W0102 for a repetition; appended to `types` unless refused.
     mutating func checkLabelType(
         _ typeElement: XMLElement, labelName: String, declared: (list: [String], set: Set<String>)?, component: String,
-        seen: inout Set<String>, into types: inout [String]
+        seen: inout Set<String>?, into types: inout [String]
     ) {
         let name = typeElement.text
         if name.isEmpty {
@@ -357,7 +367,14 @@ struct CheckRun {
                     at: typeElement.location, hint: NameSuggestion.hint(for: name, in: declared.list)))
             return
         }
-        if !seen.insert(name).inserted {
+        let listedBefore: Bool
+        if seen != nil {
+            listedBefore = !seen!.insert(name).inserted
+        } else {
+            listedBefore = types.contains(name)
+            if types.count >= 16 { seen = Set(types + [name]) }
+        }
+        if listedBefore {
             diagnostics.emit(.warning("W0102", "type '\(name)' is listed twice in label '\(labelName)'", at: typeElement.location))
         }
         types.append(name)

@@ -24,8 +24,8 @@ struct XendAssignment {
         let steIndex = Dictionary(steTypes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let chineseWallIndex = Dictionary(chineseWallTypes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
 
-        var chineseWallSsids = TypeMatrix(types: chineseWallTypes.count, rows: 1 + vmLabels.count)
-        var steSsids = TypeMatrix(types: steTypes.count, rows: 1 + vmLabels.count + resources.count)
+        var chineseWallSsids = zeroMatrix(types: chineseWallTypes.count, rows: 1 + vmLabels.count)
+        var steSsids = zeroMatrix(types: steTypes.count, rows: 1 + vmLabels.count + resources.count)
         func fill(_ matrix: inout TypeMatrix, row: Int, _ names: [String]?, _ index: [String: Int]) {
             for name in names ?? [] { if let column = index[name] { matrix[row, column] = 1 } }
         }
@@ -74,6 +74,18 @@ struct XendAssignment {
         return (binary, map)
     }
 
+    /// An all-zero matrix; a large one is backed by huge pages where the system allows (see
+    /// ``adviseHugePages(_:)``): the STE matrix of a 10,000-label policy is 22 MB.
+    func zeroMatrix(types: Int, rows: Int) -> TypeMatrix {
+        let count = types * rows
+        let values = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+            buffer.initialize(repeating: 0)
+            initialized = count
+        }
+        return TypeMatrix(types: types, rows: rows, values: values)
+    }
+
     /// Bootstrap first, then the other VM labels sorted, without `__UNLABELED__`.
     func orderedVMLabels() -> [Label] {
         let bootstrap = policy.vmLabels.first { $0.name == policy.bootstrapLabel }
@@ -84,9 +96,27 @@ struct XendAssignment {
     /// `labels` in ``codePointOrder(_:_:)`` of their names; labels with equal names keep their order,
     /// as in Python's stable sort. Sorts indices, so the labels themselves are moved once.
     func sortedByName(_ labels: [Label]) -> [Label] {
-        let order = labels.indices.sorted { a, b in
-            let byName = compareCodePoints(labels[a].name, labels[b].name)
-            return byName != 0 ? byName < 0 : a < b
+        // The names' UTF-8 bytes side by side, so that comparisons are memcmp calls on one buffer.
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(labels.count)
+        for label in labels {
+            let start = bytes.count
+            bytes.append(contentsOf: label.name.utf8)
+            ranges.append(start..<bytes.count)
+        }
+        let order = bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress
+            return labels.indices.sorted { a, b in
+                let x = ranges[a]
+                let y = ranges[b]
+                let common = min(x.count, y.count)
+                if common > 0, let base {
+                    let byName = memcmp(base + x.lowerBound, base + y.lowerBound, common)
+                    if byName != 0 { return byName < 0 }
+                }
+                return x.count != y.count ? x.count < y.count : a < b
+            }
         }
         return order.map { labels[$0] }
     }

@@ -63,20 +63,28 @@ struct SourceLocator {
         assert(input.count == bytes.count, "the locator's input is its own bytes")
         guard let position = Self.nextStartTag(from: cursor, in: input) else { return nil }
         let nameStart = position + 1
-        var nameEnd = nameStart
-        while nameEnd < input.count, Self.isNameByte(input[nameEnd]) { nameEnd += 1 }
-        // Step past this tag even if its name does not match, so one odd tag does not shift the rest.
-        cursor = nameEnd
+        // The tag's name runs to the first byte that cannot be part of a name. It is the element's
+        // name if it has the expected bytes and ends where they do.
         let expected = prefix.isEmpty ? localName.count : prefix.count + 1 + localName.count
-        guard nameEnd - nameStart == expected else { return nil }
-        var at = nameStart
-        if !prefix.isEmpty {
-            guard memcmp(input.baseAddress! + at, prefix.baseAddress!, prefix.count) == 0 else { return nil }
-            at += prefix.count
-            guard input[at] == UInt8(ascii: ":") else { return nil }
-            at += 1
+        var matches = nameStart + expected <= input.count
+        if matches, !prefix.isEmpty {
+            matches =
+                memcmp(input.baseAddress! + nameStart, prefix.baseAddress!, prefix.count) == 0
+                && input[nameStart + prefix.count] == UInt8(ascii: ":")
         }
-        guard localName.isEmpty || memcmp(input.baseAddress! + at, localName.baseAddress!, localName.count) == 0 else {
+        if matches, !localName.isEmpty {
+            matches = memcmp(input.baseAddress! + nameStart + expected - localName.count, localName.baseAddress!, localName.count) == 0
+        }
+        if matches, nameStart + expected < input.count {
+            matches = !Self.isNameByte(input[nameStart + expected])
+        }
+        // Step past this tag even if its name does not match, so one odd tag does not shift the rest.
+        if matches {
+            cursor = nameStart + expected
+        } else {
+            var nameEnd = nameStart
+            while nameEnd < input.count, Self.isNameByte(input[nameEnd]) { nameEnd += 1 }
+            cursor = nameEnd
             return nil
         }
         let (foundLine, column) = lineAndColumnAfterHint(ofOffset: position)

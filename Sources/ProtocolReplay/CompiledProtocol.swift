@@ -291,7 +291,8 @@ final class CompiledProtocol {
                 case .value(let pattern), .present(let pattern), .number(let pattern, _):
                     let shape = Self.shape(pattern)
                     var found = false
-                    for (index, key) in definition.keys.enumerated() where key.pattern.directory == pattern.directory && shapes[index] == shape {
+                    for (index, key) in definition.keys.enumerated()
+                    where key.pattern.directory == pattern.directory && shapes[index] == shape {
                         set.insert(index)
                         found = true
                     }
@@ -321,7 +322,9 @@ final class CompiledProtocol {
                     pattern.segments.allSatisfy { $0.allSatisfy { if case .literal = $0 { true } else { false } } }
                     ? pattern.description : nil
                 var slot = -1
-                if let fixed, pattern.directory >= 0, pattern.directory < directoryCount { slot = plannedSlots[pattern.directory][fixed] ?? -1 }
+                if let fixed, pattern.directory >= 0, pattern.directory < directoryCount {
+                    slot = plannedSlots[pattern.directory][fixed] ?? -1
+                }
                 references.append(KeyReference(directory: pattern.directory, fixed: fixed, slot: slot, segments: pattern.segments))
                 return references.count - 1
             }
@@ -350,7 +353,8 @@ final class CompiledProtocol {
                 }
             }
             return CompiledProgram(
-                operations: Self.foldConstantSets(operations), keys: references, localCount: max(0, program.localCount), reads: reads(of: program),
+                operations: Self.foldConstantSets(operations), keys: references, localCount: max(0, program.localCount),
+                reads: reads(of: program),
                 context: context, origin: origin)
         }
 
@@ -425,13 +429,16 @@ final class CompiledProtocol {
             guards.append(
                 machine.transitions.map { transition in
                     transition.guardProgram.map {
-                        compile($0, context: "guard of \(Self.transitionName(definition, machineName, transition))", origin: transition.origin)
+                        compile(
+                            $0, context: "guard of \(Self.transitionName(definition, machineName, transition))", origin: transition.origin)
                     }
                 })
             obligations.append(
                 machine.transitions.map { transition in
                     transition.obligation.map {
-                        compile($0, context: "obligation of \(Self.transitionName(definition, machineName, transition))", origin: transition.origin)
+                        compile(
+                            $0, context: "obligation of \(Self.transitionName(definition, machineName, transition))",
+                            origin: transition.origin)
                     }
                 })
         }
@@ -469,7 +476,9 @@ final class CompiledProtocol {
                         guarantee: guarantee, roles: canonicalRoles(roles), operations: operations, globs: paths,
                         unless: unless.map { compile($0, context: "unless of guarantee \(guarantee.name)", origin: guarantee.origin) }))
             case .always(let program):
-                always.append(AlwaysRule(guarantee: guarantee, program: compile(program, context: "guarantee \(guarantee.name)", origin: guarantee.origin)))
+                always.append(
+                    AlwaysRule(
+                        guarantee: guarantee, program: compile(program, context: "guarantee \(guarantee.name)", origin: guarantee.origin)))
             }
         }
         self.nevers = nevers

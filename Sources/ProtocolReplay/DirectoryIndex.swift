@@ -224,7 +224,8 @@ final class DirectoryIndex {
     }
 
     private func walk(
-        _ node: Int, _ depth: Int, _ segments: Int, _ count: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ bounds: UnsafeMutableBufferPointer<Int>,
+        _ node: Int, _ depth: Int, _ segments: Int, _ count: Int, _ bytes: UnsafeBufferPointer<UInt8>,
+        _ bounds: UnsafeMutableBufferPointer<Int>,
         _ best: inout Int, _ bestDepth: inout Int, _ ancestor: inout Bool
     ) {
         let template = terminal[node]

@@ -62,7 +62,9 @@ final class Evaluator {
     func evaluate(_ program: CompiledProgram, _ instance: Instance, presets: [Int] = []) -> Result<Value, EvaluationError> {
         reset()
         let slotCount = max(program.localCount, presets.count)
-        guard slotCount <= Self.maximumLocals else { return .failure(EvaluationError(message: "the program uses \(slotCount) local slots")) }
+        guard slotCount <= Self.maximumLocals else {
+            return .failure(EvaluationError(message: "the program uses \(slotCount) local slots"))
+        }
         (locals).initialize(repeating: .absent, count: slotCount)
         localCount = slotCount
         for (slot, value) in presets.enumerated() { locals[slot] = .int(Int128(value)) }
@@ -121,6 +123,11 @@ final class Evaluator {
                     elements.reserveCapacity(count)
                     for index in (depth - count)..<depth { elements.append((stack + index).move()) }
                     depth -= count
+                    // Set literals hold scalars; nesting would let a loop build values whose release
+                    // recurses without bound.
+                    if elements.contains(where: { if case .set = $0 { true } else { false } }) {
+                        throw EvaluationError(message: "a set cannot contain a set")
+                    }
                     try push(.set(elements))
                 case .member:
                     let set = try pop()

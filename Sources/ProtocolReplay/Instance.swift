@@ -147,7 +147,10 @@ final class Instance {
     /// The roles of the last connection asked about (most messages come from the same one).
     @exclusivity(unchecked) private var cachedRoles: (domid: Int, privileged: Bool, roles: UInt32) = (-1, false, 0)
 
-    init(serial: Int, protocolDefinition: CompiledProtocol, parameters: [Int], directories: [DirectoryState], creator: ConnectionID, transaction: Int?) {
+    init(
+        serial: Int, protocolDefinition: CompiledProtocol, parameters: [Int], directories: [DirectoryState], creator: ConnectionID,
+        transaction: Int?
+    ) {
         self.serial = serial
         self.protocolDefinition = protocolDefinition
         self.parameters = parameters

@@ -118,7 +118,8 @@ public final class ReplayEngine {
 
     // Per commit.
     @exclusivity(unchecked) private var touched: [Instance] = []
-    @exclusivity(unchecked) private var obligations: [(instance: Instance, machine: Int, transition: Int, from: Int, writer: ConnectionID, roles: UInt32, line: Int, path: String)] = []
+    @exclusivity(unchecked) private var obligations:
+        [(instance: Instance, machine: Int, transition: Int, from: Int, writer: ConnectionID, roles: UInt32, line: Int, path: String)] = []
     @exclusivity(unchecked) private var commitWriter: ConnectionID?
     @exclusivity(unchecked) private var commitLine = 0
 
@@ -146,7 +147,8 @@ public final class ReplayEngine {
 
         if !awaitingOutcome.isEmpty, let waiting = awaitingOutcome[connection] {
             awaitingOutcome[connection] = nil
-            if case .transactionOutcome(let outcome) = event.operation, event.transaction == nil || event.transaction == waiting.transaction {
+            if case .transactionOutcome(let outcome) = event.operation, event.transaction == nil || event.transaction == waiting.transaction
+            {
                 if outcome == .conflict {
                     conflicted.insert(TransactionKey(connection: connection, transaction: waiting.transaction))
                 } else {
@@ -406,7 +408,8 @@ public final class ReplayEngine {
                 instance.timers[index].generation &+= 1
                 armedTimers += 1
                 timers.push(
-                    TimerQueue.Entry(deadline: deadline, instance: instance.serial, expectation: index, generation: instance.timers[index].generation))
+                    TimerQueue.Entry(
+                        deadline: deadline, instance: instance.serial, expectation: index, generation: instance.timers[index].generation))
                 if timers.count > 4096 && timers.count > 4 * armedTimers { compactTimers() }
             } else {
                 disarm(instance, index)
@@ -487,7 +490,8 @@ public final class ReplayEngine {
             let template = index.templates[match.template]
             if let live = roots[match.root] {
                 applyToInstance(
-                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection, judged: judged)
+                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection,
+                    judged: judged)
                 return
             }
             applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
@@ -580,7 +584,8 @@ public final class ReplayEngine {
             break
         }
         if let transition, compiled.obligations[transition.machine][transition.transition] != nil {
-            obligations.append((instance, transition.machine, transition.transition, transition.from, connection, transition.roles, event.line, path))
+            obligations.append(
+                (instance, transition.machine, transition.transition, transition.from, connection, transition.roles, event.line, path))
         }
     }
 
@@ -675,20 +680,23 @@ public final class ReplayEngine {
     }
 
     private func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
+        checks: Checks,
         transition: (machine: Int, transition: Int, roles: UInt32, from: Int)?
     ) -> Judged {
         var transition = transition
         var typeViolated = false
         return judge(
-            instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks, transition: &transition,
+            instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
+            transition: &transition,
             typeViolated: &typeViolated)
     }
 
     /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
     /// reports the first rule it breaks.
     private func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID, checks: Checks,
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
+        checks: Checks,
         transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool
     ) -> Judged {
         let compiled = instance.protocolDefinition
@@ -718,7 +726,9 @@ public final class ReplayEngine {
             var segments: [Substring]? = nil
             for rule in compiled.nevers where rule.operations.contains(operation) && roles & ~rule.roles == 0 {
                 if segments == nil { segments = relative.isEmpty ? [] : relative.split(separator: "/", omittingEmptySubsequences: false) }
-                guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else { continue }
+                guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else {
+                    continue
+                }
                 if let unless = rule.unless, holds(unless, instance) { continue }
                 let guarantee = rule.guarantee
                 for (domid, role) in blamed(guarantee.blame, instance, writer: connection, writerRoles: roles) {
@@ -742,7 +752,8 @@ public final class ReplayEngine {
             case .audit:
                 report(
                     instance, .audit, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
-                    origin: compiled.definition.origin, message: "\(who) \(verb) \(shown), which the description does not declare", path: path)
+                    origin: compiled.definition.origin, message: "\(who) \(verb) \(shown), which the description does not declare",
+                    path: path)
             case .deny:
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
@@ -759,7 +770,8 @@ public final class ReplayEngine {
         if checks.contains(.key), writerRoles == 0 && initialiserRoles == 0 {
             let allowed = compiled.roleNames(key.writers)
             report(
-                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): writer", origin: key.key.origin,
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): writer",
+                origin: key.key.origin,
                 message: "\(who) \(verb) \(key.name)\(key.fixed == nil ? " (\(relative))" : ""), which "
                     + (allowed.isEmpty
                         ? "only the \(compiled.roleNames(key.initializers).joined(separator: "/")) initialises"
@@ -776,16 +788,20 @@ public final class ReplayEngine {
                 let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): init",
-                    origin: key.key.origin, message: "\(who) initialises \(key.name) to '\(Self.excerpt(event.value ?? ""))' instead of \(expected)",
+                    origin: key.key.origin,
+                    message: "\(who) initialises \(key.name) to '\(Self.excerpt(event.value ?? ""))' instead of \(expected)",
                     path: path)
                 return .violated
             }
-            if checks.contains(.key), case .write = event.operation, !event.truncated, let problem = typeProblem(key, event.value ?? "", compiled) {
+            if checks.contains(.key), case .write = event.operation, !event.truncated,
+                let problem = typeProblem(key, event.value ?? "", compiled)
+            {
                 typeViolated = true
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
                     origin: key.key.origin,
-                    message: "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
+                    message:
+                        "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
                     path: path)
                 return .violated
             }
@@ -814,7 +830,8 @@ public final class ReplayEngine {
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): phase",
                     origin: key.key.origin,
-                    message: "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
+                    message:
+                        "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
                     path: path)
                 return .violated
             }
@@ -824,8 +841,11 @@ public final class ReplayEngine {
         if checks.contains(.key), !event.truncated, let problem = typeProblem(key, value, compiled) {
             typeViolated = true
             report(
-                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type", origin: key.key.origin,
-                message: "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(value))', which is not \(problem)", path: path)
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
+                origin: key.key.origin,
+                message:
+                    "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(value))', which is not \(problem)",
+                path: path)
             return .violated
         }
         guard checks.contains(.state), key.key.isState, let machineIndex = compiled.machineOfDirectory[directory],
@@ -835,15 +855,21 @@ public final class ReplayEngine {
         let from = instance.states[directory]
         let machine = compiled.definition.machines[machineIndex]
         let name = "\(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
-        let candidates = machine.transitions.indices.filter { machine.transitions[$0].from.contains(from) && machine.transitions[$0].to == to }
+        let candidates = machine.transitions.indices.filter {
+            machine.transitions[$0].from.contains(from) && machine.transitions[$0].to == to
+        }
         if from == to && candidates.isEmpty { return .passed }  // rewriting the current state is not a transition
         let byRole = candidates.filter { compiled.canonicalMask(machine.transitions[$0].by) & roles != 0 }
         guard !byRole.isEmpty else {
             let origin = candidates.first.map { machine.transitions[$0].origin } ?? key.key.origin
-            let others = candidates.isEmpty ? "" : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | compiled.canonicalMask(machine.transitions[$1].by) }).joined(separator: "/")) may take it)"
+            let others =
+                candidates.isEmpty
+                ? ""
+                : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | compiled.canonicalMask(machine.transitions[$1].by) }).joined(separator: "/")) may take it)"
             report(
                 instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: origin,
-                message: "illegal transition \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) of \(directoryName).state by \(who)\(others)",
+                message:
+                    "illegal transition \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) of \(directoryName).state by \(who)\(others)",
                 path: path)
             return .violated
         }
@@ -966,7 +992,8 @@ public final class ReplayEngine {
                     break
                 }
                 let value = Int128(values[bound.slot])
-                guard let lower = number(bound.lower, instance, presets: values), let upper = number(bound.upper, instance, presets: values),
+                guard let lower = number(bound.lower, instance, presets: values),
+                    let upper = number(bound.upper, instance, presets: values),
                     lower <= value, value < upper
                 else {
                     inBounds = false
@@ -1019,9 +1046,11 @@ public final class ReplayEngine {
         let who = label(roles, domid: entry.writerDomid, instance: instance)
         var name = "\(compiled.directoryNames[directory])/\(relative)"
         var origin = compiled.definition.origin
-        if let key = compiled.fixedKeys[directory][Substring(relative)] ?? compiled.patternKeys[directory].first(where: {
-            structurallyMatches(compiled.keys[$0], Substring(relative)) != nil
-        }) {
+        if let key = compiled.fixedKeys[directory][Substring(relative)]
+            ?? compiled.patternKeys[directory].first(where: {
+                structurallyMatches(compiled.keys[$0], Substring(relative)) != nil
+            })
+        {
             name = compiled.keys[key].name
             origin = compiled.keys[key].key.origin
         }
@@ -1035,7 +1064,8 @@ public final class ReplayEngine {
     private func evaluationFailed(_ program: CompiledProgram, _ instance: Instance, _ message: String) {
         report(
             instance, .evaluation, line: currentLine, domid: -1, role: "none", rule: "evaluation", origin: program.origin,
-            message: "cannot evaluate the \(program.context): \(message); taken as false", deduplicationKey: "evaluation|\(program.context)")
+            message: "cannot evaluate the \(program.context): \(message); taken as false", deduplicationKey: "evaluation|\(program.context)"
+        )
     }
 
     // MARK: - Pending directories and instance creation
@@ -1053,7 +1083,8 @@ public final class ReplayEngine {
             let parameters = index.parameters(of: match.root, count: compiled.definition.parameters.count)
             directoryPending = PendingDirectory(
                 protocolDefinition: compiled, directory: directory, parameters: parameters,
-                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true, layout: compiled.layouts[directory]))
+                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true, layout: compiled.layouts[directory])
+            )
             pending[match.root] = directoryPending
         }
         if !connection.isPrivileged && !directoryPending.reportedWriters.contains(connection) {
@@ -1100,7 +1131,9 @@ public final class ReplayEngine {
             tryCreate(directoryPending, event: event, connection: connection)
             return
         }
-        guard case .write = event.operation, let linkIndex = compiled.links[directory].firstIndex(where: { $0.name == relative }) else { return }
+        guard case .write = event.operation, let linkIndex = compiled.links[directory].firstIndex(where: { $0.name == relative }) else {
+            return
+        }
         let link = compiled.links[directory][linkIndex]
         let value = event.value ?? ""
         var target: RootKey? = nil
@@ -1156,7 +1189,9 @@ public final class ReplayEngine {
             for (linkIndex, root) in member.links {
                 let targetDirectory = compiled.links[member.directory][linkIndex].target
                 guard let target = group[targetDirectory], target.state.root == root else {
-                    if let target = group[targetDirectory] { linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection) }
+                    if let target = group[targetDirectory] {
+                        linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection)
+                    }
                     return
                 }
             }
@@ -1227,7 +1262,8 @@ public final class ReplayEngine {
                     case .allow: break
                     case .audit, .deny:
                         report(
-                            instance, compiled.definition.unknownKeys == .deny ? .violation : .audit, line: entry.line, domid: entry.writerDomid,
+                            instance, compiled.definition.unknownKeys == .deny ? .violation : .audit, line: entry.line,
+                            domid: entry.writerDomid,
                             role: who, rule: "unknown key", origin: compiled.definition.origin,
                             message: "\(who) writes \(shown), which the description does not declare", path: path)
                     }
@@ -1238,7 +1274,8 @@ public final class ReplayEngine {
                     report(
                         instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): writer",
                         origin: key.key.origin,
-                        message: "\(who) writes \(key.name) while creating the instance, which only the \(compiled.roleNames(key.writers).joined(separator: "/")) may write",
+                        message:
+                            "\(who) writes \(key.name) while creating the instance, which only the \(compiled.roleNames(key.writers).joined(separator: "/")) may write",
                         path: path)
                 } else if let problem = typeProblem(key, entry.value, compiled) {
                     instance.directories[directory][relative]?.typeReported = true
@@ -1250,7 +1287,8 @@ public final class ReplayEngine {
                     let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
                     report(
                         instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): init",
-                        origin: key.key.origin, message: "\(who) initialises \(key.name) to '\(Self.excerpt(entry.value))' instead of \(expected)",
+                        origin: key.key.origin,
+                        message: "\(who) initialises \(key.name) to '\(Self.excerpt(entry.value))' instead of \(expected)",
                         path: path)
                 }
             }
@@ -1262,14 +1300,18 @@ public final class ReplayEngine {
         let compiled = instance.protocolDefinition
         guard !options.labels.isEmpty else { return }
         for binding in compiled.definition.labels where !binding.labels.isEmpty {
-            guard let domid = instance.domid(of: binding.role), let label = options.labels[domid], !binding.labels.contains(label) else { continue }
+            guard let domid = instance.domid(of: binding.role), let label = options.labels[domid], !binding.labels.contains(label) else {
+                continue
+            }
             let role = compiled.definition.roles[binding.role].name
             let toolstack = compiled.roleNames(compiled.privilegedRoles)
             report(
-                instance, .violation, line: event.line, domid: connection.domid, role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
+                instance, .violation, line: event.line, domid: connection.domid,
+                role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
                 rule: "labels \(role)", origin: compiled.definition.origin,
                 message:
-                    "domain \(domid) has label '\(label)', which may not act as \(role) of \(compiled.definition.name) (allowed: \(binding.labels.joined(separator: ", "))); the toolstack should not have connected it")
+                    "domain \(domid) has label '\(label)', which may not act as \(role) of \(compiled.definition.name) (allowed: \(binding.labels.joined(separator: ", "))); the toolstack should not have connected it"
+            )
         }
         for rule in options.admissions where rule.protocolIndex == compiled.index {
             guard let first = instance.domid(of: rule.firstRole), let second = instance.domid(of: rule.secondRole),
@@ -1280,15 +1322,18 @@ public final class ReplayEngine {
             guard rule.firstRole >= 0, rule.firstRole < roles.count, rule.secondRole >= 0, rule.secondRole < roles.count else { continue }
             let toolstack = compiled.roleNames(compiled.privilegedRoles)
             report(
-                instance, .violation, line: event.line, domid: connection.domid, role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
+                instance, .violation, line: event.line, domid: connection.domid,
+                role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
                 rule: "labels \(roles[rule.firstRole].name)/\(roles[rule.secondRole].name)", origin: compiled.definition.origin,
                 message:
-                    "\(roles[rule.firstRole].name) domain \(first) ('\(firstLabel)') and \(roles[rule.secondRole].name) domain \(second) ('\(secondLabel)') may not bind: the policy gives them no common STE type")
+                    "\(roles[rule.firstRole].name) domain \(first) ('\(firstLabel)') and \(roles[rule.secondRole].name) domain \(second) ('\(secondLabel)') may not bind: the policy gives them no common STE type"
+            )
         }
     }
 
     private func endCreation(connection: ConnectionID, transaction: Int) {
-        guard !creating.isEmpty, let instances = creating.removeValue(forKey: TransactionKey(connection: connection, transaction: transaction))
+        guard !creating.isEmpty,
+            let instances = creating.removeValue(forKey: TransactionKey(connection: connection, transaction: transaction))
         else { return }
         for instance in instances { instance.creating = false }
     }
@@ -1389,7 +1434,8 @@ public final class ReplayEngine {
     ) {
         let finding = Finding(
             severity: severity, line: line, time: time ?? currentTime, domid: domid, role: role,
-            protocolName: protocolName ?? instance?.protocolDefinition.definition.name ?? "", instance: instanceName ?? instance?.name ?? "",
+            protocolName: protocolName ?? instance?.protocolDefinition.definition.name ?? "",
+            instance: instanceName ?? instance?.name ?? "",
             rule: rule, origin: origin.description, message: message, path: path, detectedLine: detectedLine)
         if let instance, deduplicate {
             let key = deduplicationKey ?? "\(rule)|\(role)|\(path ?? "")"

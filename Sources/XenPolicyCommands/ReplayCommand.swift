@@ -138,11 +138,13 @@ struct ReplayCommand: ParsableCommand {
         let summary = outcome.summary
         let violations = outcome.findings.filter { $0.severity == .violation }.count
         let others = outcome.findings.count - violations
-        out += "\(summary.messages) message\(summary.messages == 1 ? "" : "s"), \(summary.instancesCreated) instance"
+        out +=
+            "\(summary.messages) message\(summary.messages == 1 ? "" : "s"), \(summary.instancesCreated) instance"
             + "\(summary.instancesCreated == 1 ? "" : "s"): \(violations) violation\(violations == 1 ? "" : "s")"
         if others > 0 { out += ", \(others) other finding\(others == 1 ? "" : "s")" }
         if summary.pendingExpectations > 0 {
-            out += "; \(summary.pendingExpectations) expectation\(summary.pendingExpectations == 1 ? "" : "s") still pending at the end of the trace"
+            out +=
+                "; \(summary.pendingExpectations) expectation\(summary.pendingExpectations == 1 ? "" : "s") still pending at the end of the trace"
         }
         out += "\n"
         return out

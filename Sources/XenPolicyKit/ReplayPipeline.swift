@@ -45,7 +45,10 @@ public struct ReplayPipeline: Sendable {
     }
 
     /// Loads the protocol definitions (and label admissions) the rules name.
-    public func loadRules(_ paths: [String]) -> (protocols: [ProtocolDefinition], admissions: [ReplayEngine.Admission], diagnostics: [Diagnostic], sources: SourceLines, status: ExitStatus) {
+    public func loadRules(_ paths: [String]) -> (
+        protocols: [ProtocolDefinition], admissions: [ReplayEngine.Admission], diagnostics: [Diagnostic], sources: SourceLines,
+        status: ExitStatus
+    ) {
         guard !paths.isEmpty else {
             return ([], [], [.error("E0001", "no rules given", at: SourceLocation(file: "<command line>"))], SourceLines(), .usageOrIOError)
         }
@@ -83,7 +86,8 @@ public struct ReplayPipeline: Sendable {
     public func run(_ request: Request) -> Outcome {
         let rules = loadRules(request.rules)
         guard rules.status == .success else {
-            return Outcome(findings: [], summary: ReplaySummary(), diagnostics: rules.diagnostics, sources: rules.sources, status: rules.status)
+            return Outcome(
+                findings: [], summary: ReplaySummary(), diagnostics: rules.diagnostics, sources: rules.sources, status: rules.status)
         }
         let reader: TraceReader
         do {

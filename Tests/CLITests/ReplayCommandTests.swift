@@ -18,14 +18,16 @@ import Testing
     }
 
     @Test func aCleanTraceExitsZero() throws {
-        let result = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-connect.log"])
+        let result = try CommandRunner.run(
+            "xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-connect.log"])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput == "52 messages, 1 instance: 0 violations\n")
     }
 
     @Test func violationsExitOneAndNameTheParty() throws {
         let result = try CommandRunner.run(
-            "xen-policy", ["replay", "--format", "json", "--protocols"] + Self.protocols + ["--", "Examples/traces/violation-backend-stalled.log"])
+            "xen-policy",
+            ["replay", "--format", "json", "--protocols"] + Self.protocols + ["--", "Examples/traces/violation-backend-stalled.log"])
         #expect(result.status == 1, "\(result.standardError)")
         let document = try Self.json(result.standardOutput)
         #expect(document["messages"] as? Int == 28)
@@ -43,7 +45,8 @@ import Testing
     }
 
     @Test func textOutputNamesLineBlameAndRule() throws {
-        let result = try CommandRunner.run("xen-policy", ["replay"] + Self.protocols + ["Examples/traces/violation-fe-ring-ref-while-connected.log"])
+        let result = try CommandRunner.run(
+            "xen-policy", ["replay"] + Self.protocols + ["Examples/traces/violation-fe-ring-ref-while-connected.log"])
         #expect(result.status == 1)
         #expect(result.standardOutput.hasPrefix("Examples/traces/violation-fe-ring-ref-while-connected.log:53: violation: "))
         #expect(result.standardOutput.contains("    blame: frontend (domain 5), vbd fe=5 be=0 devid=51712\n"))
@@ -60,7 +63,8 @@ import Testing
             ("vbd-unplug.log", Int32(0)), ("vbd-reconnect.trace", 0), ("vif-connect.jsonl", 0), ("violation-be-writes-fe.trace", 1),
             ("violation-illegal-transition.jsonl", 1), ("violation-guest-rewrites-toolstack-key.jsonl", 1),
         ] {
-            let fromTable = try CommandRunner.run("xen-policy", ["replay", "--rules", table, "--format", "json", "Examples/traces/\(trace)"])
+            let fromTable = try CommandRunner.run(
+                "xen-policy", ["replay", "--rules", table, "--format", "json", "Examples/traces/\(trace)"])
             let fromSources = try CommandRunner.run(
                 "xen-policy", ["replay", "--format", "json", "--protocols"] + Self.protocols + ["--", "Examples/traces/\(trace)"])
             #expect(fromTable.status == status, "\(trace): \(fromTable.standardError)")
@@ -83,7 +87,8 @@ import Testing
     @Test func malformedTraceLinesExitTwoWithDiagnostics() throws {
         let trace = Self.temporary("bad.log")
         defer { try? FileManager.default.removeItem(atPath: trace) }
-        let text = try String(contentsOfFile: CommandRunner.packageRoot.appendingPathComponent("Examples/traces/vbd-connect.log").path, encoding: .utf8)
+        let text = try String(
+            contentsOfFile: CommandRunner.packageRoot.appendingPathComponent("Examples/traces/vbd-connect.log").path, encoding: .utf8)
         try (text + "[20261127T10:00:99.000Z]  D5  write /x 1\n").write(toFile: trace, atomically: true, encoding: .utf8)
         let result = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", trace])
         #expect(result.status == 2)
@@ -92,10 +97,12 @@ import Testing
     }
 
     @Test func unreadableInputsExitTwo() throws {
-        let missingTrace = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", "/nonexistent/trace.log"])
+        let missingTrace = try CommandRunner.run(
+            "xen-policy", ["replay", "--protocols"] + Self.protocols + ["--", "/nonexistent/trace.log"])
         #expect(missingTrace.status == 2)
         #expect(missingTrace.standardError.contains("cannot open"))
-        let missingTable = try CommandRunner.run("xen-policy", ["replay", "--rules", "/nonexistent/table.xsrt", "Examples/traces/vbd-connect.log"])
+        let missingTable = try CommandRunner.run(
+            "xen-policy", ["replay", "--rules", "/nonexistent/table.xsrt", "Examples/traces/vbd-connect.log"])
         #expect(missingTable.status == 2)
         let garbage = Self.temporary("garbage.xsrt")
         defer { try? FileManager.default.removeItem(atPath: garbage) }
@@ -110,7 +117,8 @@ import Testing
         #expect(noRules.status == 2)
         let noTrace = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols)
         #expect(noTrace.status == 2)
-        let badLabel = try CommandRunner.run("xen-policy", ["replay", "--label", "five=red"] + Self.protocols + ["Examples/traces/vbd-connect.log"])
+        let badLabel = try CommandRunner.run(
+            "xen-policy", ["replay", "--label", "five=red"] + Self.protocols + ["Examples/traces/vbd-connect.log"])
         #expect(badLabel.status == 2)
         let badFormat = try CommandRunner.run(
             "xen-policy", ["replay", "--trace-format", "xml", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-connect.log"])
@@ -123,7 +131,8 @@ import Testing
             ["replay", "--trace-format", "cxenstored", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-reconnect.trace"])
         #expect(result.status == 0, "\(result.standardError)")
         let wrong = try CommandRunner.run(
-            "xen-policy", ["replay", "--trace-format", "jsonl", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-reconnect.trace"])
+            "xen-policy",
+            ["replay", "--trace-format", "jsonl", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-reconnect.trace"])
         #expect(wrong.status == 2)
     }
 }

@@ -44,7 +44,9 @@ func replayExample(_ name: String, protocols: [ProtocolDefinition] = exampleProt
 }
 
 /// Replays trace text.
-func replay(_ text: String, format: TraceFormat? = nil, protocols: [ProtocolDefinition] = exampleProtocols, options: ReplayEngine.Options = .init())
+func replay(
+    _ text: String, format: TraceFormat? = nil, protocols: [ProtocolDefinition] = exampleProtocols, options: ReplayEngine.Options = .init()
+)
     -> ReplayResult
 {
     replay(TraceReader(bytes: Array(text.utf8), options: TraceReader.Options(format: format)), protocols: protocols, options: options)
@@ -80,7 +82,10 @@ struct TraceBuilder {
     }
 
     mutating func write(_ who: String, _ path: String, _ value: String, tx: Int? = nil) {
-        add([Self.connection(who)] + (tx.map { ["\"tx\": \($0)"] } ?? []) + ["\"op\": \"write\"", "\"path\": \(Self.quoted(path))", "\"value\": \(Self.quoted(value))"])
+        add(
+            [Self.connection(who)] + (tx.map { ["\"tx\": \($0)"] } ?? []) + [
+                "\"op\": \"write\"", "\"path\": \(Self.quoted(path))", "\"value\": \(Self.quoted(value))",
+            ])
     }
 
     mutating func operation(_ who: String, _ op: String, _ path: String, tx: Int? = nil) {

@@ -48,7 +48,10 @@ import Testing
             case 19: instruction = .pop
             case 20:
                 // An indexed key reference with a possibly unbound slot.
-                instruction = .present(KeyPattern(directory: random.below(directories), segments: [[.literal("ring-ref"), .index(slot: random.below(4) - 1, name: "i")]]))
+                instruction = .present(
+                    KeyPattern(
+                        directory: random.below(directories),
+                        segments: [[.literal("ring-ref"), .index(slot: random.below(4) - 1, name: "i")]]))
             default: instruction = .integer(Int128(random.below(10)))
             }
             instructions.append(instruction)
@@ -64,8 +67,12 @@ import Testing
         let directories = vbd.directories.count
         for m in vbd.machines.indices {
             for t in vbd.machines[m].transitions.indices {
-                if random.chance(60) { vbd.machines[m].transitions[t].guardProgram = randomProgram(&random, keys: keys, directories: directories) }
-                if random.chance(60) { vbd.machines[m].transitions[t].obligation = randomProgram(&random, keys: keys, directories: directories) }
+                if random.chance(60) {
+                    vbd.machines[m].transitions[t].guardProgram = randomProgram(&random, keys: keys, directories: directories)
+                }
+                if random.chance(60) {
+                    vbd.machines[m].transitions[t].obligation = randomProgram(&random, keys: keys, directories: directories)
+                }
             }
         }
         for e in vbd.expectations.indices {
@@ -79,7 +86,8 @@ import Testing
             case .always: vbd.guarantees[g].kind = .always(randomProgram(&random, keys: keys, directories: directories))
             case .never(let roles, let operations, let paths, _):
                 vbd.guarantees[g].kind = .never(
-                    roles: roles, operations: operations, paths: paths, unless: randomProgram(&random, keys: keys, directories: directories))
+                    roles: roles, operations: operations, paths: paths, unless: randomProgram(&random, keys: keys, directories: directories)
+                )
             }
             if random.chance(30) { vbd.guarantees[g].blame = .role(random.below(8) - 2) }
         }
@@ -92,7 +100,9 @@ import Testing
             if random.chance(5) { vbd.keys[k].type = .string(pattern: ["(", "[a-", "^x*$", "a{2,1}"][random.below(4)]) }
             if random.chance(5) { vbd.keys[k].type = .unsigned(lower: 10, upper: 5) }
         }
-        vbd.turns = vbd.turns.map { Turn(frontendState: $0.frontendState, backendState: $0.backendState, roles: RoleMask(rawValue: UInt32(random.below(1 << 8)))) }
+        vbd.turns = vbd.turns.map {
+            Turn(frontendState: $0.frontendState, backendState: $0.backendState, roles: RoleMask(rawValue: UInt32(random.below(1 << 8))))
+        }
         return vbd
     }
 
@@ -112,9 +122,13 @@ import Testing
             "/local/domain/5/device/vbd/51712", "/local/domain/0/backend/vbd/5/51712", "/local/domain/5/device/vif/0",
             "/local/domain/2/backend/vif/5/0", "/local/domain/5", "/local/domain", "/", "/local/domain/05/device/vbd/1", "device/vbd/51712",
         ]
-        let leaves = ["", "state", "backend", "frontend", "ring-ref", "ring-ref0", "ring-ref99", "queue-0/ring-ref", "queue-x", "a/b/c", "online"]
-        let values = ["1", "2", "3", "4", "5", "6", "0", "", "x", "99999999999999999999999999999999999999999", "/local/domain/5/device/vbd/51712",
-                      "/local/domain/0/backend/vbd/5/51712", "connected"]
+        let leaves = [
+            "", "state", "backend", "frontend", "ring-ref", "ring-ref0", "ring-ref99", "queue-0/ring-ref", "queue-x", "a/b/c", "online",
+        ]
+        let values = [
+            "1", "2", "3", "4", "5", "6", "0", "", "x", "99999999999999999999999999999999999999999", "/local/domain/5/device/vbd/51712",
+            "/local/domain/0/backend/vbd/5/51712", "connected",
+        ]
         var trace = TraceBuilder()
         for _ in 0..<400 {
             let base = bases[random.below(bases.count)]

@@ -112,9 +112,10 @@ import Testing
         trace.wait(30_000)
         trace.write("D5", "/local/domain/5/data/x", "2")
         let result = replay(trace.text)
-        #expect(result.violations.map { "\($0.rule) | \($0.role) | \($0.domid) | \($0.detectedLine ?? 0)" } == [
-            "expect be.state != Initialising within 10s | backend | 3 | \(detected)"
-        ])
+        #expect(
+            result.violations.map { "\($0.rule) | \($0.role) | \($0.domid) | \($0.detectedLine ?? 0)" } == [
+                "expect be.state != Initialising within 10s | backend | 3 | \(detected)"
+            ])
         #expect(result.violations.first.map { $0.line <= armed } == true)
     }
 
@@ -190,10 +191,11 @@ import Testing
         let line = trace.nextLine
         trace.write("A1", TraceBuilder.vbdBackend(3, 5, 51712) + "/state", "5")  // requires online == "0": still "1"
         let result = replay(trace.text)
-        #expect(result.violationKeys == [
-            "guarantee fe_stays_out_of_be | frontend | 5 | \(refused)",
-            "transition be.state Connected -> Closing: requires | toolstack | 0 | \(line)",
-        ])
+        #expect(
+            result.violationKeys == [
+                "guarantee fe_stays_out_of_be | frontend | 5 | \(refused)",
+                "transition be.state Connected -> Closing: requires | toolstack | 0 | \(line)",
+            ])
     }
 
     @Test func removingAnAncestorEndsTheInstance() {
