@@ -44,6 +44,6 @@ import Testing
         #expect(!report.effects.shareGained.isEmpty)
         // A release build takes about 0.1 s (docs/diff.md); a debug build is many times slower, and
         // label × label (10^8 pairs) would take minutes even in release.
-        #expect(elapsed < .seconds(20), "\(elapsed)")
+        #expect(elapsed < .seconds(120), "\(elapsed)")  // catches label x label only; speed is in docs/benchmarks.md
     }
 }

@@ -11,7 +11,7 @@ import Testing
         let started = ContinuousClock.now
         let diagnostic = try expectSingle(diagnose(source), "E0713", .error, line: 23, column: 23)
         #expect(diagnostic.message.contains("too large after inlining"))
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(60))  // a hang guard
     }
 
     @Test func e0747InitialValueOutsideItsType() throws {
