@@ -41,7 +41,7 @@ let package = Package(
             name: "PolicyLint",
             dependencies: ["PolicyModel", "PolicyReader", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax"]),
         // Semantic diff of two checked policies: changes by name, ssidrefs, effects, update validity; tools stage.
-        .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics"]),
+        .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics", "ProtocolModel"]),
         .target(
             name: "XenPolicyKit",
             dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools", "RuleTable", "ProtocolReplay", "XenstoreTrace"]

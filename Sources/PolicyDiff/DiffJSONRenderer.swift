@@ -1,7 +1,9 @@
 import PolicyDiagnostics
 
 /// The report for programs: `{"changes": [...], "effects": {"share_gained": [[a, b], ...], ...}}`
-/// followed by `target`, `old`, `new`, `access_widens` and `diagnostics`. Keys keep this order.
+/// followed, for protocol descriptions only, by `protocol_widened` (`[{"protocol", "kind", "subject",
+/// "detail"}, ...]`), then `target` (null for protocol descriptions), `old`, `new`, `access_widens` and
+/// `diagnostics`. Keys keep this order.
 public struct DiffJSONRenderer: Sendable {
     public init() {}
 
@@ -83,7 +85,7 @@ public struct DiffJSONRenderer: Sendable {
         func pairs(_ list: [PolicyEffects.Pair]) -> JSONValue {
             .array(list.map { .array([.string($0.first), .string($0.second)]) })
         }
-        return .object([
+        var members: [(String, JSONValue)] = [
             ("changes", .array(report.changes.map(change))),
             (
                 "effects",
@@ -98,12 +100,24 @@ public struct DiffJSONRenderer: Sendable {
                     ("run_lost", .array(effects.runLost.map { .string($0) })),
                 ])
             ),
-            ("target", .string(report.target.rawValue)),
+            ("target", report.isProtocol ? .null : .string(report.target.rawValue)),
             ("old", side(report.old)),
             ("new", side(report.new)),
             ("access_widens", .bool(report.widensAccess)),
             ("diagnostics", .array((inputDiagnostics + report.diagnostics).map(Self.diagnostic))),
-        ])
+        ]
+        // Protocol reports list what widens after the (empty) effects; policy reports keep the shape.
+        if report.isProtocol {
+            let widened: JSONValue = .array(
+                report.protocolWidenings.map {
+                    .object([
+                        ("protocol", .string($0.protocolName)), ("kind", .string($0.kind.rawValue)),
+                        ("subject", .string($0.subject)), ("detail", .string($0.detail)),
+                    ])
+                })
+            members.insert(("protocol_widened", widened), at: 2)
+        }
+        return .object(members)
     }
 
     private func change(_ change: PolicyChange) -> JSONValue {
@@ -112,6 +126,8 @@ public struct DiffJSONRenderer: Sendable {
             ("kind", .string(change.kind.rawValue)),
             ("name", .string(change.name)),
         ]
+        if let protocolName = change.protocolName { members.append(("protocol", .string(protocolName))) }
+        if let attribute = change.attribute { members.append(("attribute", .string(attribute))) }
         if let oldName = change.oldName { members.append(("old_name", .string(oldName))) }
         if let labelKind = change.labelKind { members.append(("label", .string(labelKind == "RES" ? "resource" : "vm"))) }
         if let old = change.oldValue { members.append(("old", value(old, of: change.category))) }
@@ -139,7 +155,10 @@ public struct DiffJSONRenderer: Sendable {
     }
 
     private func side(_ side: PolicyDiffReport.Side) -> JSONValue {
-        .object([
+        if let protocols = side.protocols {
+            return .object([("input", .string(side.displayName)), ("protocols", .array(protocols.map { .string($0) }))])
+        }
+        return .object([
             ("input", .string(side.displayName)),
             ("generation", .string(side.generation.rawValue)),
             ("policy_name", side.policyName.map { .string($0) } ?? .null),

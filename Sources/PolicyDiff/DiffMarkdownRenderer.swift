@@ -13,6 +13,7 @@ public struct DiffMarkdownRenderer: Sendable {
     }
 
     public func render(_ report: PolicyDiffReport) -> String {
+        if report.isProtocol { return renderProtocol(report) }
         var out = "### Policy diff: \(title(report.old)) → \(title(report.new))\n\n"
         out += "OLD \(code(report.old.displayName)) (\(DiffValueFormatting.summary(of: report.old))), "
         out += "NEW \(code(report.new.displayName)) (\(DiffValueFormatting.summary(of: report.new))); "
@@ -88,6 +89,50 @@ public struct DiffMarkdownRenderer: Sendable {
             }
         }
         return out + findings(report)
+    }
+
+    /// A protocol report: verdict, a summary table by category, what widens, then the changes by protocol.
+    private func renderProtocol(_ report: PolicyDiffReport) -> String {
+        var out = "### Protocol diff: \(code(report.old.displayName)) → \(code(report.new.displayName))\n\n"
+        out += "OLD \(DiffValueFormatting.summary(of: report.old)); NEW \(DiffValueFormatting.summary(of: report.new)).\n\n"
+        guard report.hasChanges else { return out + "**No changes.**\n" }
+        out += report.widensAccess ? "**Access widens.**" : "**Access does not widen.**"
+        out += " \(report.changes.count) change\(report.changes.count == 1 ? "" : "s").\n\n"
+        let kinds: [PolicyChange.Kind] = [.added, .removed, .changed]
+        let categories = PolicyChange.Category.allCases.filter { category in report.changes.contains { $0.category == category } }
+        out += "| change | " + kinds.map(\.title).joined(separator: " | ") + " |\n"
+        out += "|---|" + kinds.map { _ in "--:|" }.joined() + "\n"
+        for category in categories {
+            out += "| \(category.pluralTitle) | "
+            out += kinds.map { kind in
+                let count = report.count(category, kind)
+                return count == 0 ? "" : String(count)
+            }.joined(separator: " | ")
+            out += " |\n"
+        }
+        if !report.protocolWidenings.isEmpty {
+            out += "\n#### Widened\n\n"
+            for widening in report.protocolWidenings.prefix(itemLimit) {
+                out +=
+                    "- \(code(widening.kind.rawValue)) \(code(widening.protocolName)) \(code(widening.subject)): \(escape(widening.detail))\n"
+            }
+            out += more(report.protocolWidenings.count)
+        }
+        out += "\n#### Changes\n"
+        var protocols: [String] = []
+        for change in report.changes where protocols.last != change.protocolName { protocols.append(change.protocolName ?? "") }
+        for name in protocols {
+            let changes = report.changes.filter { $0.protocolName == name }
+            out += "\n**protocol \(code(name))**\n\n"
+            for change in changes.prefix(itemLimit) {
+                out += "- \(change.kind.title) \(change.category.title): "
+                out += DiffValueFormatting.describe(change, quote: code, arrow: "→")
+                if let hint = change.hint { out += " — _\(escape(hint))_" }
+                out += "\n"
+            }
+            out += more(changes.count)
+        }
+        return out
     }
 
     private func findings(_ report: PolicyDiffReport) -> String {

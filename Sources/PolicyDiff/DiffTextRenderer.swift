@@ -8,6 +8,7 @@ public struct DiffTextRenderer: Sendable {
     public func render(_ report: PolicyDiffReport) -> String {
         var out = "old: \(report.old.displayName) (\(DiffValueFormatting.summary(of: report.old)))\n"
         out += "new: \(report.new.displayName) (\(DiffValueFormatting.summary(of: report.new)))\n"
+        if report.isProtocol { return out + renderProtocol(report) }
         out += "target: \(report.target)\n"
         guard report.hasChanges else { return out + "\nno changes\n" }
 
@@ -49,6 +50,36 @@ public struct DiffTextRenderer: Sendable {
         return out
     }
 
+    /// The body of a protocol report: changes by protocol and category, then what widens.
+    private func renderProtocol(_ report: PolicyDiffReport) -> String {
+        guard report.hasChanges else { return "\nno changes\n" }
+        var out = ""
+        var protocols: [String] = []
+        for change in report.changes where protocols.last != change.protocolName { protocols.append(change.protocolName ?? "") }
+        for name in protocols {
+            let changes = report.changes.filter { $0.protocolName == name }
+            out += "\nprotocol \(name)\n"
+            for category in PolicyChange.Category.allCases where category.isProtocol {
+                let inCategory = changes.filter { $0.category == category }
+                guard !inCategory.isEmpty else { continue }
+                if category != .protocol { out += "  \(category.pluralTitle)\n" }
+                for change in inCategory {
+                    out += "  \(category == .protocol ? "" : "  ")\(DiffValueFormatting.marker(change.kind)) "
+                    out += category == .protocol ? "protocol \(change.name)" : DiffValueFormatting.describe(change)
+                    if let location = change.location, location.line > 0 { out += "  [\(location)]" }
+                    out += "\n"
+                    if let hint = change.hint { out += "\(category == .protocol ? "" : "  ")      note: \(hint)\n" }
+                }
+            }
+        }
+        out += "\nprotocol effects\n"
+        if report.protocolWidenings.isEmpty { out += "  widened: none\n" }
+        for widening in report.protocolWidenings {
+            out += "  widened \(widening.kind.rawValue): \(widening.protocolName): \(widening.subject): \(widening.detail)\n"
+        }
+        return out + "\n" + Self.verdict(report) + "\n"
+    }
+
     /// `12 changes; access widens: share gained 2, run gained 1`.
     static func verdict(_ report: PolicyDiffReport) -> String {
         let count = report.changes.count
@@ -59,6 +90,7 @@ public struct DiffTextRenderer: Sendable {
         if !effects.resourceGained.isEmpty { widening.append("resource gained \(effects.resourceGained.count)") }
         if !effects.blockLost.isEmpty { widening.append("block lost \(effects.blockLost.count)") }
         if !effects.runGained.isEmpty { widening.append("run gained \(effects.runGained.count)") }
+        if !report.protocolWidenings.isEmpty { widening.append("protocol widened \(report.protocolWidenings.count)") }
         line += widening.isEmpty ? "access does not widen" : "access widens: " + widening.joined(separator: ", ")
         return line
     }

@@ -28,6 +28,10 @@ enum DiffValueFormatting {
 
     /// `name version, generation` of one side, e.g. `xm-test 1.0, xen-4.1 policy`.
     static func summary(of side: PolicyDiffReport.Side) -> String {
+        if let protocols = side.protocols {
+            let list = protocols.isEmpty ? "none" : protocols.joined(separator: ", ")
+            return "protocol description: \(list)"
+        }
         var parts: [String] = []
         if let name = side.policyName { parts.append(side.version.map { "\(name) \($0)" } ?? name) }
         parts.append("\(side.generation) \(side.isBlob ? "blob" : "policy")")
@@ -37,6 +41,7 @@ enum DiffValueFormatting {
     /// The one-line description of a change, without its category.
     static func describe(_ change: PolicyChange, quote: (String) -> String = { $0 }, arrow: String = "->") -> String {
         let name = quote(change.name)
+        if change.category.isProtocol { return describeProtocol(change, quote: quote, arrow: arrow) }
         switch (change.category, change.kind) {
         case (.steType, _), (.chineseWallType, _): return name
         case (.header, .added): return "\(change.name) \(describe(change.newValue, quote: quote))"
@@ -54,6 +59,24 @@ enum DiffValueFormatting {
         case (_, .typesChanged), (_, .changed):
             return "\(name) \(describe(change.oldValue, quote: quote)) \(arrow) \(describe(change.newValue, quote: quote))"
         }
+    }
+
+    /// `be/mode writers {toolstack} -> {frontend, toolstack}`; values are left out where the
+    /// change has none (compiled expressions that differ).
+    static func describeProtocol(_ change: PolicyChange, quote: (String) -> String, arrow: String) -> String {
+        var text = quote(change.name)
+        switch change.kind {
+        case .added: if change.newValue != nil { text += " " + describe(change.newValue, quote: quote) }
+        case .removed: if change.oldValue != nil { text += " " + describe(change.oldValue, quote: quote) }
+        case .renamed, .typesChanged, .changed:
+            if let attribute = change.attribute { text += " " + attribute }
+            if change.oldValue == nil && change.newValue == nil {
+                text += " changed"
+            } else {
+                text += " \(describe(change.oldValue, quote: quote)) \(arrow) \(describe(change.newValue, quote: quote))"
+            }
+        }
+        return text
     }
 
     /// `+`, `-`, `>`, `~`.

@@ -2,8 +2,8 @@ import PolicyDiagnostics
 
 /// One structural difference between two policies, matched by name (never by position).
 ///
-/// The set of categories is closed on purpose: every renderer handles each one. Protocol
-/// descriptions (`.xpd`) will add their own categories here when they exist.
+/// The set of categories is closed on purpose: every renderer handles each one. The `protocol*`
+/// categories come from diffing protocol descriptions (`.xpd`, see `ProtocolDiffer`).
 public struct PolicyChange: Equatable, Sendable {
     /// What part of the policy changed, in the order reports list them.
     public enum Category: String, CaseIterable, Comparable, Sendable {
@@ -23,6 +23,24 @@ public struct PolicyChange: Equatable, Sendable {
         case bootstrap
         /// The ssidref a label compiles to for the diff's target.
         case ssidref
+        /// A whole protocol description (`.xpd`), matched by name.
+        case `protocol`
+        /// A role of a protocol: its principal.
+        case protocolRole = "protocol_role"
+        /// A directory template of a protocol: template, owner, readers.
+        case protocolDirectory = "protocol_directory"
+        /// A key of a protocol: type, writers, initialisers, phase, index bounds, condition, default, deprecated.
+        case protocolKey = "protocol_key"
+        /// A transition of a state machine, matched by (machine, from states, to, by).
+        case protocolTransition = "protocol_transition"
+        /// A `never` or `always` guarantee, by name.
+        case protocolGuarantee = "protocol_guarantee"
+        /// An `expect` rule, matched by its condition and trigger.
+        case protocolExpectation = "protocol_expectation"
+        /// An `option` (`unknown_keys`).
+        case protocolOption = "protocol_option"
+        /// The ACM VM labels allowed to act as a role.
+        case protocolLabels = "protocol_labels"
 
         /// A short name for people.
         public var title: String {
@@ -35,6 +53,15 @@ public struct PolicyChange: Equatable, Sendable {
             case .resourceLabel: "resource label"
             case .bootstrap: "bootstrap label"
             case .ssidref: "ssidref"
+            case .protocol: "protocol"
+            case .protocolRole: "role"
+            case .protocolDirectory: "directory"
+            case .protocolKey: "key"
+            case .protocolTransition: "transition"
+            case .protocolGuarantee: "guarantee"
+            case .protocolExpectation: "expectation"
+            case .protocolOption: "option"
+            case .protocolLabels: "role labels"
             }
         }
 
@@ -43,9 +70,13 @@ public struct PolicyChange: Equatable, Sendable {
             switch self {
             case .header: "header"
             case .bootstrap: "bootstrap label"
+            case .protocolLabels: "role labels"
             default: title + "s"
             }
         }
+
+        /// Whether the category belongs to protocol descriptions.
+        public var isProtocol: Bool { Self.allCases.firstIndex(of: self)! >= Self.allCases.firstIndex(of: .protocol)! }
 
         public static func < (lhs: Category, rhs: Category) -> Bool {
             allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -99,10 +130,15 @@ public struct PolicyChange: Equatable, Sendable {
     public var location: SourceLocation?
     /// A remark for the reviewer, such as a look-alike rename.
     public var hint: String?
+    /// For protocol changes: the protocol's name (nil for policy changes).
+    public var protocolName: String?
+    /// For a changed protocol element: what changed (`writers`, `phase`, `guard`, `timeout`, ...).
+    public var attribute: String?
 
     public init(
         _ category: Category, _ kind: Kind, name: String, oldName: String? = nil, labelKind: String? = nil,
-        oldValue: Value? = nil, newValue: Value? = nil, location: SourceLocation? = nil, hint: String? = nil
+        oldValue: Value? = nil, newValue: Value? = nil, location: SourceLocation? = nil, hint: String? = nil,
+        protocolName: String? = nil, attribute: String? = nil
     ) {
         self.category = category
         self.kind = kind
@@ -113,14 +149,19 @@ public struct PolicyChange: Equatable, Sendable {
         self.newValue = newValue
         self.location = location
         self.hint = hint
+        self.protocolName = protocolName
+        self.attribute = attribute
     }
 
-    /// The order reports list changes in: by category, then name (code point), then kind.
+    /// The order reports list changes in: by protocol (policy changes have none), category, then
+    /// name (code point), then kind, then attribute.
     static func precedes(_ a: PolicyChange, _ b: PolicyChange) -> Bool {
+        if a.protocolName != b.protocolName { return codePointPrecedes(a.protocolName ?? "", b.protocolName ?? "") }
         if a.category != b.category { return a.category < b.category }
         if a.name != b.name { return codePointPrecedes(a.name, b.name) }
         if a.labelKind != b.labelKind { return (a.labelKind ?? "") < (b.labelKind ?? "") }
-        return a.kind < b.kind
+        if a.kind != b.kind { return a.kind < b.kind }
+        return codePointPrecedes(a.attribute ?? "", b.attribute ?? "")
     }
 }
 

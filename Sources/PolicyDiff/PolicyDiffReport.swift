@@ -16,14 +16,23 @@ public struct PolicyDiffReport: Sendable {
         public var version: String?
         /// Whether the input was a blob read with its label map.
         public var isBlob: Bool
+        /// For protocol descriptions (`.xpd`): the protocols the file defines, sorted; nil for policies
+        /// (`generation` and `policyName` then mean nothing).
+        public var protocols: [String]?
 
-        public init(displayName: String, generation: Target, policyName: String?, version: String?, isBlob: Bool) {
+        public init(
+            displayName: String, generation: Target, policyName: String?, version: String?, isBlob: Bool, protocols: [String]? = nil
+        ) {
             self.displayName = displayName
             self.generation = generation
             self.policyName = policyName
             self.version = version
             self.isBlob = isBlob
+            self.protocols = protocols
         }
+
+        /// Whether the side is a protocol description.
+        public var isProtocol: Bool { protocols != nil }
     }
 
     public var old: Side
@@ -35,9 +44,12 @@ public struct PolicyDiffReport: Sendable {
     public var effects: PolicyEffects
     /// Update-validity findings (`W06xx`, `N06xx`): what xend or the hypervisor would refuse.
     public var diagnostics: [Diagnostic]
+    /// For protocol descriptions: the changes that widen what a role may do (see `ProtocolWidening`).
+    public var protocolWidenings: [ProtocolWidening]
 
     public init(
-        old: Side, new: Side, target: Target, changes: [PolicyChange], effects: PolicyEffects, diagnostics: [Diagnostic]
+        old: Side, new: Side, target: Target, changes: [PolicyChange], effects: PolicyEffects, diagnostics: [Diagnostic],
+        protocolWidenings: [ProtocolWidening] = []
     ) {
         self.old = old
         self.new = new
@@ -45,13 +57,17 @@ public struct PolicyDiffReport: Sendable {
         self.changes = changes
         self.effects = effects
         self.diagnostics = diagnostics
+        self.protocolWidenings = protocolWidenings
     }
 
-    /// Whether anything changed (structure or effects); update findings do not count.
-    public var hasChanges: Bool { !changes.isEmpty || !effects.isEmpty }
+    /// Whether the report compares protocol descriptions rather than policies.
+    public var isProtocol: Bool { old.isProtocol }
 
-    /// Whether access widens (see `PolicyEffects.widensAccess`).
-    public var widensAccess: Bool { effects.widensAccess }
+    /// Whether anything changed (structure or effects); update findings do not count.
+    public var hasChanges: Bool { !changes.isEmpty || !effects.isEmpty || !protocolWidenings.isEmpty }
+
+    /// Whether access widens (see `PolicyEffects.widensAccess`), or a protocol widens what a role may do.
+    public var widensAccess: Bool { effects.widensAccess || !protocolWidenings.isEmpty }
 
     /// How many changes of each kind each category has, for summary tables.
     public func count(_ category: PolicyChange.Category, _ kind: PolicyChange.Kind) -> Int {

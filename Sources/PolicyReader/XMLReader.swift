@@ -132,6 +132,12 @@ public struct XMLReader: Sendable {
         if let parsed { xmlFreeDoc(parsed) }
         let isValid = validator.map { xmlSchemaIsValid($0) == 1 } ?? true
 
+        // The builder stops the parser at the first text over the limit: reading on would only feed
+        // megabytes to the validator.
+        if builder.pointee.stoppedForText {
+            result.diagnostics = builder.pointee.parseDiagnostics + builder.pointee.contentDiagnostics
+            return result
+        }
         // Our DOCTYPE hook stops the parser with xmlStopParser, which in libxml2 2.9 raises no error: it
         // only sets errNo and leaves a document without a root ("no root element", with no location).
         if context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) {
@@ -147,8 +153,8 @@ public struct XMLReader: Sendable {
                 ]
             return result
         }
-        // Validity and text-limit findings count only for a well-formed document, as when the reader
-        // validated a finished tree.
+        // Validity findings count only for a well-formed document, as when the reader validated a
+        // finished tree.
         guard context.pointee.wellFormed != 0, builder.pointee.parseDiagnostics.isEmpty else {
             result.diagnostics = builder.pointee.parseDiagnostics
             if result.diagnostics.isEmpty {
@@ -158,10 +164,6 @@ public struct XMLReader: Sendable {
         }
         guard let root = builder.pointee.root else {
             result.diagnostics = [.error("E0004", "'\(path)' has no root element", at: SourceLocation(file: path))]
-            return result
-        }
-        if !builder.pointee.contentDiagnostics.isEmpty {
-            result.diagnostics = builder.pointee.contentDiagnostics
             return result
         }
         if let schema {
@@ -207,8 +209,10 @@ struct TreeBuilder {
     var input = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     /// Well-formedness errors (libxml2's parser).
     var parseDiagnostics: [Diagnostic] = []
-    /// Our limits on the content (text too long).
+    /// Our limit on the content: text too long (the parser is stopped there).
     var contentDiagnostics: [Diagnostic] = []
+    /// Whether the builder stopped the parser because an element's text passed the limit.
+    private(set) var stoppedForText = false
     /// XSD validity errors.
     var validationDiagnostics: [Diagnostic] = []
     private(set) var root: XMLElement?
@@ -229,7 +233,7 @@ struct TreeBuilder {
         var commentsStart: Int
         /// Where its text starts in ``text``.
         var textStart: Int
-        /// All text seen, including what is not kept because it passed the limit.
+        /// The length of its text so far.
         var textLength = 0
     }
 
@@ -404,9 +408,6 @@ struct TreeBuilder {
         let localName = name(element.localName)
         let qualifiedName = element.prefix.map { prefixedName(prefix: $0, localName: element.localName) } ?? localName
         let location = SourceLocation(file: locator.file, line: element.line, column: element.column)
-        if element.textLength > Self.maximumTextLength {
-            contentDiagnostics.append(Self.textTooLong(qualifiedName, at: location))
-        }
         let finished = XMLElement(
             namespaceURI: element.namespaceURI.map { name($0) }, localName: localName, qualifiedName: qualifiedName,
             attributes: elementAttributes, children: elementChildren, text: elementText, location: location,
@@ -471,13 +472,27 @@ struct TreeBuilder {
         return string.withUTF8 { $0.count == bytes.count && memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
     }
 
-    mutating func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
-        guard !open.isEmpty else { return }
+    mutating func characters(parser: UnsafeMutablePointer<xmlParserCtxt>, _ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
+        guard !open.isEmpty, !stoppedForText else { return }
         event = .text
         let depth = open.count - 1
         let length = open[depth].textLength + bytes.count
-        if length <= Self.maximumTextLength { text.append(bytes) }
         open[depth].textLength = length
+        guard length <= Self.maximumTextLength else {
+            // libxml2's tree builder stopped at this limit too ("huge text node"); the rest of the
+            // document is not read.
+            let element = open[depth]
+            let localName = name(element.localName)
+            let qualifiedName = element.prefix.map { prefixedName(prefix: $0, localName: element.localName) } ?? localName
+            contentDiagnostics.append(Self.textTooLong(qualifiedName, at: location(of: element)))
+            stoppedForText = true
+            // What libxml2 itself does on running out of memory. xmlStopParser would free the input
+            // that the parser (and the validator, after us) still reads for this very event.
+            parser.pointee.instate = XML_PARSER_EOF
+            parser.pointee.disableSAX = 1
+            return
+        }
+        text.append(bytes)
 
         // An empty CDATA section made no minidom node (expat reports no character data for it).
         guard hashing, !bytes.isEmpty else { return }
@@ -713,12 +728,16 @@ private let onEndElement: endElementNsSAX2Func = { context, _, _, _ in
 
 private let onCharacters: charactersSAXFunc = { context, characters, length in
     guard let context, let characters, length >= 0 else { return }
-    TreeBuilder.of(context).pointee.characters(UnsafeBufferPointer(start: characters, count: Int(length)), isCDATA: false)
+    TreeBuilder.of(context).pointee.characters(
+        parser: context.assumingMemoryBound(to: xmlParserCtxt.self), UnsafeBufferPointer(start: characters, count: Int(length)),
+        isCDATA: false)
 }
 
 private let onCDATA: cdataBlockSAXFunc = { context, value, length in
     guard let context, let value, length >= 0 else { return }
-    TreeBuilder.of(context).pointee.characters(UnsafeBufferPointer(start: value, count: Int(length)), isCDATA: true)
+    TreeBuilder.of(context).pointee.characters(
+        parser: context.assumingMemoryBound(to: xmlParserCtxt.self), UnsafeBufferPointer(start: value, count: Int(length)),
+        isCDATA: true)
 }
 
 private let onComment: commentSAXFunc = { context, value in

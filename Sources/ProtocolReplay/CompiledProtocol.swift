@@ -121,6 +121,8 @@ final class CompiledKey {
     let regex: Regex<AnyRegexOutput>?
     /// The shape (`ring-ref{}`), to relate program references to declarations.
     let shape: String
+    /// The same pattern for the fast matcher, when it is simple enough.
+    let simple: SimplePattern?
     /// Values recently checked against `regex`, with the result (bounded).
     var regexCache: [String: Bool] = [:]
 
@@ -141,11 +143,13 @@ final class CompiledKey {
         self.slotCount = slotCount
         self.regex = regex
         self.shape = shape
+        if regex != nil, case .string(let pattern?) = key.type { simple = SimplePattern(pattern) } else { simple = nil }
     }
 
     /// Whether `value` matches the key's regular expression (whole match).
     func matches(_ value: String) -> Bool {
         guard let regex else { return false }
+        if let simple, let result = simple.matches(value) { return result }
         if let known = regexCache[value] { return known }
         let result = ((try? regex.wholeMatch(in: value)) ?? nil) != nil
         if regexCache.count >= 1024 { regexCache.removeAll(keepingCapacity: true) }
@@ -245,6 +249,9 @@ final class CompiledProtocol {
     /// bits when there are more than 64 of them).
     let alwaysReading: [UInt64]
     let expectationsReading: [UInt64]
+    /// What the expectations and `always` guarantees evaluate to in each combination of machine
+    /// states, as far as the states decide it.
+    private(set) var stateTables: StateTables? = nil
     /// The `always` guarantees and expectations to evaluate whatever changed (they read something
     /// no declared key stands for).
     let alwaysReadingAll: UInt64
@@ -511,6 +518,7 @@ final class CompiledProtocol {
         }
         (alwaysReading, alwaysReadingAll) = masks(always.map { [$0.program] })
         (expectationsReading, expectationsReadingAll) = masks(expectations.map { [$0.trigger, $0.condition] })
+        stateTables = StateTables(self)
     }
 
     /// `{InitWait, Initialised}` of constants becomes one precomputed set: the first element's push

@@ -106,6 +106,8 @@ final class DirectoryIndex {
     private let terminal: [Int]
     /// Deepest template, in segments.
     private let maximumDepth: Int
+    /// Per template: its variable segments (position; the alternatives' names, or none for a parameter).
+    private let variables: [[(position: Int, alternatives: [[UInt8]])]]
 
     init(protocols: [ProtocolDefinition]) {
         var templates: [DirectoryTemplate] = []
@@ -165,6 +167,15 @@ final class DirectoryIndex {
         numberChild = nodes.map { $0.number ?? -1 }
         terminal = nodes.map { $0.terminal ?? -1 }
         maximumDepth = templates.map(\.segments.count).max() ?? 0
+        variables = templates.map { template in
+            template.segments.enumerated().compactMap { position, segment -> (position: Int, alternatives: [[UInt8]])? in
+                switch segment {
+                case .literal: nil
+                case .parameter: (position, [])
+                case .alternatives(let names): (position, names.map { Array($0.utf8) })
+                }
+            }
+        }
     }
 
     /// Resolves an absolute path.
@@ -204,14 +215,12 @@ final class DirectoryIndex {
             guard best >= 0 else { return ancestor ? .ancestor : .none }
             let depth = bestDepth
             var root = RootKey(template: best)
-            for (position, segment) in templates[best].segments.enumerated() {
-                let range = bounds[2 * position]..<bounds[2 * position + 1]
-                switch segment {
-                case .literal: continue
-                case .parameter: root.append(Int64(Self.decimal(bytes, range) ?? 0))
-                case .alternatives(let names):
-                    let index = names.firstIndex { Self.equals(bytes, range, Array($0.utf8)) } ?? 0
-                    root.append(Int64(index))
+            for variable in variables[best] {
+                let range = bounds[2 * variable.position]..<bounds[2 * variable.position + 1]
+                if variable.alternatives.isEmpty {
+                    root.append(Int64(Self.decimal(bytes, range) ?? 0))
+                } else {
+                    root.append(Int64(variable.alternatives.firstIndex { Self.equals(bytes, range, $0) } ?? 0))
                 }
             }
             let rootEnd = depth == 0 ? 1 : bounds[2 * (depth - 1) + 1]

@@ -264,7 +264,7 @@ public final class ReplayEngine {
         journalConnection = connection
         journalStaged = nil
         journalInstance = nil
-        journalEntries.removeAll(keepingCapacity: true)
+        if !journalEntries.isEmpty { journalEntries.removeAll(keepingCapacity: true) }
         journaling = true
         apply(event, path: path, connection: connection, judged: .notJudged)
         journaling = false
@@ -316,8 +316,8 @@ public final class ReplayEngine {
     private func beginCommit(_ writer: ConnectionID, line: Int) {
         commitWriter = writer
         commitLine = line
-        touched.removeAll(keepingCapacity: true)
-        obligations.removeAll(keepingCapacity: true)
+        if !touched.isEmpty { touched.removeAll(keepingCapacity: true) }
+        if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
     }
 
     private func touch(_ instance: Instance, key: Int? = nil, all: Bool = false) {
@@ -355,11 +355,11 @@ public final class ReplayEngine {
         for instance in touched {
             instance.inCommit = false
             if instance.live { evaluateAfterCommit(instance, reporting: true) }
-            instance.dirty.removeAll(keepingCapacity: true)
+            if !instance.dirty.isEmpty { instance.dirty.removeAll(keepingCapacity: true) }
             instance.dirtyAll = false
         }
-        touched.removeAll(keepingCapacity: true)
-        obligations.removeAll(keepingCapacity: true)
+        if !touched.isEmpty { touched.removeAll(keepingCapacity: true) }
+        if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
         commitWriter = nil
     }
 
@@ -378,9 +378,12 @@ public final class ReplayEngine {
                 expectationsDue |= compiled.expectationsReading[key]
             }
         }
+        let tables = compiled.stateTables
+        let cell = tables?.index(of: instance) ?? -1
         if alwaysDue != 0 {
             for (index, rule) in compiled.always.enumerated() where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
-                let holds = holds(rule.program, instance)
+                let known = cell >= 0 ? tables!.always[index][cell] : .maybe
+                let holds = known == .maybe ? holds(rule.program, instance) : known == .yes
                 if !holds && !instance.alwaysFailing[index] {
                     instance.alwaysFailing[index] = true
                     if reporting {
@@ -398,8 +401,13 @@ public final class ReplayEngine {
         }
         guard expectationsDue != 0 else { return }
         for (index, expectation) in compiled.expectations.enumerated() where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
-            let triggered = holds(expectation.trigger, instance)
-            let satisfied = triggered ? holds(expectation.condition, instance) : true
+            let knownTrigger = cell >= 0 ? tables!.triggers[index][cell] : .maybe
+            let triggered = knownTrigger == .maybe ? holds(expectation.trigger, instance) : knownTrigger == .yes
+            var satisfied = true
+            if triggered {
+                let knownCondition = cell >= 0 ? tables!.conditions[index][cell] : .maybe
+                satisfied = knownCondition == .maybe ? holds(expectation.condition, instance) : knownCondition == .yes
+            }
             if triggered && !satisfied {
                 guard instance.timers[index].deadline == nil, !instance.timers[index].fired, let now else { continue }
                 let deadline = now + Int64(max(0, expectation.expectation.milliseconds))
@@ -1106,7 +1114,7 @@ public final class ReplayEngine {
             entry.value = event.value ?? ""
             if !relative.isEmpty {
                 var parent = ""
-                for segment in relative.split(separator: "/").dropLast() {
+                for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
                     parent += parent.isEmpty ? String(segment) : "/\(segment)"
                     if directoryPending.state[parent] == nil { directoryPending.state[parent] = writer }
                 }

@@ -11,7 +11,7 @@ enum DiffFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// When `diff` exits with status 1.
 enum DiffFailOn: String, ExpressibleByArgument, CaseIterable {
-    /// Access widens: share, resource or run gained, or a Chinese Wall block lost.
+    /// Access widens: share, resource or run gained, or a Chinese Wall block lost; or a protocol widens.
     case widened
     /// Anything changed.
     case any
@@ -26,8 +26,11 @@ struct DiffCommand: ParsableCommand {
             OLD and NEW are policy XML of any Xen release (a Xen 3.0.2 policy finds its label template \
             STEM-security_label_template.xml beside it, or write POLICY+LABELS), or blobs with their .map \
             beside them. REV:PATH reads PATH at a git revision (git show REV:PATH), unless a file of that \
-            name exists: `xen-policy diff HEAD~1:policy.xml policy.xml`. Protocol descriptions (.xpd) \
-            are not supported yet.
+            name exists: `xen-policy diff HEAD~1:policy.xml policy.xml`. OLD and NEW may instead both be \
+            protocol descriptions (.xpd): protocols, keys, directories, roles, transitions, guarantees, \
+            expectations, options and labels are compared by name, and widenings (a role may write more, \
+            a new transition, a guarantee removed or weakened, an expectation removed or slower, \
+            unknown_keys relaxed) are reported. A policy and a protocol description cannot be compared.
 
             Elements are matched by name, never by position; a reordered or reformatted policy shows no \
             change. Effects: share (VM label pairs with a common STE type), resource (VM label, resource \
@@ -35,15 +38,15 @@ struct DiffCommand: ParsableCommand {
             from starting), run (labels authorised to run, Xen 3.2+), each gained and lost, with OLD's \
             names mapped through NEW's from= renames. See docs/diff.md.
 
-            Exit status: 0, or 1 with --fail-on widened when access widens and with --fail-on any when \
+            Exit status: 0, or 1 with --fail-on widened when access (or a protocol) widens and with --fail-on any when \
             anything changed; 2 when an input cannot be read or has errors, or on wrong usage.
             """
     )
 
-    @Argument(help: "The old policy: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
+    @Argument(help: "The old policy or protocol description: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
     var old: String
 
-    @Argument(help: "The new policy: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
+    @Argument(help: "The new policy or protocol description: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
     var new: String
 
     @Option(help: "Target whose numbering and rules apply (default: the newer input's generation).")

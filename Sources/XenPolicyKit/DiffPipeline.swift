@@ -40,6 +40,25 @@ public struct DiffPipeline: Sendable {
     /// Loads both sides and compares them; no report if either side cannot be loaded.
     public func run(_ request: Request) -> Outcome {
         var outcome = Outcome(diagnostics: [], sources: SourceLines(), report: nil, status: .success)
+        let oldIsProtocol = Self.isProtocol(request.old)
+        let newIsProtocol = Self.isProtocol(request.new)
+        if oldIsProtocol != newIsProtocol {
+            let (policy, description) = oldIsProtocol ? (request.new, request.old) : (request.old, request.new)
+            fail(
+                .error(
+                    "E0602", "cannot compare a policy with a protocol description: '\(policy)' and '\(description)'",
+                    at: SourceLocation(file: description),
+                    hint: "give two policies (XML, or blobs with their .map), or two protocol descriptions (.xpd)"),
+                status: .usageOrIOError, into: &outcome)
+            return outcome
+        }
+        if oldIsProtocol {
+            let old = loadProtocol(request.old, into: &outcome)
+            let new = loadProtocol(request.new, into: &outcome)
+            guard let old, let new else { return outcome }
+            outcome.report = ProtocolDiffer().diff(old: old, new: new)
+            return outcome
+        }
         let old = load(request.old, into: &outcome)
         let new = load(request.new, into: &outcome)
         guard let old, let new else { return outcome }
@@ -55,16 +74,68 @@ public struct DiffPipeline: Sendable {
 
     // MARK: Loading one side
 
-    /// Loads one side; nil (with diagnostics and status in `outcome`) on failure.
-    func load(_ argument: String, into outcome: inout Outcome) -> PolicyDiffer.Input? {
-        if argument.hasSuffix(".xpd") {
-            fail(
-                .error(
-                    "E0602", "protocol descriptions (.xpd) cannot be diffed yet: '\(argument)'", at: SourceLocation(file: argument),
-                    hint: "xen-policy diff compares policies (XML, or a blob with its .map)"),
-                status: .usageOrIOError, into: &outcome)
+    /// Whether an argument (`PATH` or `REV:PATH`) names a protocol description.
+    static func isProtocol(_ argument: String) -> Bool {
+        argument.hasSuffix(".xpd")
+    }
+
+    /// Loads and checks a protocol description. A file is checked where it is; `REV:PATH` is read
+    /// from git into a temporary file, and its imports are found beside PATH in the working tree
+    /// (relative to the current directory), not at REV.
+    func loadProtocol(_ argument: String, into outcome: inout Outcome) -> ProtocolDiffer.Input? {
+        let source = DiffSource.parse(argument)
+        let checked: ProtocolPipeline.Checked
+        var aliases: [String: String] = [:]
+        var gitBytes: [UInt8]? = nil
+        switch source {
+        case .file(let path):
+            checked = ProtocolPipeline().check([path])
+        case .git(_, let path):
+            let bytes: [UInt8]
+            do {
+                bytes = try source.read(limit: 4 << 20)
+            } catch {
+                fail(error.diagnostic, status: error.status, into: &outcome)
+                return nil
+            }
+            let fileManager = FileManager.default
+            let directory = fileManager.temporaryDirectory.appendingPathComponent("xen-policy-diff-\(UUID().uuidString)")
+            let file = directory.appendingPathComponent((path as NSString).lastPathComponent)
+            do {
+                try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+                try Data(bytes).write(to: file)
+            } catch {
+                fail(
+                    .error(
+                        "E0601", "cannot copy '\(argument)' to a temporary file: \(error.localizedDescription)",
+                        at: SourceLocation(file: argument)),
+                    status: .usageOrIOError, into: &outcome)
+                return nil
+            }
+            defer { try? fileManager.removeItem(at: directory) }
+            gitBytes = bytes
+            var beside = (path as NSString).deletingLastPathComponent
+            if beside.isEmpty { beside = "." }
+            checked = ProtocolPipeline(searchPaths: [beside]).check([file.path])
+            aliases[file.path] = argument
+        }
+        var diagnostics = checked.diagnostics
+        for index in diagnostics.indices {
+            if let alias = aliases[diagnostics[index].location.file] { diagnostics[index].location.file = alias }
+        }
+        outcome.diagnostics += diagnostics
+        outcome.sources.merge(checked.sources)
+        if let gitBytes { outcome.sources.add(file: argument, contents: gitBytes) }
+        guard checked.status == .success else {
+            outcome.status = Self.worse(outcome.status, checked.status)
             return nil
         }
+        return ProtocolDiffer.Input(
+            definitions: checked.definitions, guardTexts: checked.guardTexts, displayName: source.displayName, fileAliases: aliases)
+    }
+
+    /// Loads one side; nil (with diagnostics and status in `outcome`) on failure.
+    func load(_ argument: String, into outcome: inout Outcome) -> PolicyDiffer.Input? {
         var labelTemplate: DiffSource? = nil
         let source: DiffSource
         // POLICY+LABELS: split after `.xml+`, so that a `+` in a git revision or a file name is left alone.

@@ -80,6 +80,8 @@ import Testing
         let xpd = try diff([Self.mini, "Examples/protocols/vif.xpd"])
         #expect(xpd.status == 2)
         #expect(xpd.standardError.contains("[E0602]"))
+        #expect(xpd.standardError.contains("cannot compare a policy with a protocol description"))
+        #expect(try diff(["Examples/protocols/vif.xpd", Self.mini]).status == 2)
         #expect(try diff([Self.mini, "/nonexistent.xml"]).status == 2)
         #expect(try diff([Self.mini, "no-such-revision:policy.xml"]).standardError.contains("[E0601]"))
         #expect(try diff(["--target", "xen-9", Self.mini, Self.mini]).status == 2)
@@ -145,6 +147,81 @@ import Testing
         let missing = try Self.run(xenPolicy, ["diff", "HEAD:gone.xml", "policy.xml"], in: repository)
         #expect(missing.status == 2)
         #expect(missing.standardError.contains("[E0601]"))
+    }
+
+    /// Copies the shipped xenbus library and vbd description into a scratch directory.
+    static func protocolScratch() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diff-xpd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in ["xenbus.xpd", "vbd.xpd"] {
+            try FileManager.default.copyItem(
+                at: CommandRunner.packageRoot.appendingPathComponent("Examples/protocols/\(name)"),
+                to: directory.appendingPathComponent(name))
+        }
+        return directory
+    }
+
+    static let vbdWidening = (
+        "key fe/protocol       : abi                init toolstack writer frontend phase {Initialising};",
+        "key fe/protocol       : abi                init toolstack writer frontend phase {Initialising, InitWait};"
+    )
+
+    @Test func protocolDescriptions() throws {
+        let directory = try Self.protocolScratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let modified = directory.appendingPathComponent("vbd-new.xpd")
+        let original = try String(contentsOf: directory.appendingPathComponent("vbd.xpd"), encoding: .utf8)
+        #expect(original.contains(Self.vbdWidening.0))
+        try original.replacingOccurrences(of: Self.vbdWidening.0, with: Self.vbdWidening.1)
+            .replacingOccurrences(of: "within 10s", with: "within 20s")
+            .write(to: modified, atomically: true, encoding: .utf8)
+
+        let text = try diff(["--fail-on", "widened", "Examples/protocols/vbd.xpd", modified.path])
+        #expect(text.status == 1, "\(text.standardError)")
+        #expect(text.standardOutput.contains("old: Examples/protocols/vbd.xpd (protocol description: vbd)"))
+        #expect(text.standardOutput.contains("~ fe/protocol phase {Initialising} -> {Initialising, InitWait}"))
+        #expect(text.standardOutput.contains("widened phase_widened: vbd: fe/protocol: phase gained InitWait"))
+        #expect(!text.standardOutput.contains("target:"))
+
+        let json = try diff(["--format", "json", "Examples/protocols/vbd.xpd", modified.path])
+        #expect(json.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let changes = try #require(object["changes"] as? [[String: Any]])
+        #expect(changes.contains { $0["category"] as? String == "protocol_key" && $0["attribute"] as? String == "phase" })
+        #expect(changes.contains { $0["category"] as? String == "protocol_expectation" && $0["attribute"] as? String == "timeout" })
+        let widened = try #require(object["protocol_widened"] as? [[String: String]])
+        #expect(widened.map { $0["kind"] }.contains("phase_widened"))
+        #expect(widened.map { $0["kind"] }.contains("timeout_increased"))
+
+        // The same description in another file: no change, even with --fail-on any.
+        let same = try diff(["--fail-on", "any", "Examples/protocols/vbd.xpd", directory.appendingPathComponent("vbd.xpd").path])
+        #expect(same.status == 0, "\(same.standardError)")
+        #expect(same.standardOutput.hasSuffix("\nno changes\n"))
+        let markdown = try diff(["--format", "markdown", "Examples/protocols/vbd.xpd", modified.path])
+        #expect(markdown.standardOutput.hasPrefix("### Protocol diff: "))
+    }
+
+    /// `REV:PATH` of a description: read from git, its imports found beside PATH on disk.
+    @Test(.enabled(if: hasGit, "needs git")) func protocolAtAGitRevision() throws {
+        let repository = try Self.protocolScratch()
+        defer { try? FileManager.default.removeItem(at: repository) }
+        func git(_ arguments: String...) throws {
+            let result = try Self.run(
+                "/usr/bin/env", ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"] + arguments, in: repository)
+            #expect(result.status == 0, "git \(arguments): \(result.standardError)")
+        }
+        try git("init", "-q")
+        try git("add", "xenbus.xpd", "vbd.xpd")
+        try git("commit", "-q", "-m", "one")
+        let vbd = repository.appendingPathComponent("vbd.xpd")
+        let original = try String(contentsOf: vbd, encoding: .utf8)
+        try original.replacingOccurrences(of: Self.vbdWidening.0, with: Self.vbdWidening.1).write(
+            to: vbd, atomically: true, encoding: .utf8)
+        let xenPolicy = CommandRunner.binaries.appendingPathComponent("xen-policy").path
+        let result = try Self.run(xenPolicy, ["diff", "--fail-on", "widened", "HEAD:vbd.xpd", "vbd.xpd"], in: repository)
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardOutput.contains("old: HEAD:vbd.xpd (protocol description: vbd)"))
+        #expect(result.standardOutput.contains("[vbd.xpd:"))
     }
 
     /// Runs a program in a directory (CommandRunner always uses the package root).

@@ -1,0 +1,102 @@
+import ProtocolModel
+import Testing
+
+@testable import ProtocolReplay
+
+/// The engine's shortcuts give the same answers as the slow paths they stand in for.
+@Suite struct InternalsTests {
+    static let patterns = [
+        "^[0-9a-f]+:[0-9a-f]+$", "^/[A-Za-z0-9/_@-]+$", "^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$", "^[0-9]+,[0-9]+$", "^(a|ab)(c|bcd)(d*)$",
+        "^x*$", "^[^:]+:\\d{1,3}$", "^(foo|bar)?baz$", "^a.c$", "^[-a-z]+$", "^\\w+\\.\\w+$", "^(a+)+b$", "^[a\\-z]$", "^(?:ab){2,}$",
+        "^\\s?x$", "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}[.][0-7]$", "^[0-9]+(,[0-9]+)*$",
+    ]
+
+    @Test func theSimpleMatcherAgreesWithRegex() throws {
+        var random = RobustnessTests.Generator(state: 42)
+        let alphabet = Array("abcdfxz0129:/_-@.,ABF ]\\")
+        for pattern in Self.patterns {
+            let regex = try Regex(pattern)
+            let simple = SimplePattern(pattern)
+            var values = ["", "a", "ab", "abcd", "abcdd", "fd:3", "00:16:3e:5a:01:02", "/local/domain/5", "12,34", "foo.bar", "xxxx", "aaaaab", "b"]
+            for _ in 0..<400 {
+                values.append(String((0..<random.below(14)).map { _ in alphabet[random.below(alphabet.count)] }))
+            }
+            for value in values {
+                let expected = try regex.wholeMatch(in: value) != nil
+                if let simple, let answer = simple.matches(value) {
+                    #expect(answer == expected, "\(pattern) on '\(value)'")
+                }
+            }
+        }
+        // Every pattern of the shipped descriptions takes the fast path.
+        for pattern in Self.patterns.prefix(4) { #expect(SimplePattern(pattern) != nil, "\(pattern)") }
+        // Constructs the simple matcher leaves to Regex.
+        for pattern in ["^(?=a)a$", "^a*?$", "^[[:alpha:]]+$", "^\\bx$", "^é$", "^a{2,1}$", "^[]a]+$"] {
+            #expect(SimplePattern(pattern) == nil, "\(pattern)")
+        }
+    }
+
+    @Test func stateTablesAgreeWithEvaluation() throws {
+        for definition in exampleProtocols {
+            let compiled = CompiledProtocol(index: 0, definition: definition)
+            guard let tables = compiled.stateTables else { continue }
+            let evaluator = Evaluator(maximumIterations: 65_536)
+            let states = definition.states.map(\.value)
+            for a in states {
+                for b in tables.directories.count == 2 ? states : [0] {
+                    let combination = tables.directories.count == 2 ? [a, b] : [a]
+                    // A few stores: empty, and every declared fixed key set to "1" / "0".
+                    for fill in ["", "0", "1"] {
+                        let directories = compiled.layouts.enumerated().map { index, layout in
+                            let state = DirectoryState(root: RootKey(template: index), rootPath: "/d\(index)", exists: true, layout: layout)
+                            if !fill.isEmpty {
+                                for slot in layout.paths.indices {
+                                    state.fixed[slot] = Entry(value: fill, writerDomid: 0, writerPrivileged: true, line: 1)
+                                }
+                            }
+                            return state
+                        }
+                        let instance = Instance(
+                            serial: 1, protocolDefinition: compiled, parameters: [5, 0, 1], directories: directories,
+                            creator: ConnectionID(connection: .socket(1), handle: nil), transaction: nil)
+                        for (directory, state) in zip(tables.directories, combination) {
+                            instance.states[directory] = state
+                            instance.seen[directory] = 1 << UInt32(state)
+                        }
+                        let cell = tables.index(of: instance)
+                        func check(_ program: CompiledProgram, _ truth: Truth, _ what: String) {
+                            guard truth != .maybe, case .success(let value) = evaluator.evaluate(program, instance) else { return }
+                            #expect(Evaluator.truth(value) == (truth == .yes), "\(definition.name) \(what) in \(combination)")
+                        }
+                        for (index, expectation) in compiled.expectations.enumerated() {
+                            check(expectation.trigger, tables.triggers[index][cell], "trigger of \(expectation.rule)")
+                            check(expectation.condition, tables.conditions[index][cell], "condition of \(expectation.rule)")
+                        }
+                        for (index, rule) in compiled.always.enumerated() {
+                            check(rule.program, tables.always[index][cell], "guarantee \(rule.guarantee.name)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theDirectoryIndexResolvesPaths() throws {
+        let index = DirectoryIndex(protocols: exampleProtocols)
+        guard case .directory(let backend) = index.locate("/local/domain/0/backend/qdisk/5/768/queue-0/ring-ref") else {
+            Issue.record("backend path not resolved")
+            return
+        }
+        #expect(backend.rootPath == "/local/domain/0/backend/qdisk/5/768")
+        #expect(backend.relative == "queue-0/ring-ref")
+        guard case .directory(let root) = index.locate("/local/domain/5/device/vbd/768") else {
+            Issue.record("frontend root not resolved")
+            return
+        }
+        #expect(root.relative.isEmpty)
+        if case .ancestor = index.locate("/local/domain/5") {} else { Issue.record("ancestor not recognised") }
+        if case .none = index.locate("/local/domain/05/device/vbd/768") {} else { Issue.record("non-canonical number matched") }
+        if case .none = index.locate("/local/domain/5//device") {} else { Issue.record("empty segment matched") }
+        if case .none = index.locate("/vm/1234") {} else { Issue.record("unrelated path matched") }
+    }
+}
