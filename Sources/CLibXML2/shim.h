@@ -34,15 +34,15 @@ static inline void clibxml2_reset_sax(xmlParserCtxtPtr _Nonnull ctxt) {
     ctxt->sax->externalSubset = clibxml2_refuse_doctype;
 }
 
-/* Plugs streaming XSD validation into the context's SAX events (the validator sees every event
-   after our callbacks). Parser errors raised after this go to the plug's handler block, whose
-   structured error callback is then `serror`; they carry the parser context in `xmlError.ctxt`
-   (their user data is the plug). Unplug with xmlSchemaSAXUnplug before freeing the context. */
-static inline xmlSchemaSAXPlugPtr _Nullable clibxml2_plug_schema(xmlSchemaValidCtxtPtr _Nonnull validator,
-    xmlParserCtxtPtr _Nonnull ctxt, xmlStructuredErrorFunc _Nullable serror) {
-    xmlSchemaSAXPlugPtr plug = xmlSchemaSAXPlug(validator, &ctxt->sax, &ctxt->userData);
-    if (plug != NULL) ctxt->sax->serror = serror;
-    return plug;
+/* Creates the SAX handler block of a streaming XSD validator without installing it anywhere: the
+   reader forwards the events to it itself. `*handler` and `*userData` receive the block and the
+   user data its callbacks take; both slots must stay valid until xmlSchemaSAXUnplug, which writes
+   NULL back into `*handler`. */
+static inline xmlSchemaSAXPlugPtr _Nullable clibxml2_schema_handler(xmlSchemaValidCtxtPtr _Nonnull validator,
+    xmlSAXHandlerPtr _Nullable *_Nonnull handler, void *_Nullable *_Nonnull userData) {
+    *handler = NULL;
+    *userData = NULL;
+    return xmlSchemaSAXPlug(validator, handler, userData);
 }
 
 /* The line the parser has reached: for a start tag, the line of its `>`. */

@@ -79,8 +79,9 @@ struct XendAssignment {
     func zeroMatrix(types: Int, rows: Int) -> TypeMatrix {
         let count = types * rows
         let values = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
-            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
-            buffer.initialize(repeating: 0)
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            adviseHugePages(bytes)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
             initialized = count
         }
         return TypeMatrix(types: types, rows: rows, values: values)

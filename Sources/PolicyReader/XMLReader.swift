@@ -15,8 +15,8 @@ import PolicyDiagnostics
 ///
 /// The file is read in one streaming pass: libxml2's SAX2 parser reports each start tag, text,
 /// comment and end tag to ``TreeBuilder``, which builds the ``XMLElement`` tree directly (no
-/// libxml2 tree is ever built) and, when asked, hashes the minidom serialization from the same
-/// events; the XSD validator is plugged into the same event stream.
+/// libxml2 tree is ever built), hashes the minidom serialization from the same events when asked,
+/// and hands the events on to libxml2's streaming XSD validator.
 public struct XMLReader: Sendable {
     /// The largest input accepted, in bytes. A policy of 10,000 labels is a few MB.
     public var maximumInputSize: Int
@@ -106,18 +106,27 @@ public struct XMLReader: Sendable {
         clibxml2_reset_sax(context)
         TreeBuilder.install(on: context.pointee.sax)
 
-        // The validator sees every event after the builder has (so a validity error can be placed
-        // at the element the builder has just located). It is unplugged before the context is freed.
+        // The builder hands each event to the validator after handling it itself, so that a validity
+        // error can be placed at the element the builder has just located.
         var validator: xmlSchemaValidCtxtPtr? = nil
         var plug: xmlSchemaSAXPlugPtr? = nil
+        let validatorHandler = UnsafeMutablePointer<UnsafeMutablePointer<xmlSAXHandler>?>.allocate(capacity: 1)
+        let validatorData = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        validatorHandler.initialize(to: nil)
+        validatorData.initialize(to: nil)
         if let schema, let compiled = schema.compiled, let created = xmlSchemaNewValidCtxt(compiled.pointer) {
             validator = created
             xmlSchemaSetValidStructuredErrors(created, onValidityError, builderPointer)
-            plug = clibxml2_plug_schema(created, context, onParserError)
+            plug = clibxml2_schema_handler(created, validatorHandler, validatorData)
+            if plug != nil, let handler = validatorHandler.pointee {
+                builder.pointee.validator = (handler, validatorData.pointee)
+            }
         }
         defer {
             if let plug { xmlSchemaSAXUnplug(plug) }
             if let validator { xmlSchemaFreeValidCtxt(validator) }
+            validatorHandler.deallocate()
+            validatorData.deallocate()
         }
 
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOWARNING.rawValue)
@@ -167,7 +176,7 @@ public struct XMLReader: Sendable {
             return result
         }
         if let schema {
-            guard validator != nil, plug != nil else {
+            guard builder.pointee.validator != nil else {
                 result.diagnostics = [
                     .error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))
                 ]
@@ -213,6 +222,12 @@ struct TreeBuilder {
     var contentDiagnostics: [Diagnostic] = []
     /// Whether the builder stopped the parser because an element's text passed the limit.
     private(set) var stoppedForText = false
+    /// The XSD validator's SAX handler block and the user data its callbacks take, if validating.
+    var validator: (handler: UnsafeMutablePointer<xmlSAXHandler>, data: UnsafeMutableRawPointer?)?
+    /// Text not yet handed to the validator. libxml2's tree builder joined adjacent text (split by
+    /// character and entity references) into one node, and validated a finished tree node by node;
+    /// the validator gets each such run of text in one piece, as it did then.
+    private var pendingValidatorText = RawStack<UInt8>(capacity: 256)
     /// XSD validity errors.
     var validationDiagnostics: [Diagnostic] = []
     private(set) var root: XMLElement?
@@ -302,6 +317,7 @@ struct TreeBuilder {
         open.deallocate()
         childLists.deallocate()
         text.deallocate()
+        pendingValidatorText.deallocate()
     }
 
     /// The SHA-1 of the minidom serialization and whether it was ASCII, if hashing was requested.
@@ -336,6 +352,7 @@ struct TreeBuilder {
         uri: UnsafePointer<xmlChar>?, namespaceCount: Int, namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
         attributeCount: Int, attributes rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
+        flushValidatorText()
         let parserLine = Int(clibxml2_parser_line(parser))
         let localBytes = MinidomSerializer.cBytes(localName)
         let prefixBytes = MinidomSerializer.cBytes(prefix)
@@ -388,10 +405,16 @@ struct TreeBuilder {
                 commentsStart: comments.count, textStart: text.count))
         if childLists.count < open.count { childLists.push([]) }
         event = .start
+        if let validator {
+            validator.handler.pointee.startElementNs?(
+                validator.data, localName, prefix, uri, Int32(namespaceCount), namespaces, Int32(attributeCount), 0,
+                rawAttributes)
+        }
     }
 
-    mutating func endElement() {
+    mutating func endElement(localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?) {
         guard !open.isEmpty else { return }
+        flushValidatorText()
         let element = open.pop()
         let depth = open.count
         var elementChildren: [XMLElement] = []
@@ -415,6 +438,7 @@ struct TreeBuilder {
         event = .end
         endedLine = element.line
         endedColumn = element.column
+        if let validator { validator.handler.pointee.endElementNs?(validator.data, localName, prefix, uri) }
         if depth == 0 {
             root = finished
         } else {
@@ -493,6 +517,17 @@ struct TreeBuilder {
             return
         }
         text.append(bytes)
+        if validator != nil {
+            if isCDATA {
+                // An empty CDATA section made no node in libxml2's tree, so the validator never saw it.
+                if !bytes.isEmpty {
+                    flushValidatorText()
+                    validator!.handler.pointee.cdataBlock?(validator!.data, bytes.baseAddress, Int32(bytes.count))
+                }
+            } else {
+                pendingValidatorText.append(bytes)
+            }
+        }
 
         // An empty CDATA section made no minidom node (expat reports no character data for it).
         guard hashing, !bytes.isEmpty else { return }
@@ -507,7 +542,18 @@ struct TreeBuilder {
         minidom.flushIfFull()
     }
 
+    /// Hands the text since the last other node to the validator, as one piece.
+    private mutating func flushValidatorText() {
+        guard !pendingValidatorText.isEmpty, let validator else { return }
+        event = .text
+        let pending = pendingValidatorText.bytes(from: 0)
+        validator.handler.pointee.characters?(validator.data, pending.baseAddress, Int32(pending.count))
+        pendingValidatorText.truncate(to: 0)
+    }
+
     mutating func comment(_ value: UnsafePointer<xmlChar>?) {
+        // A comment ends a text node.
+        flushValidatorText()
         // Comments after the root element belong to no element.
         if root == nil {
             comments.append(value.map { String(cString: $0) } ?? "")
@@ -521,6 +567,8 @@ struct TreeBuilder {
     }
 
     mutating func processingInstruction(target: UnsafePointer<xmlChar>?, data: UnsafePointer<xmlChar>?) {
+        // So does a processing instruction.
+        flushValidatorText()
         guard hashing else { return }
         closeStartTag()
         minidom.write("<?")
@@ -721,9 +769,9 @@ private let onStartElement: startElementNsSAX2Func = {
         attributes: attributes)
 }
 
-private let onEndElement: endElementNsSAX2Func = { context, _, _, _ in
+private let onEndElement: endElementNsSAX2Func = { context, localName, prefix, uri in
     guard let context else { return }
-    TreeBuilder.of(context).pointee.endElement()
+    TreeBuilder.of(context).pointee.endElement(localName: localName, prefix: prefix, uri: uri)
 }
 
 private let onCharacters: charactersSAXFunc = { context, characters, length in
@@ -767,8 +815,7 @@ private func cleanMessage(_ raw: String) -> String {
     return message
 }
 
-/// Parser errors. Their user data is the parser context, or the validator's plug once one is
-/// plugged in; `xmlError.ctxt` is the parser context either way.
+/// Parser errors. `xmlError.ctxt` is the parser context (which is also their user data).
 private let onParserError: xmlStructuredErrorFunc = { _, error in
     guard let error, let parser = error.pointee.ctxt?.assumingMemoryBound(to: xmlParserCtxt.self),
         let builderPointer = parser.pointee._private

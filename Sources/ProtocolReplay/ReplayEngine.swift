@@ -17,9 +17,9 @@ public final class ReplayEngine {
     public struct Options: Sendable {
         /// ACM VM labels of domains (`--label DOMID=LABEL`), for the protocols' `labels` admission rules.
         public var labels: [Int: String]
-        /// Backward jumps one evaluation may take before it is stopped (a `forall` over a huge range).
         /// Label pairs that may bind, per protocol (from a rule table compiled against a policy).
         public var admissions: [Admission]
+        /// Backward jumps one evaluation may take before it is stopped (a `forall` over a huge range).
         public var maximumLoopIterations: Int
 
         public init(labels: [Int: String] = [:], admissions: [Admission] = [], maximumLoopIterations: Int = 65_536) {
@@ -380,8 +380,10 @@ public final class ReplayEngine {
         }
         let tables = compiled.stateTables
         let cell = tables?.index(of: instance) ?? -1
+        let always = compiled.always
         if alwaysDue != 0 {
-            for (index, rule) in compiled.always.enumerated() where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
+            for index in 0..<always.count where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
+                let rule = always[index]
                 let known = cell >= 0 ? tables!.always[index][cell] : .maybe
                 let holds = known == .maybe ? holds(rule.program, instance) : known == .yes
                 if !holds && !instance.alwaysFailing[index] {
@@ -400,9 +402,15 @@ public final class ReplayEngine {
             }
         }
         guard expectationsDue != 0 else { return }
-        for (index, expectation) in compiled.expectations.enumerated() where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
+        let expectations = compiled.expectations
+        for index in 0..<expectations.count where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
             let knownTrigger = cell >= 0 ? tables!.triggers[index][cell] : .maybe
-            let triggered = knownTrigger == .maybe ? holds(expectation.trigger, instance) : knownTrigger == .yes
+            if knownTrigger == .no {
+                disarm(instance, index)
+                continue
+            }
+            let expectation = expectations[index]
+            let triggered = knownTrigger == .maybe ? holds(expectation.trigger, instance) : true
             var satisfied = true
             if triggered {
                 let knownCondition = cell >= 0 ? tables!.conditions[index][cell] : .maybe
@@ -516,6 +524,7 @@ public final class ReplayEngine {
         }
         var transition: (machine: Int, transition: Int, roles: UInt32, from: Int)? = nil
         var typeViolated = false
+        var resolvedKey = -1
         let checks: Checks
         switch judged {
         case .notJudged: checks = [.never, .key, .state]
@@ -526,7 +535,7 @@ public final class ReplayEngine {
         if !checks.isEmpty {
             _ = judge(
                 instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
-                transition: &transition, typeViolated: &typeViolated)
+                transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
         }
 
         let state = instance.directories[directory]
@@ -544,7 +553,8 @@ public final class ReplayEngine {
             entry.value = event.value ?? ""
             entry.typeReported = typeViolated
             createParents(instance, directory, relative, writer: writer)
-            if let slot = state.layout.lookup[relative] {
+            let knownSlot = resolvedKey >= 0 ? compiled.slotOfKey[resolvedKey] : -1
+            if let slot = knownSlot >= 0 ? knownSlot : state.layout.lookup[relative] {
                 let old = state.fixed[slot]
                 state.fixed[slot] = entry
                 if journaling { journalEntries.append((state.layout.paths[slot], old)) }
@@ -694,10 +704,10 @@ public final class ReplayEngine {
     ) -> Judged {
         var transition = transition
         var typeViolated = false
+        var resolvedKey = -1
         return judge(
             instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
-            transition: &transition,
-            typeViolated: &typeViolated)
+            transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
     }
 
     /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
@@ -705,7 +715,8 @@ public final class ReplayEngine {
     private func judge(
         _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
         checks: Checks,
-        transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool
+        transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool,
+        resolvedKey: inout Int
     ) -> Judged {
         let compiled = instance.protocolDefinition
         let roles = instance.roles(domid: connection.domid, privileged: connection.isPrivileged)
@@ -732,7 +743,10 @@ public final class ReplayEngine {
 
         if checks.contains(.never), roles != 0 {
             var segments: [Substring]? = nil
-            for rule in compiled.nevers where rule.operations.contains(operation) && roles & ~rule.roles == 0 {
+            for rule in compiled.nevers
+            where rule.operations.contains(operation) && roles & ~rule.roles == 0
+                && rule.globs.contains(where: { $0.directory == directory })
+            {
                 if segments == nil { segments = relative.isEmpty ? [] : relative.split(separator: "/", omittingEmptySubsequences: false) }
                 guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else {
                     continue
@@ -771,6 +785,7 @@ public final class ReplayEngine {
             }
             return .passed
         }
+        resolvedKey = keyIndex
         let key = compiled.keys[keyIndex]
         let writerRoles = roles & key.writers
         let initialiserRoles = instance.creating ? roles & key.initializers : 0

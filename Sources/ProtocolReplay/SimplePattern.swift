@@ -44,7 +44,9 @@ struct SimplePattern {
     }
 
     /// Matches `node` at `start`, calling `next` with each possible end until it returns true.
-    private static func match(_ node: Node, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ budget: Budget, _ next: (Int) -> Bool) -> Bool {
+    private static func match(_ node: Node, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ budget: Budget, _ next: (Int) -> Bool)
+        -> Bool
+    {
         budget.left -= 1
         guard budget.left > 0 else { return false }
         switch node {

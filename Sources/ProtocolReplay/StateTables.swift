@@ -15,7 +15,7 @@ enum Truth: UInt8 {
 /// Computed by abstract interpretation of the bytecode: states are known, key values, `seen` and
 /// parameters are unknown; a conditional jump on an unknown value follows both branches (up to a
 /// budget); a backward jump (a `forall`) or any doubt gives `maybe`.
-struct StateTables {
+final class StateTables {
     /// The directories of the machines whose states index the tables (one or two).
     let directories: [Int]
     /// Per expectation: trigger and condition, indexed by `index(states)`.

@@ -67,8 +67,10 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "The trace (and, optionally, protocol descriptions ending in .xpd).")
     var inputs: [String] = []
 
-    private var descriptions: [String] { rules + protocols + inputs.filter { $0.hasSuffix(".xpd") } }
-    private var traces: [String] { inputs.filter { !$0.hasSuffix(".xpd") } }
+    // `--protocols` takes every argument up to the next option, so a trace written after the
+    // descriptions lands there too: sort by extension.
+    private var descriptions: [String] { rules + (protocols + inputs).filter { $0.hasSuffix(".xpd") } }
+    private var traces: [String] { (protocols + inputs).filter { !$0.hasSuffix(".xpd") } }
 
     func validate() throws {
         guard traces.count == 1 else {

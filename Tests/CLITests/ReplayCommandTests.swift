@@ -125,6 +125,12 @@ import Testing
         #expect(badFormat.status == 2)
     }
 
+    @Test func aTraceAfterTheProtocolsIsRecognised() throws {
+        let result = try CommandRunner.run("xen-policy", ["replay", "--protocols"] + Self.protocols + ["Examples/traces/vbd-unplug.log"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "59 messages, 1 instance: 0 violations\n")
+    }
+
     @Test func theTraceFormatCanBeNamed() throws {
         let result = try CommandRunner.run(
             "xen-policy",

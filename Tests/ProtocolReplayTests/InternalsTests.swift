@@ -17,7 +17,9 @@ import Testing
         for pattern in Self.patterns {
             let regex = try Regex(pattern)
             let simple = SimplePattern(pattern)
-            var values = ["", "a", "ab", "abcd", "abcdd", "fd:3", "00:16:3e:5a:01:02", "/local/domain/5", "12,34", "foo.bar", "xxxx", "aaaaab", "b"]
+            var values = [
+                "", "a", "ab", "abcd", "abcdd", "fd:3", "00:16:3e:5a:01:02", "/local/domain/5", "12,34", "foo.bar", "xxxx", "aaaaab", "b",
+            ]
             for _ in 0..<400 {
                 values.append(String((0..<random.below(14)).map { _ in alphabet[random.below(alphabet.count)] }))
             }
