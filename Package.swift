@@ -44,7 +44,11 @@ let package = Package(
         .target(name: "PolicyDiff", dependencies: ["PolicyModel", "PolicyEmitter", "PolicyDiagnostics", "ProtocolModel"]),
         .target(
             name: "XenPolicyKit",
-            dependencies: ["PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff", "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools", "RuleTable", "ProtocolReplay", "XenstoreTrace"]
+            dependencies: [
+                "PolicyReader", "PolicyChecker", "PolicyModel", "PolicyEmitter", "PolicyTools", "PolicyLint", "PolicyDiff",
+                "PolicyDiagnostics", "ProtocolChecker", "ProtocolModel", "ProtocolSyntax", "ProtocolTools", "RuleTable", "ProtocolReplay",
+                "XenstoreTrace",
+            ]
         ),
         .target(
             name: "XenPolicyCommands",
@@ -54,10 +58,13 @@ let package = Package(
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolSyntaxTests", dependencies: ["ProtocolSyntax", "PolicyDiagnostics"], exclude: ["Fixtures"]),
-        .testTarget(name: "ProtocolCheckerTests", dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ProtocolCheckerTests",
+            dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics"]),
         .testTarget(
-            name: "ProtocolReplayTests", dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"]),
+            name: "ProtocolReplayTests",
+            dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"]),
         .testTarget(name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),

@@ -9,7 +9,9 @@ public struct XenPolicyCommand: ParsableCommand {
             Exit status: 0 success, 1 the input has errors, 2 usage or I/O error.
             """,
         version: xenPolicyVersion,
-        subcommands: [InspectCommand.self, DecompileCommand.self, DiffCommand.self, LintCommand.self, GraphCommand.self, ReplayCommand.self]
+        subcommands: [
+            InspectCommand.self, DecompileCommand.self, DiffCommand.self, LintCommand.self, GraphCommand.self, ReplayCommand.self,
+        ]
     )
 
     public init() {}
