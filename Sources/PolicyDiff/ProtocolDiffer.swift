@@ -241,10 +241,10 @@ private struct Comparison {
         old oldValue: PolicyChange.Value? = nil, new newValue: PolicyChange.Value? = nil, at origin: Origin?, inNew: Bool = true,
         hint: String? = nil
     ) {
-        let where_ = origin.map { location($0, inNew ? newInput : oldInput) }
+        let changeLocation = origin.map { location($0, inNew ? newInput : oldInput) }
         changes.append(
             PolicyChange(
-                category, kind, name: element, oldValue: oldValue, newValue: newValue, location: where_, hint: hint,
+                category, kind, name: element, oldValue: oldValue, newValue: newValue, location: changeLocation, hint: hint,
                 protocolName: name, attribute: attribute))
     }
 
