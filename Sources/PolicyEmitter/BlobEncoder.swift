@@ -1,7 +1,8 @@
+import PolicyModel
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import PolicyModel
 
 /// Encodes a `BinaryPolicy` in the layout of its format, byte for byte as the historical tools did
 /// (except that G1's NULL-primary secondary offset is written big-endian, as the hypervisor reads it).

@@ -1,9 +1,10 @@
+import PolicyModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import PolicyModel
 
 /// Numbering of xend's `acmpolicy.py` (Xen 3.2-4.1): types sorted; VM labels bootstrap first, then
 /// sorted; every VM label gets ssid n in both components (ssidref `(n << 16) | n`); resource labels
