@@ -45,6 +45,14 @@ static inline xmlSchemaSAXPlugPtr _Nullable clibxml2_schema_handler(xmlSchemaVal
     return xmlSchemaSAXPlug(validator, handler, userData);
 }
 
+/* Gives free heap memory back to the system (glibc keeps it mapped after free). */
+#if defined(__GLIBC__)
+#include <malloc.h>
+static inline void clibxml2_release_free_heap(void) { (void)malloc_trim(0); }
+#else
+static inline void clibxml2_release_free_heap(void) {}
+#endif
+
 /* The line the parser has reached: for a start tag, the line of its `>`. */
 static inline long clibxml2_parser_line(const xmlParserCtxt *_Nonnull ctxt) {
     return ctxt->input != NULL ? (long)ctxt->input->line : 0;

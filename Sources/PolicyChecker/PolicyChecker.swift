@@ -174,16 +174,25 @@ struct CheckRun {
             return
         }
         // Names are almost always ASCII: test their bytes, and leave other names to Character's rules.
-        let isASCII = name.utf8.allSatisfy { $0 < 0x80 }
-        let hasColon = isASCII ? name.utf8.contains(UInt8(ascii: ":")) : name.contains(":")
+        var isASCII = true
+        var asciiColon = false
+        var asciiWhitespace = false
+        for byte in name.utf8 {
+            if byte >= 0x80 {
+                isASCII = false
+                break
+            }
+            if byte == UInt8(ascii: ":") { asciiColon = true }
+            if byte == 0x20 || (0x09...0x0D).contains(byte) { asciiWhitespace = true }
+        }
+        let hasColon = isASCII ? asciiColon : name.contains(":")
         if target.usesXendNumbering, hasColon {
             diagnostics.emit(
                 .error(
                     "E0108", "\(kind) '\(name)' contains ':'", at: location,
                     hint: "Xen 3.2 and later write labels as 'ACM:<policy>:<label>', so names cannot contain ':'"))
         }
-        let hasWhitespace =
-            isASCII ? name.utf8.contains { $0 == 0x20 || (0x09...0x0D).contains($0) } : name.contains(where: \.isWhitespace)
+        let hasWhitespace = isASCII ? asciiWhitespace : name.contains(where: \.isWhitespace)
         if hasWhitespace {
             diagnostics.emit(
                 .warning(
@@ -297,40 +306,58 @@ struct CheckRun {
             checkName(from.value, kind: "'from' label name", at: from.location)
             renamedFrom = from.value
         }
-        let ste = typesOfLabel(
-            element, "SimpleTypeEnforcementTypes", labelName: name, declared: declared.simpleTypeEnforcement,
-            component: "SimpleTypeEnforcement")
-        let chineseWall = typesOfLabel(
-            element, "ChineseWallTypes", labelName: name, declared: declared.chineseWall, component: "ChineseWall")
+        // One pass finds each component's first types element and whether there are more.
+        var ste: (first: XMLElement?, more: Bool) = (nil, false)
+        var chineseWall: (first: XMLElement?, more: Bool) = (nil, false)
+        for child in element.children where child.namespaceURI == ns {
+            if child.localName == "SimpleTypeEnforcementTypes" {
+                if ste.first == nil { ste.first = child } else { ste.more = true }
+            } else if child.localName == "ChineseWallTypes" {
+                if chineseWall.first == nil { chineseWall.first = child } else { chineseWall.more = true }
+            }
+        }
+        let steTypes = typesOfLabel(
+            element, "SimpleTypeEnforcementTypes", first: ste.first, more: ste.more, labelName: name,
+            declared: declared.simpleTypeEnforcement, component: "SimpleTypeEnforcement")
+        let chineseWallTypes = typesOfLabel(
+            element, "ChineseWallTypes", first: chineseWall.first, more: chineseWall.more, labelName: name,
+            declared: declared.chineseWall, component: "ChineseWall")
         return Label(
-            kind: kind, name: name, renamedFrom: renamedFrom, steTypes: ste, chineseWallTypes: chineseWall,
+            kind: kind, name: name, renamedFrom: renamedFrom, steTypes: steTypes, chineseWallTypes: chineseWallTypes,
             location: element.location)
     }
 
+    /// The types a label lists for one component, or nil without a types element. `first` is the
+    /// label's first `elementName` child, `more` whether it has others (E0110; their types count too).
     mutating func typesOfLabel(
-        _ element: XMLElement, _ elementName: String, labelName: String, declared: (list: [String], set: Set<String>)?,
-        component: String
+        _ element: XMLElement, _ elementName: String, first: XMLElement?, more: Bool, labelName: String,
+        declared: (list: [String], set: Set<String>)?, component: String
     ) -> [String]? {
-        var first: XMLElement? = nil
-        for group in element.children where group.isNamed(elementName, in: ns) {
-            guard let first else {
-                first = group
-                continue
-            }
-            diagnostics.emit(
-                .error(
-                    "E0110", "label '\(labelName)' has more than one \(elementName) element", at: group.location,
-                    hint: "list all its types in one element; Xen 3.0.x made a second label of it and xend ignored it",
-                    notes: [DiagnosticNote("first one here", at: first.location)]))
-        }
         guard let first else { return nil }
+        var groups: [XMLElement] = []
+        if more {
+            groups = element.children.filter { $0.isNamed(elementName, in: ns) }
+            for extra in groups.dropFirst() {
+                diagnostics.emit(
+                    .error(
+                        "E0110", "label '\(labelName)' has more than one \(elementName) element", at: extra.location,
+                        hint: "list all its types in one element; Xen 3.0.x made a second label of it and xend ignored it",
+                        notes: [DiagnosticNote("first one here", at: first.location)]))
+            }
+        }
         var types: [String] = []
         types.reserveCapacity(first.children.count)
         // The distinct names in `types`; a label lists a handful of types, so a set is built only
         // for long lists (such as a bootstrap label with every type).
         var seen: Set<String>? = nil
-        for group in element.children where group.isNamed(elementName, in: ns) {
+        for group in more ? groups : [] {
             for typeElement in group.children where typeElement.isNamed("Type", in: ns) {
+                checkLabelType(
+                    typeElement, labelName: labelName, declared: declared, component: component, seen: &seen, into: &types)
+            }
+        }
+        if !more {
+            for typeElement in first.children where typeElement.isNamed("Type", in: ns) {
                 checkLabelType(
                     typeElement, labelName: labelName, declared: declared, component: component, seen: &seen, into: &types)
             }

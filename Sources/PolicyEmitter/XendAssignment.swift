@@ -16,58 +16,75 @@ struct XendAssignment {
     static let unlabeled = "__UNLABELED__"
 
     func compile() -> (BinaryPolicy, LabelMap) {
+        let (binary, map) = compileSparse()
+        return (binary.dense, map)
+    }
+
+    /// ``compile()`` with the matrices kept sparse (the set columns of each row), for encoding the
+    /// blob without the dense matrices, which for 10,000 labels are as large as the blob.
+    func compileSparse() -> (SparseBinaryPolicy, LabelMap) {
         let steTypes = (policy.simpleTypeEnforcement?.types ?? []).sorted(by: codePointOrder)
         let chineseWallTypes = (policy.chineseWall?.types.types ?? []).sorted(by: codePointOrder)
-        let vmLabels = orderedVMLabels()
-        let resources = sortedByName(policy.resourceLabels.filter { $0.steTypes != nil && $0.name != Self.unlabeled })
-        let unlabeled = policy.vmLabels.first { $0.name == Self.unlabeled }
+        // Orders as indices into the policy's label lists: 10,000 labels are not copied around.
+        let vmLabels = policy.vmLabels
+        let resourceLabels = policy.resourceLabels
+        let vmOrder = orderedVMLabelIndices()
+        let resourceOrder = sortedByName(
+            resourceLabels.indices.filter { resourceLabels[$0].steTypes != nil && resourceLabels[$0].name != Self.unlabeled },
+            of: resourceLabels)
+        let unlabeled = vmLabels.firstIndex { $0.name == Self.unlabeled }
 
         let steIndex = Dictionary(steTypes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let chineseWallIndex = Dictionary(chineseWallTypes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        /// The columns of the declared ones among `names`.
+        func columns(_ names: [String]?, _ index: [String: Int]) -> [Int] {
+            (names ?? []).compactMap { index[$0] }
+        }
 
-        var chineseWallSsids = zeroMatrix(types: chineseWallTypes.count, rows: 1 + vmLabels.count)
-        var steSsids = zeroMatrix(types: steTypes.count, rows: 1 + vmLabels.count + resources.count)
-        func fill(_ matrix: inout TypeMatrix, row: Int, _ names: [String]?, _ index: [String: Int]) {
-            for name in names ?? [] { if let column = index[name] { matrix[row, column] = 1 } }
+        // Row 0 is ssid 0: `__UNLABELED__`'s types, if it exists.
+        var chineseWallSsids = SparseTypeMatrix(types: chineseWallTypes.count)
+        var steSsids = SparseTypeMatrix(types: steTypes.count)
+        chineseWallSsids.appendRow(columns(unlabeled.flatMap { vmLabels[$0].chineseWallTypes }, chineseWallIndex))
+        steSsids.appendRow(columns(unlabeled.flatMap { vmLabels[$0].steTypes }, steIndex))
+        for label in vmOrder {
+            chineseWallSsids.appendRow(columns(vmLabels[label].chineseWallTypes, chineseWallIndex))
+            steSsids.appendRow(columns(vmLabels[label].steTypes, steIndex))
         }
-        fill(&chineseWallSsids, row: 0, unlabeled?.chineseWallTypes, chineseWallIndex)
-        fill(&steSsids, row: 0, unlabeled?.steTypes, steIndex)
-        for (offset, label) in vmLabels.enumerated() {
-            fill(&chineseWallSsids, row: offset + 1, label.chineseWallTypes, chineseWallIndex)
-            fill(&steSsids, row: offset + 1, label.steTypes, steIndex)
-        }
-        for (offset, label) in resources.enumerated() {
-            fill(&steSsids, row: 1 + vmLabels.count + offset, label.steTypes, steIndex)
+        for label in resourceOrder {
+            steSsids.appendRow(columns(resourceLabels[label].steTypes, steIndex))
         }
         // Conflict sets in name order; Swift's sort is stable, so equal names keep document order
         // as Python's did.
         let sets = (policy.chineseWall?.conflictSets ?? []).sorted { codePointOrder($0.name ?? "", $1.name ?? "") }
-        var conflicts = TypeMatrix(types: chineseWallTypes.count, rows: sets.count)
-        for (row, set) in sets.enumerated() { fill(&conflicts, row: row, set.types, chineseWallIndex) }
+        var conflicts = SparseTypeMatrix(types: chineseWallTypes.count)
+        for set in sets { conflicts.appendRow(columns(set.types, chineseWallIndex)) }
 
-        let binary = BinaryPolicy(
+        let binary = SparseBinaryPolicy(
             format: BlobFormat(target), policyName: policy.name,
             version: policy.header.version ?? PolicyVersion(major: 0, minor: 0),
             xmlHash: target == .xen41 ? (policy.xmlDigest ?? [UInt8](repeating: 0, count: 20)) : [],
-            primary: .chineseWall(ChineseWallMatrices(ssids: chineseWallSsids, conflictSets: conflicts)),
+            primary: .chineseWall(ssids: chineseWallSsids, conflictSets: conflicts),
             secondary: .simpleTypeEnforcement(steSsids))
 
         let nullName = unlabeled == nil ? "__NULL_LABEL__" : Self.unlabeled
+        let vmEntries = vmOrder.enumerated().map { ComponentLabels.Entry(kind: "VM", name: vmLabels[$1].name, ssid: $0 + 1) }
         let chineseWallMap = ComponentLabels(
-            maxTypes: chineseWallTypes.count, maxSsids: 1 + vmLabels.count, maxLabels: 1 + vmLabels.count,
-            entries: [.init(kind: "ANY", name: nullName, ssid: 0)]
-                + vmLabels.enumerated().map { .init(kind: "VM", name: $1.name, ssid: $0 + 1) },
+            maxTypes: chineseWallTypes.count, maxSsids: 1 + vmOrder.count, maxLabels: 1 + vmOrder.count,
+            entries: [.init(kind: "ANY", name: nullName, ssid: 0)] + vmEntries,
             ssidTypes: [.init(ssid: 0, types: [])]
-                + vmLabels.enumerated().map { .init(ssid: $0 + 1, types: $1.chineseWallTypes ?? []) },
+                + vmOrder.enumerated().map { .init(ssid: $0 + 1, types: vmLabels[$1].chineseWallTypes ?? []) },
             types: chineseWallTypes.enumerated().map { .init(name: $1, index: $0) })
         let steMap = ComponentLabels(
             maxTypes: steTypes.count, maxSsids: steSsids.rows, maxLabels: steSsids.rows,
-            entries: [.init(kind: "ANY", name: nullName, ssid: 0)]
-                + vmLabels.enumerated().map { .init(kind: "VM", name: $1.name, ssid: $0 + 1) }
-                + resources.enumerated().map { .init(kind: "RES", name: $1.name, ssid: 1 + vmLabels.count + $0) },
+            entries: [.init(kind: "ANY", name: nullName, ssid: 0)] + vmEntries
+                + resourceOrder.enumerated().map {
+                    .init(kind: "RES", name: resourceLabels[$1].name, ssid: 1 + vmOrder.count + $0)
+                },
             ssidTypes: [.init(ssid: 0, types: [])]
-                + vmLabels.enumerated().map { .init(ssid: $0 + 1, types: $1.steTypes ?? []) }
-                + resources.enumerated().map { .init(ssid: 1 + vmLabels.count + $0, types: $1.steTypes ?? []) },
+                + vmOrder.enumerated().map { .init(ssid: $0 + 1, types: vmLabels[$1].steTypes ?? []) }
+                + resourceOrder.enumerated().map {
+                    .init(ssid: 1 + vmOrder.count + $0, types: resourceLabels[$1].steTypes ?? [])
+                },
             types: steTypes.enumerated().map { .init(name: $1, index: $0) })
         let map = LabelMap(
             dialect: .xend, policyName: policy.name, policyFile: "", binaryFile: "", primary: "CHWALL",
@@ -75,41 +92,31 @@ struct XendAssignment {
         return (binary, map)
     }
 
-    /// An all-zero matrix; a large one is backed by huge pages where the system allows (see
-    /// ``adviseHugePages(_:)``): the STE matrix of a 10,000-label policy is 22 MB.
-    func zeroMatrix(types: Int, rows: Int) -> TypeMatrix {
-        let count = types * rows
-        let values = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let bytes = UnsafeMutableRawBufferPointer(buffer)
-            adviseHugePages(bytes)
-            bytes.initializeMemory(as: UInt8.self, repeating: 0)
-            initialized = count
-        }
-        return TypeMatrix(types: types, rows: rows, values: values)
-    }
-
-    /// Bootstrap first, then the other VM labels sorted, without `__UNLABELED__`.
-    func orderedVMLabels() -> [Label] {
-        let bootstrap = policy.vmLabels.first { $0.name == policy.bootstrapLabel }
-        let rest = sortedByName(policy.vmLabels.filter { $0.name != policy.bootstrapLabel && $0.name != Self.unlabeled })
+    /// The VM labels in ssid order, as indices into `policy.vmLabels`: the bootstrap label first,
+    /// then the other VM labels sorted, without `__UNLABELED__`.
+    func orderedVMLabelIndices() -> [Int] {
+        let labels = policy.vmLabels
+        let bootstrap = labels.firstIndex { $0.name == policy.bootstrapLabel }
+        let rest = sortedByName(
+            labels.indices.filter { labels[$0].name != policy.bootstrapLabel && labels[$0].name != Self.unlabeled }, of: labels)
         return (bootstrap.map { [$0] } ?? []) + rest
     }
 
-    /// `labels` in ``codePointOrder(_:_:)`` of their names; labels with equal names keep their order,
-    /// as in Python's stable sort. Sorts indices, so the labels themselves are moved once.
-    func sortedByName(_ labels: [Label]) -> [Label] {
+    /// `indices` of `labels` in ``codePointOrder(_:_:)`` of the labels' names; labels with equal names
+    /// keep their order, as in Python's stable sort.
+    func sortedByName(_ indices: [Int], of labels: [Label]) -> [Int] {
         // The names' UTF-8 bytes side by side, so that comparisons are memcmp calls on one buffer.
         var bytes: [UInt8] = []
         var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(labels.count)
-        for label in labels {
+        ranges.reserveCapacity(indices.count)
+        for index in indices {
             let start = bytes.count
-            bytes.append(contentsOf: label.name.utf8)
+            bytes.append(contentsOf: labels[index].name.utf8)
             ranges.append(start..<bytes.count)
         }
         let order = bytes.withUnsafeBufferPointer { buffer in
             let base = buffer.baseAddress
-            return labels.indices.sorted { a, b in
+            return ranges.indices.sorted { a, b in
                 let x = ranges[a]
                 let y = ranges[b]
                 let common = min(x.count, y.count)
@@ -120,7 +127,7 @@ struct XendAssignment {
                 return x.count != y.count ? x.count < y.count : a < b
             }
         }
-        return order.map { labels[$0] }
+        return order.map { indices[$0] }
     }
 }
 

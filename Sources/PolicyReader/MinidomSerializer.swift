@@ -31,6 +31,10 @@ private let libxml2Ready: Void = { xmlInitParser() }()
 /// default SAX handler merges adjacent CDATA sections (`<![CDATA[a]]><![CDATA[b]]>`) into one node,
 /// which minidom keeps apart. Parsers that must match minidom exactly install
 /// ``preserveCDATASections(in:)``, as ``sha1(ofXML:)`` does.
+///
+/// ``XMLReader`` builds no libxml2 tree: its `TreeBuilder` writes the same serialization from the
+/// parser's events into an ``Output``, by the rules above (tests compare the two on the reference
+/// policies). This tree walk remains the reference, for tests and tools.
 enum MinidomSerializer {
     /// How many serialized bytes are collected before they are fed to the hasher.
     static let chunkSize = 64 * 1024

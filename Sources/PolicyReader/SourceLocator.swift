@@ -36,26 +36,14 @@ struct SourceLocator {
         }
     }
 
-    /// The location of the next start tag, which must be `<qualifiedName`, and its byte offset.
+    /// The line, column and byte offset of the next start tag, which must be `<prefix:localName`
+    /// (`<localName` when `prefix` is empty; names as UTF-8 bytes); nil if it is not.
     ///
-    /// `line` is libxml2's line for the element: the fallback (with column 0) when the bytes do not
-    /// hold the name as UTF-8, e.g. in a UTF-16 or Latin-1 file, and a bound, since a start tag cannot
-    /// begin after the line where libxml2 saw it end.
-    mutating func element(named qualifiedName: String, line: Int) -> (SourceLocation, offset: Int?) {
-        var name = qualifiedName
-        let found = name.withUTF8 { name in
-            bytes.withUnsafeBufferPointer { input in
-                nextElement(in: input, prefix: UnsafeBufferPointer(start: nil, count: 0), localName: name, line: line)
-            }
-        }
-        guard let found else { return (SourceLocation(file: file, line: max(line, 0)), nil) }
-        return (SourceLocation(file: file, line: found.line, column: found.column), found.offset)
-    }
-
-    /// ``element(named:line:)`` for the streaming reader: the name `prefix:localName` (or `localName`
-    /// when `prefix` is empty) as UTF-8 bytes, the source as `input` (the locator's own bytes, which
-    /// the reader holds as a buffer while it parses), and nil where ``element(named:line:)`` falls back
-    /// to libxml2's line. Nothing is allocated and nothing is reference-counted.
+    /// `line` is libxml2's line for the element: the caller's fallback (with column 0) when the bytes
+    /// do not hold the name as UTF-8, e.g. in a UTF-16 or Latin-1 file, and a bound, since a start tag
+    /// cannot begin after the line where libxml2 saw it end. `input` is the locator's own bytes, which
+    /// the reader holds as a buffer while it parses. Nothing is allocated and nothing is
+    /// reference-counted.
     mutating func nextElement(
         in input: UnsafeBufferPointer<UInt8>, prefix: UnsafeBufferPointer<UInt8>, localName: UnsafeBufferPointer<UInt8>,
         line: Int

@@ -23,6 +23,9 @@ public struct XMLReader: Sendable {
     /// Whether to compute the minidom SHA-1 (needed only for Xen 3.3-4.1 blobs).
     public var computesMinidomDigest: Bool
 
+    /// Documents at least this large are validated on a second thread (see ``read(bytes:path:schema:)``).
+    var parallelValidationMinimumSize = 256 << 10
+
     public init(maximumInputSize: Int = 256 << 20, computesMinidomDigest: Bool = false) {
         // libxml2 takes the buffer length as a C int.
         self.maximumInputSize = min(maximumInputSize, Int(Int32.max))
@@ -85,16 +88,106 @@ public struct XMLReader: Sendable {
             return result
         }
         _ = libxml2Initialized
-        guard let context = xmlNewParserCtxt() else {
+        // A large document is validated on a second thread, by a second pass of libxml2 over the
+        // same bytes, while this one builds the tree and the digest: XSD validation takes as long
+        // as parsing itself. The passes run the same code and find the same well-formedness errors.
+        let validatesInParallel = schema != nil && bytes.count >= parallelValidationMinimumSize
+        let validation = validatesInParallel ? ParallelPass { Self.pass(bytes, path: path, schema: schema, buildsTree: false) } : nil
+        let main = Self.pass(
+            bytes, path: path, schema: validatesInParallel ? nil : schema, buildsTree: true, hashing: computesMinidomDigest)
+        let validationPass = validation.map { $0.wait() } ?? main
+        guard let main else {
             result.diagnostics = [.error("E0004", "libxml2 could not allocate a parser", at: SourceLocation(file: path))]
             return result
         }
+
+        // The builder stops the parser at the first text over the limit: reading on would only feed
+        // megabytes to the validator.
+        if main.stoppedForText {
+            result.diagnostics = main.parseDiagnostics + main.contentDiagnostics
+            return result
+        }
+        // Our DOCTYPE hook stops the parser with xmlStopParser, which in libxml2 2.9 raises no error: it
+        // only sets errNo and leaves a document without a root ("no root element", with no location).
+        if let doctype = main.doctype {
+            result.diagnostics =
+                main.parseDiagnostics + [
+                    .error(
+                        "E0005", "document type declarations are not allowed in policy files", at: doctype,
+                        hint:
+                            "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks"
+                    )
+                ]
+            return result
+        }
+        // Validity findings count only for a well-formed document, as when the reader validated a
+        // finished tree.
+        guard main.wellFormed, main.parseDiagnostics.isEmpty else {
+            result.diagnostics = main.parseDiagnostics
+            if result.diagnostics.isEmpty {
+                result.diagnostics.append(.error("E0004", "'\(path)' is not well-formed XML", at: SourceLocation(file: path)))
+            }
+            return result
+        }
+        guard let root = main.root else {
+            result.diagnostics = [.error("E0004", "'\(path)' has no root element", at: SourceLocation(file: path))]
+            return result
+        }
+        if let schema {
+            guard let validationPass, validationPass.validated else {
+                result.diagnostics = [
+                    .error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))
+                ]
+                return result
+            }
+            var diagnostics = validationPass.validationDiagnostics
+            if !validationPass.isValid && diagnostics.isEmpty {
+                diagnostics.append(.error("E0010", "'\(path)' does not match the \(schema.rawValue) schema", at: root.location))
+            }
+            if !diagnostics.isEmpty {
+                result.diagnostics = diagnostics
+                return result
+            }
+        }
+        var document = XMLDocument(file: path, root: root)
+        if let digest = main.digest {
+            document.minidomDigest = digest.sha1
+            document.minidomIsASCII = digest.isASCII
+        }
+        result.document = document
+        return result
+    }
+
+    /// What one pass of libxml2 over a document found.
+    fileprivate struct Pass: Sendable {
+        var parseDiagnostics: [Diagnostic]
+        /// Text over the limit (the pass stopped there).
+        var contentDiagnostics: [Diagnostic]
+        var stoppedForText: Bool
+        /// Where the DOCTYPE that stopped the pass is.
+        var doctype: SourceLocation?
+        var wellFormed: Bool
+        var root: XMLElement?
+        var digest: (sha1: [UInt8], isASCII: Bool)?
+        /// Whether the document went through the schema's validator.
+        var validated: Bool
+        var validationDiagnostics: [Diagnostic]
+        var isValid: Bool
+    }
+
+    /// Parses `bytes`, validating them against `schema` if given, building the tree if `buildsTree`
+    /// and hashing the minidom serialization if `hashing`. Nil if libxml2 could not allocate a parser.
+    fileprivate static func pass(
+        _ bytes: [UInt8], path: String, schema: ACMSchema?, buildsTree: Bool, hashing: Bool = false
+    ) -> Pass? {
+        guard let context = xmlNewParserCtxt() else { return nil }
         defer { xmlFreeParserCtxt(context) }
         // The callbacks reach the builder through the context's `_private` slot. It lives behind an
         // unsafe pointer rather than in a class, which spares every event the runtime exclusivity
         // checks of class properties (a sixth of the reading time).
         let builder = UnsafeMutablePointer<TreeBuilder>.allocate(capacity: 1)
-        builder.initialize(to: TreeBuilder(locator: SourceLocator(file: path, bytes: bytes), hashing: computesMinidomDigest))
+        builder.initialize(
+            to: TreeBuilder(locator: SourceLocator(file: path, bytes: bytes), buildsTree: buildsTree, hashing: hashing))
         defer {
             builder.pointee.deallocateBuffers()
             builder.deinitialize(count: 1)
@@ -139,65 +232,28 @@ public struct XMLReader: Sendable {
         }
         // No startDocument callback: libxml2 builds no document.
         if let parsed { xmlFreeDoc(parsed) }
-        let isValid = validator.map { xmlSchemaIsValid($0) == 1 } ?? true
 
-        // The builder stops the parser at the first text over the limit: reading on would only feed
-        // megabytes to the validator.
-        if builder.pointee.stoppedForText {
-            result.diagnostics = builder.pointee.parseDiagnostics + builder.pointee.contentDiagnostics
-            return result
+        var doctype: SourceLocation? = nil
+        if !builder.pointee.stoppedForText, context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) {
+            doctype =
+                builder.pointee.locator.doctype()
+                ?? SourceLocation(file: path, line: Int(clibxml2_parser_line(context)))
         }
-        // Our DOCTYPE hook stops the parser with xmlStopParser, which in libxml2 2.9 raises no error: it
-        // only sets errNo and leaves a document without a root ("no root element", with no location).
-        if context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) {
-            let line = Int(clibxml2_parser_line(context))
-            let location = builder.pointee.locator.doctype() ?? SourceLocation(file: path, line: line)
-            result.diagnostics =
-                builder.pointee.parseDiagnostics + [
-                    .error(
-                        "E0005", "document type declarations are not allowed in policy files", at: location,
-                        hint:
-                            "remove the <!DOCTYPE ...>; DTDs and entities are refused to rule out entity expansion and external entity attacks"
-                    )
-                ]
-            return result
-        }
-        // Validity findings count only for a well-formed document, as when the reader validated a
-        // finished tree.
-        guard context.pointee.wellFormed != 0, builder.pointee.parseDiagnostics.isEmpty else {
-            result.diagnostics = builder.pointee.parseDiagnostics
-            if result.diagnostics.isEmpty {
-                result.diagnostics.append(.error("E0004", "'\(path)' is not well-formed XML", at: SourceLocation(file: path)))
-            }
-            return result
-        }
-        guard let root = builder.pointee.root else {
-            result.diagnostics = [.error("E0004", "'\(path)' has no root element", at: SourceLocation(file: path))]
-            return result
-        }
-        if let schema {
-            guard builder.pointee.validator != nil else {
-                result.diagnostics = [
-                    .error("E0010", "internal error: the \(schema.rawValue) schema did not compile", at: SourceLocation(file: path))
-                ]
-                return result
-            }
-            if !isValid && builder.pointee.validationDiagnostics.isEmpty {
-                builder.pointee.validationDiagnostics.append(
-                    .error("E0010", "'\(path)' does not match the \(schema.rawValue) schema", at: root.location))
-            }
-            if !builder.pointee.validationDiagnostics.isEmpty {
-                result.diagnostics = builder.pointee.validationDiagnostics
-                return result
-            }
-        }
-        var document = XMLDocument(file: path, root: root)
-        if let digest = builder.pointee.finishDigest() {
-            document.minidomDigest = digest.sha1
-            document.minidomIsASCII = digest.isASCII
-        }
-        result.document = document
-        return result
+        return Pass(
+            parseDiagnostics: builder.pointee.parseDiagnostics, contentDiagnostics: builder.pointee.contentDiagnostics,
+            stoppedForText: builder.pointee.stoppedForText, doctype: doctype, wellFormed: context.pointee.wellFormed != 0,
+            root: builder.pointee.root, digest: builder.pointee.finishDigest(), validated: builder.pointee.validator != nil,
+            validationDiagnostics: builder.pointee.validationDiagnostics,
+            isValid: validator.map { xmlSchemaIsValid($0) == 1 } ?? true)
+    }
+
+    /// Gives the heap memory of dropped documents back to the system.
+    ///
+    /// glibc keeps freed heap mapped, so the tens of MB that the tree of a large policy occupied
+    /// would still count towards the process's memory while, say, the blob is built. Call once the
+    /// documents are no longer referenced; it costs about a millisecond.
+    public static func releaseFreedMemory() {
+        clibxml2_release_free_heap()
     }
 
     private func isXMLSpace(_ byte: UInt8) -> Bool {
@@ -293,6 +349,9 @@ struct TreeBuilder {
     /// handful of them tens of thousands of times. Keyed by a hash of the bytes, checked on use.
     private var whitespaceTexts: [UInt64: String] = [:]
 
+    /// Whether the ``XMLElement`` tree is built; a pass that only validates locates the elements
+    /// (for its diagnostics) and nothing more.
+    private let buildsTree: Bool
     /// Whether the minidom serialization is hashed.
     private let hashing: Bool
     private var minidom: MinidomSerializer.Output
@@ -305,8 +364,9 @@ struct TreeBuilder {
     /// apply it to each element's whole text so that no 20 MB "name" reaches the checker.
     static let maximumTextLength = Int(XML_MAX_TEXT_LENGTH)
 
-    init(locator: SourceLocator, hashing: Bool) {
+    init(locator: SourceLocator, buildsTree: Bool = true, hashing: Bool) {
         self.locator = locator
+        self.buildsTree = buildsTree
         self.hashing = hashing
         minidom = MinidomSerializer.Output(hashing: hashing)
         if hashing { minidom.write("<?xml version=\"1.0\" ?>") }
@@ -364,7 +424,7 @@ struct TreeBuilder {
         }
 
         var attributesStart = -1
-        if attributeCount > 0, let rawAttributes {
+        if buildsTree, attributeCount > 0, let rawAttributes {
             attributesStart = attributes.count
             let location = SourceLocation(file: locator.file, line: line, column: column)
             for index in 0..<attributeCount {
@@ -386,7 +446,7 @@ struct TreeBuilder {
         // The comments since the previous element sibling (for the root, the document's comments
         // before it) carry lint suppressions.
         let commentsStart = open.isEmpty ? 0 : open[open.count - 1].commentsStart
-        let hasLeadingComments = comments.count > commentsStart
+        let hasLeadingComments = buildsTree && comments.count > commentsStart
         if hasLeadingComments {
             leadingComments.append(Array(comments[commentsStart...]))
             comments.removeLast(comments.count - commentsStart)
@@ -417,6 +477,13 @@ struct TreeBuilder {
         flushValidatorText()
         let element = open.pop()
         let depth = open.count
+        event = .end
+        endedLine = element.line
+        endedColumn = element.column
+        guard buildsTree else {
+            if let validator { validator.handler.pointee.endElementNs?(validator.data, localName, prefix, uri) }
+            return
+        }
         var elementChildren: [XMLElement] = []
         swap(&elementChildren, &childLists[depth])
         let elementText = elementText(from: element.textStart)
@@ -435,9 +502,6 @@ struct TreeBuilder {
             namespaceURI: element.namespaceURI.map { name($0) }, localName: localName, qualifiedName: qualifiedName,
             attributes: elementAttributes, children: elementChildren, text: elementText, location: location,
             leadingComments: elementLeadingComments)
-        event = .end
-        endedLine = element.line
-        endedColumn = element.column
         if let validator { validator.handler.pointee.endElementNs?(validator.data, localName, prefix, uri) }
         if depth == 0 {
             root = finished
@@ -516,7 +580,7 @@ struct TreeBuilder {
             parser.pointee.disableSAX = 1
             return
         }
-        text.append(bytes)
+        if buildsTree { text.append(bytes) }
         if validator != nil {
             if isCDATA {
                 // An empty CDATA section made no node in libxml2's tree, so the validator never saw it.
@@ -555,7 +619,7 @@ struct TreeBuilder {
         // A comment ends a text node.
         flushValidatorText()
         // Comments after the root element belong to no element.
-        if root == nil {
+        if buildsTree, root == nil {
             comments.append(value.map { String(cString: $0) } ?? "")
         }
         guard hashing else { return }
@@ -838,6 +902,64 @@ private let onValidityError: xmlStructuredErrorFunc = { userData, error in
     let location = builder.pointee.validityErrorLocation(message: raw, fallbackLine: Int(e.line))
     builder.pointee.validationDiagnostics.append(.error("E0010", cleanMessage(raw), at: location))
 }
+
+/// Runs a pass of the reader on a thread of its own, for ``XMLReader`` to wait for its result.
+///
+/// A plain POSIX thread rather than a Dispatch queue or a task: the caller blocks until the result is
+/// there, which must never wait on a thread pool that the caller itself may be occupying.
+private final class ParallelPass: @unchecked Sendable {
+    private let work: @Sendable () -> XMLReader.Pass?
+    /// Written by the thread, read after joining it.
+    private var value: XMLReader.Pass?
+    private var done = false
+    #if canImport(Glibc)
+        private var thread: pthread_t?
+    #endif
+
+    init(_ work: @escaping @Sendable () -> XMLReader.Pass?) {
+        self.work = work
+        start()
+    }
+
+    private func start() {
+        #if canImport(Glibc)
+            var created = pthread_t()
+            let retained = Unmanaged.passRetained(self).toOpaque()
+            if pthread_create(&created, nil, runParallelPass, retained) == 0 {
+                thread = created
+            } else {
+                // No thread: wait() runs the work itself.
+                Unmanaged<ParallelPass>.fromOpaque(retained).release()
+            }
+        #endif
+    }
+
+    fileprivate func run() {
+        value = work()
+        done = true
+    }
+
+    /// The result, once the thread has finished (or, if none could be started, computed now).
+    func wait() -> XMLReader.Pass? {
+        #if canImport(Glibc)
+            if let thread {
+                pthread_join(thread, nil)
+                self.thread = nil
+            }
+        #endif
+        if !done { run() }
+        return value
+    }
+}
+
+#if canImport(Glibc)
+    /// The thread function of ``ParallelPass``; its argument is the retained pass.
+    private func runParallelPass(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+        guard let argument else { return nil }
+        Unmanaged<ParallelPass>.fromOpaque(argument).takeRetainedValue().run()
+        return nil
+    }
+#endif
 
 extension String {
     /// Foundation-free replacement of every occurrence of `target`.
