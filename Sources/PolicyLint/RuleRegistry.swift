@@ -1,3 +1,5 @@
+import PolicyDiagnostics
+
 /// Every rule, by subject. The catalogue in `docs/lint/` lists exactly these (a test keeps them in sync).
 public enum RuleRegistry {
     /// The rules run over ACM policies, in catalogue order.
@@ -46,24 +48,6 @@ public enum RuleRegistry {
 
     /// "did you mean …?" for a mistyped rule ID: the known ID with the smallest edit distance, if close.
     public static func suggestion(for id: String) -> String? {
-        let limit = max(2, id.count / 3)
-        let best = descriptions.map { ($0.id, editDistance(Array(id), Array($0.id))) }.min { $0.1 < $1.1 }
-        guard let best, best.1 <= limit else { return nil }
-        return "did you mean '\(best.0)'?"
-    }
-
-    /// Levenshtein distance; rule IDs are short, so the quadratic table is a few hundred cells.
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
+        NameSuggestion.hint(for: id, in: descriptions.map(\.id), limit: max(2, id.count / 3))
     }
 }

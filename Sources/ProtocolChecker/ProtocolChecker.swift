@@ -89,32 +89,6 @@ public struct ProtocolChecker: Sendable {
     }
 }
 
-/// "Did you mean" suggestions.
-enum NameSuggestion {
-    static func hint(for name: String, in candidates: some Sequence<String>) -> String? {
-        let limit = max(1, name.count / 3)
-        var best: (String, Int)? = nil
-        for candidate in candidates where candidate != name {
-            let distance = editDistance(Array(name.lowercased()), Array(candidate.lowercased()))
-            if distance <= limit, best == nil || distance < best!.1 { best = (candidate, distance) }
-        }
-        return best.map { "did you mean '\($0.0)'?" }
-    }
-
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
-}
-
 extension SourceLocation {
     /// The model's location type.
     var origin: Origin { Origin(file: file, line: line, column: column) }

@@ -1,6 +1,5 @@
+import PolicyDiagnostics
 import Testing
-
-@testable import PolicyChecker
 
 @Suite struct NameSuggestionTests {
     @Test func suggestsTheClosestDeclaredName() {

@@ -1,21 +1,28 @@
+/// "Did you mean" suggestions for misspelt names, shared by every front end.
 /// "Did you mean" suggestions for misspelt type and label names.
-enum NameSuggestion {
-    /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-    static func closest(to name: String, in candidates: some Sequence<String>) -> String? {
-        let limit = max(1, name.count / 3)
+public enum NameSuggestion {
+    /// The candidate closest to `name` by edit distance, if within `limit` (default: a third of the
+    /// name's length, at least 1) edits. Ties go to the candidate first in code point order, so the
+    /// suggestion does not depend on the order of a dictionary.
+    public static func closest(to name: String, in candidates: some Sequence<String>, limit: Int? = nil) -> String? {
+        let limit = limit ?? max(1, name.count / 3)
         var best: (String, Int)? = nil
         for candidate in candidates where candidate != name {
             let distance = editDistance(Array(name.lowercased()), Array(candidate.lowercased()), limit: limit)
-            if distance <= limit, best == nil || distance < best!.1 {
-                best = (candidate, distance)
+            guard distance <= limit else { continue }
+            if let current = best,
+                distance > current.1 || (distance == current.1 && !candidate.utf8.lexicographicallyPrecedes(current.0.utf8))
+            {
+                continue
             }
+            best = (candidate, distance)
         }
         return best?.0
     }
 
     /// A hint text for `closest`, or nil.
-    static func hint(for name: String, in candidates: some Sequence<String>) -> String? {
-        closest(to: name, in: candidates).map { "did you mean '\($0)'?" }
+    public static func hint(for name: String, in candidates: some Sequence<String>, limit: Int? = nil) -> String? {
+        closest(to: name, in: candidates, limit: limit).map { "did you mean '\($0)'?" }
     }
 
     /// Edit distance counting insertions, deletions, substitutions and adjacent transpositions
