@@ -1,0 +1,185 @@
+import ProtocolModel
+import XenstoreTrace
+
+/// Commits: obligations, `always` guarantees and expectations after each commit, and the timers of
+/// expectations (`docs/replay.md`, "After each commit" and "Expectations").
+extension ReplayEngine {
+    func beginCommit(_ writer: ConnectionID, line: Int) {
+        commitWriter = writer
+        commitLine = line
+        if !touched.isEmpty { touched.removeAll(keepingCapacity: true) }
+        if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
+    }
+
+    func touch(_ instance: Instance, key: Int? = nil, all: Bool = false) {
+        if !instance.inCommit {
+            instance.inCommit = true
+            touched.append(instance)
+        }
+        if all {
+            instance.dirtyAll = true
+        } else if let key {
+            instance.dirty.append(key)
+        }
+    }
+
+    func endCommit() {
+        for obligation in obligations where obligation.instance.live {
+            let instance = obligation.instance
+            let compiled = instance.protocolDefinition
+            guard let program = compiled.obligations[obligation.machine][obligation.transition] else { continue }
+            if !holds(program, instance) {
+                let machine = compiled.definition.machines[obligation.machine]
+                let transition = machine.transitions[obligation.transition]
+                let name =
+                    "transition \(compiled.directoryNames[machine.directory]).state \(compiled.definition.stateName(obligation.from)) -> \(compiled.definition.stateName(transition.to))"
+                let roles = obligation.roles
+                report(
+                    instance, .violation, line: obligation.line, domid: obligation.writer.domid,
+                    role: label(roles, domid: obligation.writer.domid, instance: instance), rule: "\(name): requires",
+                    origin: transition.origin,
+                    message:
+                        "the obligation of \(name) does not hold after the write commits (the \(compiled.roleNames(roles).joined(separator: "/")) must publish what it requires first)",
+                    path: obligation.path)
+            }
+        }
+        for instance in touched {
+            instance.inCommit = false
+            if instance.live { evaluateAfterCommit(instance, reporting: true) }
+            if !instance.dirty.isEmpty { instance.dirty.removeAll(keepingCapacity: true) }
+            instance.dirtyAll = false
+        }
+        if !touched.isEmpty { touched.removeAll(keepingCapacity: true) }
+        if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
+        commitWriter = nil
+    }
+
+    /// `always` guarantees and expectations after a commit that touched the instance: those that read
+    /// a key the commit changed.
+    func evaluateAfterCommit(_ instance: Instance, reporting: Bool) {
+        let compiled = instance.protocolDefinition
+        var alwaysDue = compiled.alwaysReadingAll
+        var expectationsDue = compiled.expectationsReadingAll
+        if instance.dirtyAll {
+            alwaysDue = .max
+            expectationsDue = .max
+        } else {
+            for key in instance.dirty where key >= 0 && key < compiled.alwaysReading.count {
+                alwaysDue |= compiled.alwaysReading[key]
+                expectationsDue |= compiled.expectationsReading[key]
+            }
+        }
+        let tables = compiled.stateTables
+        let cell = tables?.index(of: instance) ?? -1
+        let always = compiled.always
+        if alwaysDue != 0 {
+            for index in 0..<always.count where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
+                let rule = always[index]
+                let known = cell >= 0 ? tables!.always[index][cell] : .maybe
+                let holds = known == .maybe ? holds(rule.program, instance) : known == .yes
+                if !holds && !instance.alwaysFailing[index] {
+                    instance.alwaysFailing[index] = true
+                    if reporting {
+                        let guarantee = rule.guarantee
+                        for (domid, role) in blamed(guarantee.blame, instance, writer: commitWriter) {
+                            report(
+                                instance, .violation, line: commitLine, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
+                                origin: guarantee.origin, message: "guarantee \(guarantee.name) no longer holds after this commit")
+                        }
+                    }
+                } else if holds {
+                    instance.alwaysFailing[index] = false
+                }
+            }
+        }
+        guard expectationsDue != 0 else { return }
+        let expectations = compiled.expectations
+        for index in 0..<expectations.count where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
+            let knownTrigger = cell >= 0 ? tables!.triggers[index][cell] : .maybe
+            if knownTrigger == .no {
+                disarm(instance, index)
+                continue
+            }
+            let expectation = expectations[index]
+            let triggered = knownTrigger == .maybe ? holds(expectation.trigger, instance) : true
+            var satisfied = true
+            if triggered {
+                let knownCondition = cell >= 0 ? tables!.conditions[index][cell] : .maybe
+                satisfied = knownCondition == .maybe ? holds(expectation.condition, instance) : knownCondition == .yes
+            }
+            if triggered && !satisfied {
+                guard instance.timers[index].deadline == nil, !instance.timers[index].fired, let now else { continue }
+                let deadline = now + Int64(max(0, expectation.expectation.milliseconds))
+                instance.timers[index].deadline = deadline
+                instance.timers[index].armedLine = commitLine
+                instance.timers[index].generation &+= 1
+                armedTimers += 1
+                timers.push(
+                    TimerQueue.Entry(
+                        deadline: deadline, instance: instance.serial, expectation: index, generation: instance.timers[index].generation))
+                if timers.count > 4096 && timers.count > 4 * armedTimers { compactTimers() }
+            } else {
+                disarm(instance, index)
+            }
+        }
+    }
+
+    func disarm(_ instance: Instance, _ index: Int) {
+        if instance.timers[index].deadline != nil { armedTimers -= 1 }
+        if instance.timers[index].deadline != nil || instance.timers[index].fired {
+            instance.timers[index].deadline = nil
+            instance.timers[index].fired = false
+            instance.timers[index].generation &+= 1
+        }
+    }
+
+    func compactTimers() {
+        timers.compact { entry in
+            guard let instance = instances[entry.instance], entry.expectation < instance.timers.count else { return false }
+            let timer = instance.timers[entry.expectation]
+            return timer.generation == entry.generation && timer.deadline != nil
+        }
+    }
+
+    /// Moves trace time forward; fires the timers whose deadline it passed.
+    func advance(to time: Int64) {
+        if let now, time <= now { return }
+        now = time
+        while let earliest = timers.earliest, earliest < time {
+            guard let entry = timers.pop() else { break }
+            guard let instance = instances[entry.instance], instance.live, entry.expectation < instance.timers.count else { continue }
+            let timer = instance.timers[entry.expectation]
+            guard timer.generation == entry.generation, timer.deadline == entry.deadline else { continue }
+            instance.timers[entry.expectation].deadline = nil
+            instance.timers[entry.expectation].fired = true
+            armedTimers -= 1
+            fire(instance, entry.expectation, deadline: entry.deadline, armedLine: timer.armedLine)
+        }
+    }
+
+    func fire(_ instance: Instance, _ index: Int, deadline: Int64, armedLine: Int) {
+        let compiled = instance.protocolDefinition
+        let expectation = compiled.expectations[index]
+        var blame = expectation.expectation.blame
+        var parties: [(Int, String)]
+        if case .writer = blame {
+            // The roles that may write what the condition reads, the toolstack only if nobody else may.
+            var writers = expectation.conditionWriters
+            if writers & ~compiled.privilegedRoles != 0 { writers &= ~compiled.privilegedRoles }
+            if writers != 0 && writers & (writers - 1) == 0 {
+                blame = .role(writers.trailingZeroBitCount)
+            } else {
+                blame = .turn
+            }
+        }
+        parties = blamed(blame, instance, writer: nil)
+        for (domid, role) in parties {
+            report(
+                instance, .violation, line: armedLine, time: deadline, domid: domid, role: role, rule: expectation.rule,
+                origin: expectation.expectation.origin,
+                message:
+                    "\(expectation.expectation.summary) did not hold within \(ReplayTime.duration(expectation.expectation.milliseconds)) after line \(armedLine) (deadline \(ReplayTime.iso8601(deadline)), passed at line \(currentLine))",
+                detectedLine: currentLine, deduplicate: false)
+        }
+    }
+}

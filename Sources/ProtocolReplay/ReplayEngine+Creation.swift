@@ -1,0 +1,274 @@
+import ProtocolModel
+import XenstoreTrace
+
+/// Pending directories and instance creation: links, the toolstack's initial keys and admission
+/// control (`docs/replay.md`, "Instances" and "Admission control").
+extension ReplayEngine {
+    func applyToPending(
+        _ compiled: CompiledProtocol, _ directory: Int, _ match: DirectoryMatch, path: String, event: TraceEvent, connection: ConnectionID
+    ) {
+        let relative = String(match.relative)
+        let existing = pending[match.root]
+        if existing == nil, case .rm = event.operation { return }
+        let directoryPending: PendingDirectory
+        if let existing {
+            directoryPending = existing
+        } else {
+            let parameters = index.parameters(of: match.root, count: compiled.definition.parameters.count)
+            directoryPending = PendingDirectory(
+                protocolDefinition: compiled, directory: directory, parameters: parameters,
+                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true, layout: compiled.layouts[directory])
+            )
+            pending[match.root] = directoryPending
+        }
+        if !connection.isPrivileged && !directoryPending.reportedWriters.contains(connection) {
+            directoryPending.reportedWriters.insert(connection)
+            let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: false)
+            let who = Self.label(compiled, roles, domid: connection.domid)
+            report(
+                nil, .violation, line: event.line, domid: connection.domid, role: who, protocolName: compiled.definition.name,
+                instance: Self.instanceName(compiled, directoryPending.parameters), rule: "before instance",
+                origin: compiled.definition.directories[directory].origin,
+                message:
+                    "\(who) \(Self.verb(event.operation)) \(path) before the toolstack created the \(compiled.definition.name) instance (the directory is not linked to its peer)",
+                path: path)
+        }
+        let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
+        switch event.operation {
+        case .write:
+            var entry = writer
+            entry.value = event.value ?? ""
+            if !relative.isEmpty {
+                var parent = ""
+                for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
+                    parent += parent.isEmpty ? String(segment) : "/\(segment)"
+                    if directoryPending.state[parent] == nil { directoryPending.state[parent] = writer }
+                }
+                directoryPending.state[relative] = entry
+            }
+        case .mkdir:
+            if !relative.isEmpty && directoryPending.state[relative] == nil { directoryPending.state[relative] = writer }
+        case .rm:
+            if relative.isEmpty {
+                pending[match.root] = nil
+                return
+            }
+            _ = directoryPending.state.removeSubtree(Substring(relative))
+            if let link = compiled.links[directory].firstIndex(where: { $0.name == relative }) { directoryPending.links[link] = nil }
+            return
+        default:
+            return
+        }
+        guard connection.isPrivileged else { return }
+        if compiled.definition.directories.count == 1 {
+            directoryPending.creator = connection
+            tryCreate(directoryPending, event: event, connection: connection)
+            return
+        }
+        guard case .write = event.operation, let linkIndex = compiled.links[directory].firstIndex(where: { $0.name == relative }) else {
+            return
+        }
+        let link = compiled.links[directory][linkIndex]
+        let value = event.value ?? ""
+        var target: RootKey? = nil
+        if case .directory(let named) = index.locate(value), named.relative.isEmpty,
+            index.templates[named.template].protocolIndex == compiled.index, index.templates[named.template].directory == link.target
+        {
+            let targetParameters = index.parameters(of: named.root, count: compiled.definition.parameters.count)
+            if zip(targetParameters, directoryPending.parameters).allSatisfy({ $0 < 0 || $1 < 0 || $0 == $1 }) { target = named.root }
+        }
+        guard let target else {
+            directoryPending.links[linkIndex] = nil
+            let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: true)
+            report(
+                nil, .violation, line: event.line, domid: connection.domid, role: Self.label(compiled, roles, domid: connection.domid),
+                protocolName: compiled.definition.name, instance: Self.instanceName(compiled, directoryPending.parameters),
+                rule: "link \(compiled.directoryNames[directory])/\(link.name)", origin: compiled.keys[link.key].key.origin,
+                message:
+                    "\(compiled.directoryNames[directory])/\(link.name) = '\(Self.excerpt(value))' does not name the \(compiled.directoryNames[link.target]) directory of this device",
+                path: path)
+            return
+        }
+        directoryPending.links[linkIndex] = target
+        directoryPending.creator = connection
+        tryCreate(directoryPending, event: event, connection: connection)
+    }
+
+    /// Creates the instance once every directory of the protocol is pending and their link keys name
+    /// each other.
+    func tryCreate(_ start: PendingDirectory, event: TraceEvent, connection: ConnectionID) {
+        let compiled = start.protocolDefinition
+        let directoryCount = compiled.definition.directories.count
+        var group: [Int: PendingDirectory] = [start.directory: start]
+        var queue = [start]
+        while let member = queue.popLast() {
+            guard member.links.count == compiled.links[member.directory].count else { return }
+            for (linkIndex, root) in member.links {
+                let targetDirectory = compiled.links[member.directory][linkIndex].target
+                guard let target = pending[root] else { return }
+                if let known = group[targetDirectory] {
+                    guard known === target else {
+                        linkMismatch(compiled, member, linkIndex, known, event: event, connection: connection)
+                        return
+                    }
+                } else {
+                    group[targetDirectory] = target
+                    queue.append(target)
+                }
+            }
+        }
+        guard group.count == directoryCount else { return }
+        // Every link must name the group's directory (a back link to another device is the toolstack's error).
+        for (_, member) in group {
+            for (linkIndex, root) in member.links {
+                let targetDirectory = compiled.links[member.directory][linkIndex].target
+                guard let target = group[targetDirectory], target.state.root == root else {
+                    if let target = group[targetDirectory] {
+                        linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection)
+                    }
+                    return
+                }
+            }
+        }
+        var parameters = [Int](repeating: -1, count: compiled.definition.parameters.count)
+        for (_, member) in group {
+            for (index, value) in member.parameters.enumerated() where value >= 0 {
+                if parameters[index] >= 0 && parameters[index] != value { return }
+                parameters[index] = value
+            }
+        }
+        let directories = (0..<directoryCount).map { group[$0]!.state }
+        let instance = Instance(
+            serial: nextSerial, protocolDefinition: compiled, parameters: parameters, directories: directories, creator: connection,
+            transaction: event.transaction)
+        nextSerial += 1
+        for (directory, member) in group {
+            pending[member.state.root] = nil
+            roots[member.state.root] = LiveDirectory(instance: instance, directory: directory)
+        }
+        instances[instance.serial] = instance
+        if let transaction = event.transaction {
+            creating[TransactionKey(connection: connection, transaction: transaction), default: []].append(instance)
+        }
+        summary.instancesCreated += 1
+        for directory in 0..<directoryCount {
+            if compiled.stateSlot[directory] >= 0, let entry = instance.directories[directory].fixed[compiled.stateSlot[directory]] {
+                updateState(instance, directory, value: entry.value)
+            }
+            instance.seen[directory] = 1 << UInt32(instance.states[directory])
+        }
+        admission(instance, event: event, connection: connection)
+        judgeInitialKeys(instance)
+        touch(instance, all: true)
+    }
+
+    func linkMismatch(
+        _ compiled: CompiledProtocol, _ member: PendingDirectory, _ linkIndex: Int, _ other: PendingDirectory, event: TraceEvent,
+        connection: ConnectionID
+    ) {
+        guard !member.reportedWriters.contains(connection) else { return }
+        member.reportedWriters.insert(connection)
+        let link = compiled.links[member.directory][linkIndex]
+        let roles = Self.roles(compiled, parameters: member.parameters, domid: connection.domid, privileged: true)
+        report(
+            nil, .violation, line: event.line, domid: connection.domid, role: Self.label(compiled, roles, domid: connection.domid),
+            protocolName: compiled.definition.name, instance: Self.instanceName(compiled, member.parameters),
+            rule: "link \(compiled.directoryNames[member.directory])/\(link.name)", origin: compiled.keys[link.key].key.origin,
+            message:
+                "\(member.state.rootPath)/\(link.name) and \(other.state.rootPath) do not name each other: the directories of one device must link to each other",
+            path: member.state.rootPath + "/" + link.name)
+    }
+
+    /// The toolstack's own writes while it created the instance: writer, type and initial values.
+    func judgeInitialKeys(_ instance: Instance) {
+        let compiled = instance.protocolDefinition
+        for directory in instance.directories.indices {
+            let entries = instance.directories[directory].all.sorted { ($0.1.line, $0.0) < ($1.1.line, $1.0) }
+            for (relative, entry) in entries where entry.writerPrivileged {
+                let roles = instance.roles(domid: entry.writerDomid, privileged: true)
+                let who = label(roles, domid: entry.writerDomid, instance: instance)
+                let path = instance.directories[directory].rootPath + "/" + relative
+                let shown = "\(compiled.directoryNames[directory])/\(relative)"
+                guard let (keyIndex, _) = resolveKey(instance, directory, Substring(relative)) else {
+                    // Parents created implicitly are not keys of their own.
+                    if instance.directories[directory].hasChildren(relative) { continue }
+                    switch compiled.definition.unknownKeys {
+                    case .allow: break
+                    case .audit, .deny:
+                        report(
+                            instance, compiled.definition.unknownKeys == .deny ? .violation : .audit, line: entry.line,
+                            domid: entry.writerDomid,
+                            role: who, rule: "unknown key", origin: compiled.definition.origin,
+                            message: "\(who) writes \(shown), which the description does not declare", path: path)
+                    }
+                    continue
+                }
+                let key = compiled.keys[keyIndex]
+                if roles & (key.writers | key.initializers) == 0 {
+                    report(
+                        instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): writer",
+                        origin: key.key.origin,
+                        message:
+                            "\(who) writes \(key.name) while creating the instance, which only the \(compiled.roleNames(key.writers).joined(separator: "/")) may write",
+                        path: path)
+                } else if let problem = typeProblem(key, entry.value, compiled) {
+                    instance.directories[directory][relative]?.typeReported = true
+                    report(
+                        instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): type",
+                        origin: key.key.origin, message: "\(who) writes \(shown) = '\(Self.excerpt(entry.value))', which is not \(problem)",
+                        path: path)
+                } else if let initial = key.key.initialValue, roles & key.initializers != 0, entry.value != initial {
+                    let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
+                    report(
+                        instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(key.name): init",
+                        origin: key.key.origin,
+                        message: "\(who) initialises \(key.name) to '\(Self.excerpt(entry.value))' instead of \(expected)",
+                        path: path)
+                }
+            }
+        }
+    }
+
+    /// ACM admission control: each role's domain must carry one of the labels the protocol allows.
+    func admission(_ instance: Instance, event: TraceEvent, connection: ConnectionID) {
+        let compiled = instance.protocolDefinition
+        guard !options.labels.isEmpty else { return }
+        for binding in compiled.definition.labels where !binding.labels.isEmpty {
+            guard let domid = instance.domid(of: binding.role), let label = options.labels[domid], !binding.labels.contains(label) else {
+                continue
+            }
+            let role = compiled.definition.roles[binding.role].name
+            let toolstack = compiled.roleNames(compiled.privilegedRoles)
+            report(
+                instance, .violation, line: event.line, domid: connection.domid,
+                role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
+                rule: "labels \(role)", origin: compiled.definition.origin,
+                message:
+                    "domain \(domid) has label '\(label)', which may not act as \(role) of \(compiled.definition.name) (allowed: \(binding.labels.joined(separator: ", "))); the toolstack should not have connected it"
+            )
+        }
+        for rule in options.admissions where rule.protocolIndex == compiled.index {
+            guard let first = instance.domid(of: rule.firstRole), let second = instance.domid(of: rule.secondRole),
+                let firstLabel = options.labels[first], let secondLabel = options.labels[second],
+                !rule.pairs.contains(where: { $0.0 == firstLabel && $0.1 == secondLabel })
+            else { continue }
+            let roles = compiled.definition.roles
+            guard rule.firstRole >= 0, rule.firstRole < roles.count, rule.secondRole >= 0, rule.secondRole < roles.count else { continue }
+            let toolstack = compiled.roleNames(compiled.privilegedRoles)
+            report(
+                instance, .violation, line: event.line, domid: connection.domid,
+                role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
+                rule: "labels \(roles[rule.firstRole].name)/\(roles[rule.secondRole].name)", origin: compiled.definition.origin,
+                message:
+                    "\(roles[rule.firstRole].name) domain \(first) ('\(firstLabel)') and \(roles[rule.secondRole].name) domain \(second) ('\(secondLabel)') may not bind: the policy gives them no common STE type"
+            )
+        }
+    }
+
+    func endCreation(connection: ConnectionID, transaction: Int) {
+        guard !creating.isEmpty,
+            let instances = creating.removeValue(forKey: TransactionKey(connection: connection, transaction: transaction))
+        else { return }
+        for instance in instances { instance.creating = false }
+    }
+}

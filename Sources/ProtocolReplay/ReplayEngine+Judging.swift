@@ -1,0 +1,277 @@
+import ProtocolModel
+import XenstoreTrace
+
+/// Judging one mutating message: never guarantees, key, writer, phase, type and transition
+/// (`docs/replay.md`, "Judging a message").
+extension ReplayEngine {
+    struct Checks: OptionSet {
+        let rawValue: Int
+        /// `never` guarantees.
+        static let never = Checks(rawValue: 1)
+        /// Key resolution (`unknown_keys`), writer and type.
+        static let key = Checks(rawValue: 2)
+        /// Phase and, for `state` keys, the transition.
+        static let state = Checks(rawValue: 4)
+    }
+
+    func judge(
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
+        checks: Checks,
+        transition: (machine: Int, transition: Int, roles: UInt32, from: Int)?
+    ) -> Judged {
+        var transition = transition
+        var typeViolated = false
+        var resolvedKey = -1
+        return judge(
+            instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
+            transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
+    }
+
+    /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
+    /// reports the first rule it breaks.
+    func judge(
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
+        checks: Checks,
+        transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool,
+        resolvedKey: inout Int
+    ) -> Judged {
+        let compiled = instance.protocolDefinition
+        let roles = instance.roles(domid: connection.domid, privileged: connection.isPrivileged)
+        let operation: OperationMask
+        let verb: String
+        switch event.operation {
+        case .write:
+            operation = .write
+            verb = "writes"
+        case .mkdir:
+            operation = .mkdir
+            verb = "creates"
+        case .rm:
+            operation = .rm
+            verb = "removes"
+        case .setPermissions:
+            operation = .setPermissions
+            verb = "sets the permissions of"
+        default: return .passed
+        }
+        lazy var who = label(roles, domid: connection.domid, instance: instance)
+        let directoryName = compiled.directoryNames[directory]
+        lazy var shown = relative.isEmpty ? directoryName : "\(directoryName)/\(relative)"
+
+        if checks.contains(.never), roles != 0 {
+            var segments: [Substring]? = nil
+            for rule in compiled.nevers
+            where rule.operations.contains(operation) && roles & ~rule.roles == 0
+                && rule.globs.contains(where: { $0.directory == directory })
+            {
+                if segments == nil { segments = relative.isEmpty ? [] : relative.split(separator: "/", omittingEmptySubsequences: false) }
+                guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else {
+                    continue
+                }
+                if let unless = rule.unless, holds(unless, instance) { continue }
+                let guarantee = rule.guarantee
+                for (domid, role) in blamed(guarantee.blame, instance, writer: connection, writerRoles: roles) {
+                    report(
+                        instance, .violation, line: event.line, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
+                        origin: guarantee.origin, message: "\(who) \(verb) \(shown), which guarantee \(guarantee.name) forbids", path: path)
+                }
+                return .violated
+            }
+        }
+        // The directory node itself is governed by the guarantees only.
+        guard !relative.isEmpty, checks.contains(.key) || checks.contains(.state) else { return .passed }
+
+        // Inside a transaction the bounds of index variables and key conditions are a property of the
+        // committed view, which the trace may not show: match the pattern only (docs/replay.md).
+        guard let (keyIndex, _) = resolveKey(instance, directory, relative, strict: event.transaction == nil) else {
+            guard checks.contains(.key) else { return .passed }
+            if !checks.contains(.state) { return .deferred }
+            switch compiled.definition.unknownKeys {
+            case .allow: break
+            case .audit:
+                report(
+                    instance, .audit, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
+                    origin: compiled.definition.origin, message: "\(who) \(verb) \(shown), which the description does not declare",
+                    path: path)
+            case .deny:
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
+                    origin: compiled.definition.origin,
+                    message: "\(who) \(verb) \(shown), which the description does not declare (unknown_keys = deny)", path: path)
+                return .violated
+            }
+            return .passed
+        }
+        resolvedKey = keyIndex
+        let key = compiled.keys[keyIndex]
+        let writerRoles = roles & key.writers
+        let initialiserRoles = instance.creating ? roles & key.initializers : 0
+
+        if checks.contains(.key), writerRoles == 0 && initialiserRoles == 0 {
+            let allowed = compiled.roleNames(key.writers)
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): writer",
+                origin: key.key.origin,
+                message: "\(who) \(verb) \(key.name)\(key.fixed == nil ? " (\(relative))" : ""), which "
+                    + (allowed.isEmpty
+                        ? "only the \(compiled.roleNames(key.initializers).joined(separator: "/")) initialises"
+                        : "only the \(allowed.joined(separator: "/")) may change"),
+                path: path)
+            return .violated
+        }
+        // While the toolstack creates the instance, an initialiser's write sets the initial value: no
+        // phase, no transition, but the declared initial value.
+        if initialiserRoles != 0 {
+            if checks.contains(.key), case .write = event.operation, let initial = key.key.initialValue, (event.value ?? "") != initial,
+                !event.truncated, typeProblem(key, event.value ?? "", compiled) == nil
+            {
+                let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): init",
+                    origin: key.key.origin,
+                    message: "\(who) initialises \(key.name) to '\(Self.excerpt(event.value ?? ""))' instead of \(expected)",
+                    path: path)
+                return .violated
+            }
+            if checks.contains(.key), case .write = event.operation, !event.truncated,
+                let problem = typeProblem(key, event.value ?? "", compiled)
+            {
+                typeViolated = true
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
+                    origin: key.key.origin,
+                    message:
+                        "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
+                    path: path)
+                return .violated
+            }
+            return .passed
+        }
+        if checks.contains(.state), let phase = key.key.phase, writerRoles != 0 {
+            var allowed = false
+            var states: [String] = []
+            var remaining = writerRoles
+            while remaining != 0 {
+                let role = remaining.trailingZeroBitCount
+                remaining &= remaining - 1
+                guard let own = compiled.ownedDirectory[role], compiled.stateKey[own] != nil else {
+                    allowed = true
+                    break
+                }
+                let state = instance.states[own]
+                if phase.contains(state) {
+                    allowed = true
+                    break
+                }
+                states.append("\(compiled.directoryNames[own]).state is \(compiled.definition.stateName(state))")
+            }
+            if !allowed {
+                let permitted = compiled.definition.states.filter { phase.contains($0.value) }.map(\.name).joined(separator: ", ")
+                report(
+                    instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): phase",
+                    origin: key.key.origin,
+                    message:
+                        "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
+                    path: path)
+                return .violated
+            }
+        }
+        guard case .write = event.operation else { return .passed }
+        let value = event.value ?? ""
+        if checks.contains(.key), !event.truncated, let problem = typeProblem(key, value, compiled) {
+            typeViolated = true
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
+                origin: key.key.origin,
+                message:
+                    "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(value))', which is not \(problem)",
+                path: path)
+            return .violated
+        }
+        guard checks.contains(.state), key.key.isState, let machineIndex = compiled.machineOfDirectory[directory],
+            let number = Evaluator.decimal(value), number < 32, compiled.definition.states.contains(where: { $0.value == Int(number) })
+        else { return .passed }
+        let to = Int(number)
+        let from = instance.states[directory]
+        let machine = compiled.definition.machines[machineIndex]
+        let name = "\(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
+        let candidates = machine.transitions.indices.filter {
+            machine.transitions[$0].from.contains(from) && machine.transitions[$0].to == to
+        }
+        if from == to && candidates.isEmpty { return .passed }  // rewriting the current state is not a transition
+        let byRole = candidates.filter { compiled.canonicalMask(machine.transitions[$0].by) & roles != 0 }
+        guard !byRole.isEmpty else {
+            let origin = candidates.first.map { machine.transitions[$0].origin } ?? key.key.origin
+            let others =
+                candidates.isEmpty
+                ? ""
+                : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | compiled.canonicalMask(machine.transitions[$1].by) }).joined(separator: "/")) may take it)"
+            report(
+                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: origin,
+                message:
+                    "illegal transition \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) of \(directoryName).state by \(who)\(others)",
+                path: path)
+            return .violated
+        }
+        for candidate in byRole {
+            if let guardProgram = compiled.guards[machineIndex][candidate], !holds(guardProgram, instance) { continue }
+            transition = (machineIndex, candidate, compiled.canonicalMask(machine.transitions[candidate].by) & roles, from)
+            return .passed
+        }
+        let first = machine.transitions[byRole[0]]
+        report(
+            instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: first.origin,
+            message:
+                "\(who) takes \(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) when its guard does not hold (\(stateSummary(instance)))",
+            path: path)
+        return .violated
+    }
+
+    func stateSummary(_ instance: Instance) -> String {
+        let compiled = instance.protocolDefinition
+        return compiled.definition.machines.map {
+            "\(compiled.directoryNames[$0.directory]).state is \(compiled.definition.stateName(instance.states[$0.directory]))"
+        }.joined(separator: ", ")
+    }
+
+    static func excerpt(_ value: String) -> String {
+        value.count <= 64 ? value : String(value.prefix(61)) + "..."
+    }
+
+    static func glob(_ glob: ArraySlice<PathGlob.Segment>, _ segments: ArraySlice<Substring>) -> Bool {
+        guard let first = glob.first else { return segments.isEmpty }
+        switch first {
+        case .literal(let name):
+            guard let segment = segments.first, segment == name else { return false }
+            return Self.glob(glob.dropFirst(), segments.dropFirst())
+        case .any:
+            guard !segments.isEmpty else { return false }
+            return Self.glob(glob.dropFirst(), segments.dropFirst())
+        case .anyDepth:
+            for skip in 0...segments.count where Self.glob(glob.dropFirst(), segments.dropFirst(skip)) { return true }
+            return false
+        }
+    }
+
+    /// What a value should have been, if it does not have the key's type.
+    func typeProblem(_ key: CompiledKey, _ value: String, _ compiled: CompiledProtocol) -> String? {
+        switch key.key.type {
+        case .unsigned(let lower, let upper):
+            guard let number = Evaluator.decimal(value), number >= lower, number < upper else {
+                return "a decimal number in [\(lower), \(upper))"
+            }
+            return nil
+        case .string(let pattern):
+            guard let pattern else { return nil }
+            guard key.regex != nil else { return "a string matching \(pattern) (the pattern does not compile)" }
+            return key.matches(value) ? nil : "a string matching \(pattern)"
+        case .literals(let values):
+            return values.contains(value) ? nil : "one of \(values.map { "'\($0)'" }.joined(separator: ", "))"
+        case .state:
+            guard let number = Evaluator.decimal(value), compiled.definition.states.contains(where: { Int128($0.value) == number }) else {
+                return "a state (\(compiled.definition.states.map { "\($0.value) \($0.name)" }.joined(separator: ", ")))"
+            }
+            return nil
+        }
+    }
+}

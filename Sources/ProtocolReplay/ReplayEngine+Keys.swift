@@ -1,0 +1,136 @@
+import ProtocolModel
+import XenstoreTrace
+
+/// Resolving relative paths to declared keys, and evaluating programs against an instance.
+extension ReplayEngine {
+    /// The index values of a relative path matching a key pattern, ignoring bounds and condition.
+    func structurallyMatches(_ key: CompiledKey, _ relative: Substring) -> [Int]? {
+        var relative = relative
+        return relative.withUTF8 { bytes -> [Int]? in
+            var values = [Int](repeating: -1, count: key.slotCount)
+            var position = 0
+            for (segmentIndex, parts) in key.segments.enumerated() {
+                if segmentIndex > 0 {
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: "/") else { return nil }
+                    position += 1
+                }
+                var end = position
+                while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+                var i = position
+                for part in parts {
+                    switch part {
+                    case .literal(let text):
+                        guard end - i >= text.count else { return nil }
+                        for byte in text {
+                            guard bytes[i] == byte else { return nil }
+                            i += 1
+                        }
+                    case .index(let slot):
+                        let start = i
+                        while i < end && bytes[i] >= UInt8(ascii: "0") && bytes[i] <= UInt8(ascii: "9") { i += 1 }
+                        guard let value = DirectoryIndex.decimal(bytes, start..<i), slot >= 0, slot < values.count else { return nil }
+                        values[slot] = value
+                    }
+                }
+                guard i == end else { return nil }
+                position = end
+            }
+            return position == bytes.count ? values : nil
+        }
+    }
+
+    /// The declared key a relative path is an instance of: its pattern matches, its index variables
+    /// are within their bounds and its condition holds.
+    func resolveKey(_ instance: Instance, _ directory: Int, _ relative: Substring, strict: Bool = true) -> (Int, [Int])? {
+        let compiled = instance.protocolDefinition
+        if let key = compiled.fixedKeys[directory][relative] {
+            if strict, let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
+            return (key, [])
+        }
+        for keyIndex in compiled.patternKeys[directory] {
+            let key = compiled.keys[keyIndex]
+            guard let values = structurallyMatches(key, relative) else { continue }
+            if !strict { return (keyIndex, values) }
+            var inBounds = true
+            for bound in key.bounds {
+                guard bound.slot >= 0, bound.slot < values.count else {
+                    inBounds = false
+                    break
+                }
+                let value = Int128(values[bound.slot])
+                guard let lower = number(bound.lower, instance, presets: values),
+                    let upper = number(bound.upper, instance, presets: values),
+                    lower <= value, value < upper
+                else {
+                    inBounds = false
+                    break
+                }
+            }
+            guard inBounds else { continue }
+            if let condition = key.condition, !holds(condition, instance, presets: values) { continue }
+            return (keyIndex, values)
+        }
+        return nil
+    }
+
+    // MARK: - Evaluation
+
+    /// Evaluates a boolean program; an evaluation error is reported once per instance and counts as false.
+    func holds(_ program: CompiledProgram, _ instance: Instance, presets: [Int] = []) -> Bool {
+        switch evaluator.evaluate(program, instance, presets: presets) {
+        case .success(let value):
+            if let truth = Evaluator.truth(value) { return truth }
+            evaluationFailed(program, instance, "the result is not a boolean")
+            return false
+        case .failure(let error):
+            evaluationFailed(program, instance, error.message)
+            return false
+        }
+    }
+
+    func number(_ program: CompiledProgram, _ instance: Instance, presets: [Int]) -> Int128? {
+        switch evaluator.evaluate(program, instance, presets: presets) {
+        case .success(let value):
+            if case .absent = value { return nil }
+            if let number = Evaluator.numeric(value) { return number }
+            evaluationFailed(program, instance, "the result is not a number")
+            return nil
+        case .failure(let error):
+            evaluationFailed(program, instance, error.message)
+            return nil
+        }
+    }
+
+    /// `val(k)` read a value that is not a decimal number: a type violation of the key's last writer.
+    func nonDecimal(_ instance: Instance, _ directory: Int, _ relative: String, _ entry: Entry) {
+        let state = instance.directories[directory]
+        guard !entry.typeReported, var stored = state[relative] else { return }
+        stored.typeReported = true
+        state[relative] = stored
+        let compiled = instance.protocolDefinition
+        let roles = instance.roles(domid: entry.writerDomid, privileged: entry.writerPrivileged)
+        let who = label(roles, domid: entry.writerDomid, instance: instance)
+        var name = "\(compiled.directoryNames[directory])/\(relative)"
+        var origin = compiled.definition.origin
+        if let key = compiled.fixedKeys[directory][Substring(relative)]
+            ?? compiled.patternKeys[directory].first(where: {
+                structurallyMatches(compiled.keys[$0], Substring(relative)) != nil
+            })
+        {
+            name = compiled.keys[key].name
+            origin = compiled.keys[key].key.origin
+        }
+        report(
+            instance, .violation, line: entry.line, domid: entry.writerDomid, role: who, rule: "key \(name): type", origin: origin,
+            message:
+                "\(who) wrote \(compiled.directoryNames[directory])/\(relative) = '\(Self.excerpt(entry.value))', which the description reads as a decimal number (noticed at line \(currentLine))",
+            path: instance.directories[directory].rootPath + "/" + relative)
+    }
+
+    func evaluationFailed(_ program: CompiledProgram, _ instance: Instance, _ message: String) {
+        report(
+            instance, .evaluation, line: currentLine, domid: -1, role: "none", rule: "evaluation", origin: program.origin,
+            message: "cannot evaluate the \(program.context): \(message); taken as false", deduplicationKey: "evaluation|\(program.context)"
+        )
+    }
+}

@@ -1,0 +1,220 @@
+import ProtocolModel
+import XenstoreTrace
+
+/// Applying a message to the tracked store of an instance: nodes, tracked states, removal of
+/// directories and instances, and the undo journal of the last message.
+extension ReplayEngine {
+    /// Applies a message to the tracked store: judges it (unless judged already), changes the store,
+    /// creates and destroys instances; journals what it changed while `journaling` is set.
+    func apply(_ event: TraceEvent, path: String, connection: ConnectionID, judged: Judged) {
+        switch index.locate(path) {
+        case .none:
+            return
+        case .ancestor:
+            if case .rm = event.operation { removeBelow(path, event: event, connection: connection) }
+        case .directory(let match):
+            let template = index.templates[match.template]
+            if let live = roots[match.root] {
+                applyToInstance(
+                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection,
+                    judged: judged)
+                return
+            }
+            applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
+        }
+    }
+
+    func applyToInstance(
+        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
+        judged: Judged
+    ) {
+        let compiled = instance.protocolDefinition
+        if instance.creating && (connection != instance.creator || event.transaction != instance.creatorTransaction) {
+            instance.creating = false
+        }
+        var transition: (machine: Int, transition: Int, roles: UInt32, from: Int)? = nil
+        var typeViolated = false
+        var resolvedKey = -1
+        let checks: Checks
+        switch judged {
+        case .notJudged: checks = [.never, .key, .state]
+        case .passed: checks = [.state]
+        case .deferred: checks = [.key, .state]
+        case .violated: checks = []
+        }
+        if !checks.isEmpty {
+            _ = judge(
+                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
+                transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
+        }
+
+        let state = instance.directories[directory]
+        if journaling {
+            journalInstance = instance
+            journalDirectory = directory
+            journalState = instance.states[directory]
+            journalSeen = instance.seen[directory]
+            journalExists = state.exists
+        }
+        let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
+        switch event.operation {
+        case .write:
+            var entry = writer
+            entry.value = event.value ?? ""
+            entry.typeReported = typeViolated
+            createParents(instance, directory, relative, writer: writer)
+            let knownSlot = resolvedKey >= 0 ? compiled.slotOfKey[resolvedKey] : -1
+            if let slot = knownSlot >= 0 ? knownSlot : state.layout.lookup[relative] {
+                let old = state.fixed[slot]
+                state.fixed[slot] = entry
+                if journaling { journalEntries.append((state.layout.paths[slot], old)) }
+                touch(instance, key: state.layout.keys[slot])
+                if slot == compiled.stateSlot[directory] { updateState(instance, directory, value: entry.value) }
+            } else {
+                let name = String(relative)
+                let old = state.other.updateValue(entry, forKey: name)
+                if journaling { journalEntries.append((name, old)) }
+                markDirty(instance, directory, relative)
+            }
+            state.exists = true
+        case .mkdir:
+            state.exists = true
+            if !relative.isEmpty {
+                createParents(instance, directory, relative, writer: writer)
+                if state[relative] == nil {
+                    state[relative] = writer
+                    if journaling { journalEntries.append((String(relative), nil)) }
+                    markDirty(instance, directory, relative)
+                }
+            }
+        case .rm:
+            if relative.isEmpty {
+                if journaling { for (name, entry) in state.all { journalEntries.append((name, entry)) } }
+                state.removeAll()
+                state.exists = false
+                instance.states[directory] = 0
+                instance.seen[directory] = 0
+                touch(instance, all: true)
+                if instance.directories.allSatisfy({ !$0.exists }) {
+                    destroy(instance)
+                    journalInstance = nil
+                    return
+                }
+            } else {
+                let removed = state.removeSubtree(relative)
+                for (name, old) in removed {
+                    if journaling { journalEntries.append((name, old)) }
+                    markDirty(instance, directory, Substring(name))
+                }
+                if compiled.stateSlot[directory] >= 0, removed.contains(where: { $0.0 == "state" }) { instance.states[directory] = 0 }
+            }
+        default:
+            break
+        }
+        if let transition, compiled.obligations[transition.machine][transition.transition] != nil {
+            obligations.append(
+                (instance, transition.machine, transition.transition, transition.from, connection, transition.roles, event.line, path))
+        }
+    }
+
+    /// `XS_WRITE` and `XS_MKDIR` create missing parents (with empty values).
+    func createParents(_ instance: Instance, _ directory: Int, _ relative: Substring, writer: Entry) {
+        let utf8 = relative.utf8
+        guard var slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return }
+        let state = instance.directories[directory]
+        while true {
+            let parent = relative[relative.startIndex..<slash]
+            if state[parent] == nil {
+                state[parent] = writer
+                if journaling { journalEntries.append((String(parent), nil)) }
+                markDirty(instance, directory, parent)
+            }
+            guard let next = utf8[utf8.index(after: slash)...].firstIndex(of: UInt8(ascii: "/")) else { return }
+            slash = next
+        }
+    }
+
+    /// Marks the declared keys a relative path may be an instance of as changed.
+    func markDirty(_ instance: Instance, _ directory: Int, _ relative: Substring) {
+        let compiled = instance.protocolDefinition
+        if let key = compiled.fixedKeys[directory][relative] {
+            touch(instance, key: key)
+            return
+        }
+        var found = false
+        for key in compiled.patternKeys[directory] where structurallyMatches(compiled.keys[key], relative) != nil {
+            touch(instance, key: key)
+            found = true
+        }
+        if !found { touch(instance) }
+    }
+
+    func updateState(_ instance: Instance, _ directory: Int, value: String) {
+        let compiled = instance.protocolDefinition
+        guard let number = Evaluator.decimal(value), number < 32, compiled.validStates & (1 << UInt32(number)) != 0 else { return }
+        let state = Int(number)
+        instance.states[directory] = state
+        if state == compiled.closedState {
+            instance.seen[directory] = 1 << UInt32(state)
+        } else {
+            instance.seen[directory] |= 1 << UInt32(state)
+        }
+    }
+
+    func destroy(_ instance: Instance) {
+        instance.live = false
+        for (directory, state) in instance.directories.enumerated() {
+            if let live = roots[state.root], live.instance === instance, live.directory == directory { roots[state.root] = nil }
+        }
+        for timer in instance.timers where timer.deadline != nil { armedTimers -= 1 }
+        instances[instance.serial] = nil
+        if instance.creating, let transaction = instance.creatorTransaction {
+            let key = TransactionKey(connection: instance.creator, transaction: transaction)
+            creating[key]?.removeAll { $0 === instance }
+            if creating[key]?.isEmpty == true { creating[key] = nil }
+        }
+    }
+
+    /// `rm` of a path above directory roots: every directory below it goes.
+    func removeBelow(_ path: String, event: TraceEvent, connection: ConnectionID) {
+        let prefix = path == "/" ? "/" : path + "/"
+        var affected: [(Instance, Int)] = []
+        for (_, live) in roots where live.instance.directories[live.directory].rootPath.hasPrefix(prefix) {
+            affected.append((live.instance, live.directory))
+        }
+        affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }
+        // Removing several directories at once is not undone by an error reply.
+        journaling = false
+        journalInstance = nil
+        for (instance, directory) in affected where instance.live {
+            let rootPath = instance.directories[directory].rootPath
+            applyToInstance(
+                instance, directory, relative: rootPath[rootPath.endIndex...], path: rootPath, event: event, connection: connection,
+                judged: .notJudged)
+        }
+        for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
+    }
+
+    func undoJournal() {
+        if let key = journalStaged {
+            _ = staged[key]?.messages.popLast()
+            return
+        }
+        guard let instance = journalInstance, instance.live, journalDirectory < instance.directories.count else { return }
+        let state = instance.directories[journalDirectory]
+        for (path, entry) in journalEntries.reversed() { state[path] = entry }
+        instance.states[journalDirectory] = journalState
+        instance.seen[journalDirectory] = journalSeen
+        state.exists = journalExists
+        journalInstance = nil
+        beginCommit(journalConnection, line: currentLine)
+        touch(instance, all: true)
+        touched.removeAll()
+        instance.inCommit = false
+        // Re-evaluate without reporting again: the state is as before the message.
+        evaluateAfterCommit(instance, reporting: false)
+        instance.dirty.removeAll(keepingCapacity: true)
+        instance.dirtyAll = false
+        commitWriter = nil
+    }
+}
