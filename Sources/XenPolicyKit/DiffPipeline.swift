@@ -1,4 +1,3 @@
-import Foundation
 import PolicyChecker
 import PolicyDiagnostics
 import PolicyDiff
@@ -98,26 +97,24 @@ public struct DiffPipeline: Sendable {
                 fail(error.diagnostic, status: error.status, into: &outcome)
                 return nil
             }
-            let fileManager = FileManager.default
-            let directory = fileManager.temporaryDirectory.appendingPathComponent("xen-policy-diff-\(UUID().uuidString)")
-            let file = directory.appendingPathComponent((path as NSString).lastPathComponent)
+            let directory: String
             do {
-                try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-                try Data(bytes).write(to: file)
+                directory = try TemporaryDirectory.create(prefix: "xen-policy-diff")
+                try AtomicFile.write([(directory + "/" + Self.lastComponent(of: path), bytes)])
             } catch {
                 fail(
                     .error(
-                        "E0601", "cannot copy '\(argument)' to a temporary file: \(error.localizedDescription)",
+                        "E0601", "cannot copy '\(argument)' to a temporary file: \(error.reason)",
                         at: SourceLocation(file: argument)),
                     status: .usageOrIOError, into: &outcome)
                 return nil
             }
-            defer { try? fileManager.removeItem(at: directory) }
+            let file = directory + "/" + Self.lastComponent(of: path)
+            defer { TemporaryDirectory.remove(directory, file: file) }
             gitBytes = bytes
-            var beside = (path as NSString).deletingLastPathComponent
-            if beside.isEmpty { beside = "." }
-            checked = ProtocolPipeline(searchPaths: [beside]).check([file.path])
-            aliases[file.path] = argument
+            let beside = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+            checked = ProtocolPipeline(searchPaths: [beside.isEmpty ? "/" : beside]).check([file])
+            aliases[file] = argument
         }
         var diagnostics = checked.diagnostics
         for index in diagnostics.indices {
@@ -139,7 +136,7 @@ public struct DiffPipeline: Sendable {
         var labelTemplate: DiffSource? = nil
         let source: DiffSource
         // POLICY+LABELS: split after `.xml+`, so that a `+` in a git revision or a file name is left alone.
-        if !DiffSource.isFile(argument), let separator = argument.range(of: ".xml+") {
+        if !DiffSource.isFile(argument), let separator = argument.firstRange(of: ".xml+") {
             let plus = argument.index(before: separator.upperBound)
             source = DiffSource.parse(String(argument[..<plus]))
             labelTemplate = DiffSource.parse(String(argument[separator.upperBound...]))
@@ -291,5 +288,12 @@ extension BlobDecoder {
     static func looksLikeBlob(_ bytes: [UInt8]) -> Bool {
         let magic: [UInt8] = [0x00, 0x01, 0xDE, 0xBC]
         return bytes.starts(with: magic) || (bytes.count >= 8 && Array(bytes[4..<8]) == magic)
+    }
+}
+
+extension DiffPipeline {
+    /// The file name at the end of `path`.
+    static func lastComponent(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 }

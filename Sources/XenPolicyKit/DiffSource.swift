@@ -1,5 +1,10 @@
-import Foundation
 import PolicyDiagnostics
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Where one input of `diff` comes from: a file, or a file at a git revision (`REV:PATH`).
 ///
@@ -28,7 +33,8 @@ enum DiffSource: Equatable {
 
     /// Whether something exists at `path` in the file system.
     static func isFile(_ path: String) -> Bool {
-        FileManager.default.fileExists(atPath: path)
+        var status = stat()
+        return stat(path, &status) == 0
     }
 
     /// The input as the user wrote it; used in locations and headings.
@@ -95,57 +101,27 @@ enum DiffSource: Equatable {
         guard !revision.hasPrefix("-") else {
             throw failure("'\(name)' is not a file, and '\(revision)' is not a git revision")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "show", name]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        let result: ChildProcess.Result
         do {
-            try process.run()
+            result = try ChildProcess.run(["git", "show", name], outputLimit: limit)
         } catch {
-            throw failure("cannot run git to read '\(name)': \(error.localizedDescription)")
+            throw failure("cannot run git to read '\(name)': \(error.reason)")
         }
-        // Drain stderr concurrently: a child blocked on a full stderr pipe would never close stdout.
-        let errorData = ErrorCollector()
-        let thread = Thread { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) }
-        thread.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let message =
-            String(decoding: errorData.wait(), as: UTF8.self)
-            .split(separator: "\n").first.map(String.init) ?? "git exited with status \(process.terminationStatus)"
-        guard process.terminationStatus == 0 else {
+        if result.outputTruncated {
+            throw Failure(
+                diagnostic: .error(
+                    "E0002", "'\(name)' is more than the limit of \(limit) bytes", at: location,
+                    hint: "inputs are bounded so that a hostile file cannot exhaust memory"),
+                status: .inputError)
+        }
+        guard result.status == 0 else {
+            let message =
+                String(decoding: result.errors, as: UTF8.self).split(separator: "\n").first.map(String.init)
+                ?? "git exited with status \(result.status)"
             throw failure(
                 "'\(name)' is not a file, and git cannot read it: \(message)",
                 hint: "REV:PATH names PATH relative to the repository root (or REV:./PATH relative to this directory)")
         }
-        guard data.count <= limit else {
-            throw Failure(
-                diagnostic: InputFile.diagnostic(for: .tooLarge(size: data.count, limit: limit), path: name), status: .inputError)
-        }
-        return [UInt8](data)
-    }
-}
-
-/// Hands the stderr bytes of a child from the reading thread to the waiting one.
-private final class ErrorCollector: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var data: Data? = nil
-
-    func set(_ value: Data) {
-        condition.lock()
-        data = value
-        condition.signal()
-        condition.unlock()
-    }
-
-    func wait() -> Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while data == nil { condition.wait() }
-        return data!
+        return result.output
     }
 }
