@@ -21,6 +21,8 @@ import XenstoreTrace
         CleanTrace(file: "vtpm-connect.log", protocolName: "vtpm", format: .oxenstored),
         CleanTrace(file: "pci-hotplug.jsonl", protocolName: "pci", format: .jsonLines),
         CleanTrace(file: "9pfs-connect.trace", protocolName: "p9fs", format: .cxenstored),
+        CleanTrace(file: "vkbd-unplug.log", protocolName: "vkbd", format: .oxenstored),
+        CleanTrace(file: "9pfs-kexec.jsonl", protocolName: "p9fs", format: .jsonLines),
     ]
 
     /// A planted violation: the one finding its trace must give.
@@ -133,8 +135,8 @@ import XenstoreTrace
 
     /// The legal behaviour of the real drivers that the clean traces contain, so that "reports nothing" covers it: the
     /// Linux frontends of vkbd and vfb connect before their QEMU backend, QEMU rewrites Initialising (and, for vfb,
-    /// Connected), the toolstack writes `be/state` (pci hot-plug and unplug rounds), and kbdfront is unloaded and loaded
-    /// again (4 -> 6 directly, then a reconnect through Closed).
+    /// Connected), the toolstack writes `be/state` (vkbd unplug, pci hot-plug and unplug rounds), kbdfront is unloaded
+    /// and loaded again (4 -> 6 directly, then a reconnect through Closed), and a 9pfs guest is reset by kexec.
     @Test func cleanTracesContainTheLegalCornerCases() throws {
         // In the cxenstored trace every dom0 socket (libxl, QEMU) is D0; D5 is the guest.
         #expect(
@@ -145,6 +147,16 @@ import XenstoreTrace
         #expect(
             try Self.stateWrites("vfb-connect.jsonl") == [
                 "A1 fe=1", "A1 be=1", "A3 be=1", "A3 be=2", "D5 fe=3", "D5 fe=4", "A3 be=4", "A3 be=4",
+            ])
+        // xl vkb-detach: the toolstack writes Closing, the frontend closes directly, QEMU follows, libxl removes both
+        // directories (the instance ends).
+        #expect(try Self.stateWrites("vkbd-unplug.log").suffix(3) == ["A1 be=5", "D5 fe=6", "A3 be=6"])
+        #expect(try replayExample("vkbd-unplug.log").summary.instancesLive == 0)
+        // The Linux kexec reset (plain writes 5, 6, 1 by the new kernel, QEMU following each), then a new connection.
+        #expect(
+            try Self.stateWrites("9pfs-kexec.jsonl") == [
+                "A1 fe=1", "A1 be=1", "A3 be=1", "A3 be=2", "D5 fe=3", "A3 be=4", "D5 fe=4",
+                "D5 fe=5", "A3 be=5", "D5 fe=6", "A3 be=6", "D5 fe=1", "A3 be=1", "A3 be=2", "D5 fe=3", "A3 be=4", "D5 fe=4",
             ])
         let pci = try Self.stateWrites("pci-hotplug.jsonl")
         #expect(pci.filter { $0 == "A1 be=7" }.count == 2)
