@@ -96,14 +96,15 @@ final class DirectoryIndex {
 
     let templates: [DirectoryTemplate]
     /// Per node: its literal edges (`edgeStart[n]..<edgeStart[n + 1]` into the edge arrays), its number
-    /// edge (-1: none) and its template (-1: none).
-    private let edgeStart: [Int]
-    private let edgeNameStart: [Int]
-    private let edgeNameLength: [Int]
-    private let edgeChild: [Int]
-    private let names: [UInt8]
-    private let numberChild: [Int]
-    private let terminal: [Int]
+    /// edge (-1: none) and its template (-1: none). Frozen into unmanaged buffers: `locate` runs for
+    /// every message, and array accesses through the class would each check bounds and ownership.
+    private let edgeStart: UnsafeMutableBufferPointer<Int32>
+    private let edgeNameStart: UnsafeMutableBufferPointer<Int32>
+    private let edgeNameLength: UnsafeMutableBufferPointer<Int32>
+    private let edgeChild: UnsafeMutableBufferPointer<Int32>
+    private let names: UnsafeMutableBufferPointer<UInt8>
+    private let numberChild: UnsafeMutableBufferPointer<Int32>
+    private let terminal: UnsafeMutableBufferPointer<Int32>
     /// Deepest template, in segments.
     private let maximumDepth: Int
     /// Per template: its variable segments (position; the alternatives' names, or none for a parameter).
@@ -144,28 +145,28 @@ final class DirectoryIndex {
             }
         }
         for (index, template) in templates.enumerated() { insert(template.segments[...], at: 0, template: index) }
-        var edgeStart: [Int] = []
-        var edgeNameStart: [Int] = []
-        var edgeNameLength: [Int] = []
-        var edgeChild: [Int] = []
+        var edgeStart: [Int32] = []
+        var edgeNameStart: [Int32] = []
+        var edgeNameLength: [Int32] = []
+        var edgeChild: [Int32] = []
         var names: [UInt8] = []
         for node in nodes {
-            edgeStart.append(edgeChild.count)
+            edgeStart.append(Int32(edgeChild.count))
             for edge in node.literals {
-                edgeNameStart.append(names.count)
-                edgeNameLength.append(edge.name.count)
+                edgeNameStart.append(Int32(names.count))
+                edgeNameLength.append(Int32(edge.name.count))
                 names += edge.name
-                edgeChild.append(edge.child)
+                edgeChild.append(Int32(edge.child))
             }
         }
-        edgeStart.append(edgeChild.count)
-        self.edgeStart = edgeStart
-        self.edgeNameStart = edgeNameStart
-        self.edgeNameLength = edgeNameLength
-        self.edgeChild = edgeChild
-        self.names = names
-        numberChild = nodes.map { $0.number ?? -1 }
-        terminal = nodes.map { $0.terminal ?? -1 }
+        edgeStart.append(Int32(edgeChild.count))
+        self.edgeStart = Self.frozen(edgeStart)
+        self.edgeNameStart = Self.frozen(edgeNameStart)
+        self.edgeNameLength = Self.frozen(edgeNameLength)
+        self.edgeChild = Self.frozen(edgeChild)
+        self.names = Self.frozen(names)
+        numberChild = Self.frozen(nodes.map { Int32($0.number ?? -1) })
+        terminal = Self.frozen(nodes.map { Int32($0.terminal ?? -1) })
         maximumDepth = templates.map(\.segments.count).max() ?? 0
         variables = templates.map { template in
             template.segments.enumerated().compactMap { position, segment -> (position: Int, alternatives: [[UInt8]])? in
@@ -178,18 +179,55 @@ final class DirectoryIndex {
         }
     }
 
-    /// Resolves an absolute path.
-    func locate(_ path: String) -> PathLocation {
-        if let location = path.utf8.withContiguousStorageIfAvailable({ locate(bytes: $0, path: path) }) { return location }
-        let native = String(decoding: Array(path.utf8), as: UTF8.self)
-        return native.utf8.withContiguousStorageIfAvailable { locate(bytes: $0, path: native) } ?? .none
+    deinit {
+        for buffer in [edgeStart, edgeNameStart, edgeNameLength, edgeChild, numberChild, terminal] { buffer.deallocate() }
+        names.deallocate()
     }
 
-    private func locate(bytes: UnsafeBufferPointer<UInt8>, path: String) -> PathLocation {
+    private static func frozen<Element>(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
+        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, array.count))
+        _ = buffer.initialize(from: array)
+        return buffer
+    }
+
+    /// Resolves an absolute path.
+    func locate(_ path: String) -> PathLocation {
+        var native = path
+        native.makeContiguousUTF8()
+        let location = native.utf8.withContiguousStorageIfAvailable { locate($0) } ?? .none
+        switch location {
+        case .none: return .none
+        case .ancestor: return .ancestor
+        case .directory(let found):
+            let utf8 = native.utf8
+            let rootPath = native[native.startIndex..<utf8.index(utf8.startIndex, offsetBy: found.rootEnd)]
+            let relative = native[utf8.index(utf8.startIndex, offsetBy: found.relativeStart)...]
+            return .directory(DirectoryMatch(template: found.template, root: found.root, rootPath: rootPath, relative: relative))
+        }
+    }
+
+    /// Where an absolute path lies, by byte offsets.
+    enum ByteLocation {
+        case directory(ByteMatch)
+        case ancestor
+        case none
+    }
+
+    /// A path resolved to a concrete directory: `bytes[..<rootEnd]` is its root, `bytes[relativeStart...]`
+    /// the path below it (empty for the root itself).
+    struct ByteMatch {
+        var template: Int
+        var root: RootKey
+        var rootEnd: Int
+        var relativeStart: Int
+    }
+
+    /// Resolves an absolute path given as bytes.
+    func locate(_ bytes: UnsafeBufferPointer<UInt8>) -> ByteLocation {
         guard bytes.count > 0, bytes[0] == UInt8(ascii: "/") else { return .none }
         // Segment boundaries, only as deep as the deepest template (plus one, to see the rest).
         let limit = maximumDepth + 1
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * limit + 2) { bounds -> PathLocation in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * limit + 2) { bounds -> ByteLocation in
             var count = 0
             if bytes.count > 1 {
                 var start = 1
@@ -207,13 +245,11 @@ final class DirectoryIndex {
                     i += 1
                 }
             }
-            let segments = min(count, limit)
-            var best = -1
-            var bestDepth = -1
-            var ancestor = false
-            walk(0, 0, segments, count, bytes, bounds, &best, &bestDepth, &ancestor)
-            guard best >= 0 else { return ancestor ? .ancestor : .none }
-            let depth = bestDepth
+            var walk = Walk(bytes: bytes, bounds: UnsafeBufferPointer(bounds), segments: min(count, limit), count: count)
+            self.walk(0, 0, &walk)
+            let best = walk.best
+            guard best >= 0 else { return walk.ancestor ? .ancestor : .none }
+            let depth = walk.bestDepth
             var root = RootKey(template: best)
             for variable in variables[best] {
                 let range = bounds[2 * variable.position]..<bounds[2 * variable.position + 1]
@@ -224,49 +260,54 @@ final class DirectoryIndex {
                 }
             }
             let rootEnd = depth == 0 ? 1 : bounds[2 * (depth - 1) + 1]
-            let utf8 = path.utf8
-            let rootPath = path[path.startIndex..<utf8.index(utf8.startIndex, offsetBy: rootEnd)]
-            let relative: Substring =
-                depth < count ? path[utf8.index(utf8.startIndex, offsetBy: bounds[2 * depth])...] : path[path.endIndex...]
-            return .directory(DirectoryMatch(template: best, root: root, rootPath: rootPath, relative: relative))
+            let relativeStart = depth < count ? bounds[2 * depth] : bytes.count
+            return .directory(ByteMatch(template: best, root: root, rootEnd: rootEnd, relativeStart: relativeStart))
         }
     }
 
-    private func walk(
-        _ node: Int, _ depth: Int, _ segments: Int, _ count: Int, _ bytes: UnsafeBufferPointer<UInt8>,
-        _ bounds: UnsafeMutableBufferPointer<Int>,
-        _ best: inout Int, _ bestDepth: inout Int, _ ancestor: inout Bool
-    ) {
-        let template = terminal[node]
-        if template >= 0 && bestDepth < depth {
-            best = template
-            bestDepth = depth
+    /// The state of one trie walk.
+    private struct Walk {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let bounds: UnsafeBufferPointer<Int>
+        let segments: Int
+        let count: Int
+        var best = -1
+        var bestDepth = -1
+        var ancestor = false
+    }
+
+    private func walk(_ node: Int, _ depth: Int, _ state: inout Walk) {
+        let template = Int(terminal[node])
+        if template >= 0 && state.bestDepth < depth {
+            state.best = template
+            state.bestDepth = depth
         }
-        let number = numberChild[node]
-        let first = edgeStart[node]
-        let last = edgeStart[node + 1]
-        guard depth < segments else {
-            if depth == count && (first < last || number >= 0) { ancestor = true }
+        let number = Int(numberChild[node])
+        let first = Int(edgeStart[node])
+        let last = Int(edgeStart[node + 1])
+        guard depth < state.segments else {
+            if depth == state.count && (first < last || number >= 0) { state.ancestor = true }
             return
         }
-        let start = bounds[2 * depth]
-        let end = bounds[2 * depth + 1]
+        let start = state.bounds[2 * depth]
+        let end = state.bounds[2 * depth + 1]
         let length = end - start
+        let bytes = state.bytes
         var edge = first
         while edge < last {
-            if edgeNameLength[edge] == length {
-                var offset = edgeNameStart[edge]
+            if Int(edgeNameLength[edge]) == length {
+                var offset = Int(edgeNameStart[edge])
                 var i = start
                 while i < end && names[offset] == bytes[i] {
                     i += 1
                     offset += 1
                 }
-                if i == end { walk(edgeChild[edge], depth + 1, segments, count, bytes, bounds, &best, &bestDepth, &ancestor) }
+                if i == end { walk(Int(edgeChild[edge]), depth + 1, &state) }
             }
             edge += 1
         }
         if number >= 0 && Self.decimal(bytes, start..<end) != nil {
-            walk(number, depth + 1, segments, count, bytes, bounds, &best, &bestDepth, &ancestor)
+            walk(number, depth + 1, &state)
         }
     }
 

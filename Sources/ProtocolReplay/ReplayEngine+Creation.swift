@@ -186,9 +186,10 @@ extension ReplayEngine {
             let entries = instance.directories[directory].all.sorted { ($0.1.line, $0.0) < ($1.1.line, $1.0) }
             for (relative, entry) in entries where entry.writerPrivileged {
                 let roles = instance.roles(domid: entry.writerDomid, privileged: true)
-                let who = label(roles, domid: entry.writerDomid, instance: instance)
-                let path = instance.directories[directory].rootPath + "/" + relative
-                let shown = "\(compiled.directoryNames[directory])/\(relative)"
+                // Built only for a report: most initial keys are fine.
+                lazy var who = label(roles, domid: entry.writerDomid, instance: instance)
+                lazy var path = instance.directories[directory].rootPath + "/" + relative
+                lazy var shown = "\(compiled.directoryNames[directory])/\(relative)"
                 guard let (keyIndex, _) = resolveKey(instance, directory, Substring(relative)) else {
                     // Parents created implicitly are not keys of their own.
                     if instance.directories[directory].hasChildren(relative) { continue }

@@ -119,18 +119,22 @@ extension ReplayEngine {
 
     /// `XS_WRITE` and `XS_MKDIR` create missing parents (with empty values).
     func createParents(_ instance: Instance, _ directory: Int, _ relative: Substring, writer: Entry) {
-        let utf8 = relative.utf8
-        guard var slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return }
+        var relative = relative
+        // Offsets of the slashes: most keys have none, so this is one scan of the bytes.
+        let slashes = relative.withUTF8 { bytes -> [Int] in
+            guard bytes.contains(UInt8(ascii: "/")) else { return [] }
+            return bytes.indices.filter { bytes[$0] == UInt8(ascii: "/") }
+        }
+        guard !slashes.isEmpty else { return }
         let state = instance.directories[directory]
-        while true {
-            let parent = relative[relative.startIndex..<slash]
+        let utf8 = relative.utf8
+        for slash in slashes {
+            let parent = relative[relative.startIndex..<utf8.index(utf8.startIndex, offsetBy: slash)]
             if state[parent] == nil {
                 state[parent] = writer
                 if journaling { journalEntries.append((String(parent), nil)) }
                 markDirty(instance, directory, parent)
             }
-            guard let next = utf8[utf8.index(after: slash)...].firstIndex(of: UInt8(ascii: "/")) else { return }
-            slash = next
         }
     }
 

@@ -37,9 +37,72 @@ struct SimplePattern {
             // Printable ASCII only (Regex matches characters: "\r\n" is one), and short values (the
             // matcher recurses once per repetition).
             guard bytes.count <= 512, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+            // Most values are short: follow the set of positions every way of matching can reach,
+            // one bit each, without backtracking (`/local/domain/0/backend/vbd/5/768` against
+            // `^/[A-Za-z0-9/_@-]+$` would otherwise recurse once per byte).
+            if bytes.count < Positions.bitWidth {
+                return Self.advance(root, 1, bytes) & (1 << Positions(bytes.count)) != 0
+            }
             let budget = Budget()
             let matched = Self.match(root, bytes, 0, budget) { $0 == bytes.count }
             return budget.left > 0 ? matched : nil
+        }
+    }
+
+    /// Positions of a value shorter than 64 bytes, as bits: bit `p` is set when a match can have
+    /// consumed the first `p` bytes.
+    private typealias Positions = UInt64
+
+    /// The positions reachable by matching `node` from any of `from`.
+    private static func advance(_ node: Node, _ from: Positions, _ bytes: UnsafeBufferPointer<UInt8>) -> Positions {
+        guard from != 0 else { return 0 }
+        switch node {
+        case .byte(let byte):
+            var reached: Positions = 0
+            var left = from
+            while left != 0 {
+                let position = left.trailingZeroBitCount
+                left &= left - 1
+                if position < bytes.count && bytes[position] == byte { reached |= 1 << Positions(position + 1) }
+            }
+            return reached
+        case .set(let members):
+            var reached: Positions = 0
+            var left = from
+            while left != 0 {
+                let position = left.trailingZeroBitCount
+                left &= left - 1
+                if position < bytes.count && members[Int(bytes[position])] { reached |= 1 << Positions(position + 1) }
+            }
+            return reached
+        case .sequence(let nodes):
+            var current = from
+            for node in nodes {
+                current = advance(node, current, bytes)
+                if current == 0 { return 0 }
+            }
+            return current
+        case .alternatives(let options):
+            var reached: Positions = 0
+            for option in options { reached |= advance(option, from, bytes) }
+            return reached
+        case .repeated(let inner, let minimum, let maximum):
+            var current = from
+            for _ in 0..<minimum {
+                current = advance(inner, current, bytes)
+                if current == 0 { return 0 }
+            }
+            var reached = current
+            var count = minimum
+            while maximum.map({ count < $0 }) ?? true {
+                let next = advance(inner, current, bytes)
+                // Nothing new: further repetitions reach nothing new either.
+                if next & ~reached == 0 && (maximum == nil || next == current) { break }
+                reached |= next
+                current = next
+                count += 1
+            }
+            return reached
         }
     }
 

@@ -99,7 +99,10 @@ public struct ReplayPipeline: Sendable {
         }
         let engine = ReplayEngine(
             protocols: rules.protocols, options: ReplayEngine.Options(labels: request.labels, admissions: rules.admissions))
-        while let event = reader.next() { engine.process(event) }
+        // The trace is parsed on a second thread while the engine replays the events before it.
+        reader.forEachBatch { events in
+            for index in events.indices { engine.process(events[index]) }
+        }
         engine.finish()
         let traceDiagnostics = reader.diagnostics
         let status: ExitStatus =
