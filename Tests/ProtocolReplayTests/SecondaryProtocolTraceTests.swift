@@ -46,6 +46,10 @@ import XenstoreTrace
             file: "violation-console-fe-connects-early.jsonl", line: 58, domid: 5, role: "frontend", protocolName: "console",
             instance: "console fe=5 be=0 devid=1", rule: "transition fe.state Initialised -> Connected",
             path: "/local/domain/5/device/console/1/state"),
+        // The guest rewrites the read-only limit libxl set for the backend; oxenstored refuses it (EACCES).
+        PlantedViolation(
+            file: "violation-console-guest-rewrites-limit.log", line: 60, domid: 5, role: "frontend", protocolName: "console",
+            instance: "console fe=5 be=0 devid=1", rule: "key fe/limit: writer", path: "/local/domain/5/device/console/1/limit"),
         // kbdfront requests the raw pointer without the absolute pointer (kbdif.h), then connects.
         PlantedViolation(
             file: "violation-vkbd-raw-without-abs.log", line: 41, domid: 5, role: "frontend", protocolName: "vkbd",
@@ -64,6 +68,11 @@ import XenstoreTrace
         PlantedViolation(
             file: "violation-pci-frontend-ignores-hotplug.log", line: 50, domid: 5, role: "frontend", protocolName: "pci",
             instance: "pci fe=5 be=0 devid=0", rule: "expect fe.state != Connected within 10s", path: nil, detectedLine: 52),
+        // The toolstack switches to Reconfiguring without an attach or detach pending.
+        PlantedViolation(
+            file: "violation-pci-empty-reconfigure.jsonl", line: 48, domid: 0, role: "toolstack", protocolName: "pci",
+            instance: "pci fe=5 be=0 devid=0", rule: "transition be.state Connected -> Reconfiguring: requires",
+            path: "/local/domain/0/backend/pci/5/0/state"),
         // The 9pfs frontend asks for more rings than the backend's max-rings.
         PlantedViolation(
             file: "violation-9pfs-too-many-rings.trace", line: 127, domid: 5, role: "frontend", protocolName: "p9fs",
