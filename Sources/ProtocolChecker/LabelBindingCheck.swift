@@ -11,34 +11,45 @@ public enum LabelBindingCheck {
         let vmLabels = Dictionary(policy.vmLabels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let policyName = policy.name ?? "the policy"
         for definition in definitions {
-            let location = SourceLocation(file: definition.origin.file, line: definition.origin.line, column: definition.origin.column)
-            var byRole: [String: [String]] = [:]
+            // Each permitted label with where it was written, per role.
+            var byRole: [String: [(label: String, location: SourceLocation)]] = [:]
             for binding in definition.labels {
                 let role = definition.roles[binding.role].name
-                for label in binding.labels where vmLabels[label] == nil {
-                    diagnostics.append(
-                        .error(
-                            "E0750",
-                            "protocol '\(definition.name)' lets VM label '\(label)' act as \(role), but '\(policyName)' has no such VM label",
-                            at: location, hint: NameSuggestion.hint(for: label, in: vmLabels.keys)))
+                for (label, origin) in zip(binding.labels, binding.origins) {
+                    let location = SourceLocation(origin)
+                    guard vmLabels[label] != nil else {
+                        diagnostics.append(
+                            .error(
+                                "E0750",
+                                "protocol '\(definition.name)' lets VM label '\(label)' act as \(role), but '\(policyName)' has no such VM label",
+                                at: location, hint: NameSuggestion.hint(for: label, in: vmLabels.keys)))
+                        continue
+                    }
+                    byRole[role, default: []].append((label, location))
                 }
-                byRole[role, default: []] += binding.labels.filter { vmLabels[$0] != nil }
             }
             guard let frontends = byRole["frontend"], let backends = byRole["backend"] else { continue }
             for frontend in frontends {
-                let frontendTypes = Set(vmLabels[frontend]?.steTypes ?? [])
-                for backend in backends where frontendTypes.isDisjoint(with: vmLabels[backend]?.steTypes ?? []) {
-                    diagnostics.append(
-                        .error(
-                            "E0751",
-                            "protocol '\(definition.name)' pairs frontend label '\(frontend)' with backend label '\(backend)', which share no STE type",
-                            at: location,
-                            hint:
-                                "the hypervisor refuses grant mappings and event channels between domains without a common STE type, so this binding could never connect"
-                        ))
+                let frontendTypes = Set(vmLabels[frontend.label]?.steTypes ?? [])
+                for backend in backends where frontendTypes.isDisjoint(with: vmLabels[backend.label]?.steTypes ?? []) {
+                    var diagnostic = Diagnostic.error(
+                        "E0751",
+                        "protocol '\(definition.name)' pairs frontend label '\(frontend.label)' with backend label '\(backend.label)', which share no STE type",
+                        at: frontend.location,
+                        hint:
+                            "the hypervisor refuses grant mappings and event channels between domains without a common STE type, so this binding could never connect"
+                    )
+                    diagnostic.notes.append(DiagnosticNote("backend label '\(backend.label)' is permitted here", at: backend.location))
+                    diagnostics.append(diagnostic)
                 }
             }
         }
         return diagnostics
+    }
+}
+
+extension SourceLocation {
+    init(_ origin: Origin) {
+        self.init(file: origin.file, line: origin.line, column: origin.column)
     }
 }

@@ -100,7 +100,7 @@ struct Resolution {
             case .labels(let binding):
                 guard let role = role(binding.role) else { continue }
                 labels.removeAll { $0.role == role }
-                labels.append(RoleLabels(role: role, labels: binding.labels.map(\.0)))
+                labels.append(RoleLabels(role: role, labels: binding.labels.map(\.0), origins: binding.labels.map(\.1.origin)))
             default:
                 break
             }
@@ -511,7 +511,7 @@ struct Resolution {
                 machineIndex = existing
             } else {
                 machineIndex = machines.count
-                machines.append(Machine(directory: directory, key: keyIndex, transitions: []))
+                machines.append(Machine(directory: directory, key: keyIndex, transitions: [], origin: declaration.location.origin))
                 syntaxIndex.guards.append([])
                 syntaxIndex.guardKeys.append([])
                 syntaxIndex.obligationKeys.append([])

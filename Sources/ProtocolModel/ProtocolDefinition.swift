@@ -253,11 +253,15 @@ public struct Machine: Equatable, Sendable {
     public var directory: Int
     public var key: Int
     public var transitions: [Transition]
+    /// The first `machine` declaration of this key (a protocol that extends another adds
+    /// transitions to the base's machine); reports of a transition no rule allows point here.
+    public var origin: Origin
 
-    public init(directory: Int, key: Int, transitions: [Transition]) {
+    public init(directory: Int, key: Int, transitions: [Transition], origin: Origin) {
         self.directory = directory
         self.key = key
         self.transitions = transitions
+        self.origin = origin
     }
 }
 
@@ -373,10 +377,14 @@ public enum UnknownKeyPolicy: String, Equatable, Sendable, CaseIterable {
 public struct RoleLabels: Equatable, Sendable {
     public var role: Int
     public var labels: [String]
+    /// Where each label was written, parallel to ``labels``.
+    public var origins: [Origin]
 
-    public init(role: Int, labels: [String]) {
+    public init(role: Int, labels: [String], origins: [Origin]) {
+        precondition(labels.count == origins.count, "one origin per label")
         self.role = role
         self.labels = labels
+        self.origins = origins
     }
 }
 

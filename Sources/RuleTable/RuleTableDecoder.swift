@@ -125,7 +125,9 @@ private struct Decoding {
         guard version == RuleTableFormat.version else {
             throw DecodeFailure(
                 code: "E0872",
-                message: "unsupported rule table format version \(version) (this tool reads version \(RuleTableFormat.version))")
+                message:
+                    "unsupported rule table format version \(version) (this tool reads version \(RuleTableFormat.version));"
+                    + " compile the protocol descriptions again with this xen-policyc")
         }
         let flags = u16(6)
         let length = Int(u32(8))
@@ -480,10 +482,15 @@ private struct Decoding {
             var labels: [RoleLabels] = []
             for _ in 0..<bindingCount {
                 let role = try index(&reader, below: roleCount, "\(what()): labels role", of: "roles")
-                let labelCount = try reader.count("labels", minimumSize: 1)
+                // A label is a string index and an origin (file, line, column): at least 4 bytes.
+                let labelCount = try reader.count("labels", minimumSize: 4)
                 var names: [String] = []
-                for _ in 0..<labelCount { names.append(try string(&reader, "\(what()): label")) }
-                labels.append(RoleLabels(role: role, labels: names))
+                var origins: [Origin] = []
+                for _ in 0..<labelCount {
+                    names.append(try string(&reader, "\(what()): label"))
+                    origins.append(try self.origin(&reader, "\(what()): label '\(names[names.count - 1])'"))
+                }
+                labels.append(RoleLabels(role: role, labels: names, origins: origins))
             }
             definitions.append(
                 ProtocolDefinition(
@@ -658,7 +665,8 @@ private struct Decoding {
         var reader = reader(.machines)
         for protocolIndex in contexts.indices {
             let context = contexts[protocolIndex]
-            let count = try reader.count("machines", minimumSize: 3)
+            // Directory, key, origin (3 bytes at least) and transition count.
+            let count = try reader.count("machines", minimumSize: 6)
             var machines: [Machine] = []
             for number in 0..<count {
                 let what = { "protocol '\(context.name)': machine \(number)" }
@@ -668,6 +676,7 @@ private struct Decoding {
                 if key < context.keyDirectories.count, directory < context.directoryCount, context.keyDirectories[key] != directory {
                     try invalid("E0888", "\(what()): key \(key) is not in the machine's directory \(directory)", reader, at: keyAt)
                 }
+                let machineOrigin = try origin(&reader, what())
                 let transitionCount = try reader.count("transitions", minimumSize: 7)
                 var transitions: [Transition] = []
                 for position in 0..<transitionCount {
@@ -689,7 +698,7 @@ private struct Decoding {
                         Transition(
                             from: from, to: to, by: by, guardProgram: guardProgram, obligation: obligation, note: note, origin: origin))
                 }
-                machines.append(Machine(directory: directory, key: key, transitions: transitions))
+                machines.append(Machine(directory: directory, key: key, transitions: transitions, origin: machineOrigin))
             }
             definitions[protocolIndex].machines = machines
         }

@@ -61,7 +61,9 @@ public struct RuleTableDumper {
         if !definition.labels.isEmpty {
             out += "  labels\n"
             for binding in definition.labels {
-                out += "    \(roleName(definition, binding.role)): \(binding.labels.map(quote).joined(separator: " | "))\n"
+                out += "    \(roleName(definition, binding.role)): \(binding.labels.map(quote).joined(separator: " | "))"
+                out += binding.origins.first.map { "  (\($0))" } ?? ""
+                out += "\n"
             }
         }
         out += "  directories\n"
@@ -96,7 +98,7 @@ public struct RuleTableDumper {
         }
         out += "  machines\n"
         for machine in definition.machines {
-            out += "    \(directoryName(definition, machine.directory)).state (key \(machine.key))\n"
+            out += "    \(directoryName(definition, machine.directory)).state (key \(machine.key))  (\(machine.origin))\n"
             for transition in machine.transitions {
                 out +=
                     "      \(states(transition.from, definition)) -> \(definition.stateName(transition.to)) by \(roles(transition.by, definition))"
@@ -282,7 +284,10 @@ public struct RuleTableDumper {
                 "labels",
                 .array(
                     definition.labels.map {
-                        .object([("role", .string(roleName(definition, $0.role))), ("labels", .array($0.labels.map { .string($0) }))])
+                        .object([
+                            ("role", .string(roleName(definition, $0.role))), ("labels", .array($0.labels.map { .string($0) })),
+                            ("origins", .array($0.origins.map { .string($0.description) })),
+                        ])
                     })
             ),
             (
@@ -340,6 +345,7 @@ public struct RuleTableDumper {
                         .object([
                             ("directory", .string(directoryName(definition, machine.directory))),
                             ("key", .int(machine.key)),
+                            ("origin", .string(machine.origin.description)),
                             (
                                 "transitions",
                                 .array(

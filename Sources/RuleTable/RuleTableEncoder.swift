@@ -187,7 +187,10 @@ private struct Encoding {
             for binding in definition.labels {
                 out.uleb(binding.role)
                 out.uleb(binding.labels.count)
-                for label in binding.labels { string(label, &out) }
+                for (label, labelOrigin) in zip(binding.labels, binding.origins) {
+                    string(label, &out)
+                    origin(labelOrigin, &out)
+                }
             }
         }
         return out.bytes
@@ -325,6 +328,7 @@ private struct Encoding {
         for machine in machines {
             out.uleb(machine.directory)
             out.uleb(machine.key)
+            origin(machine.origin, &out)
             out.uleb(machine.transitions.count)
             for transition in machine.transitions {
                 var flags: UInt8 = 0

@@ -35,14 +35,14 @@ import Testing
 
     @Test func e0750UnknownLabel() throws {
         let diagnostic = try expectSingle(
-            Self.bind(#"  labels frontend = "Blu" | "Blue";"#), "E0750", .error, line: 1, column: 10)
+            Self.bind(#"  labels frontend = "Blu" | "Blue";"#), "E0750", .error, line: 2, column: 21)
         #expect(diagnostic.message == "protocol 'p' lets VM label 'Blu' act as frontend, but 'mini' has no such VM label")
         #expect(diagnostic.hint == "did you mean 'Blue'?")
     }
 
     /// A resource label is not a VM label.
     @Test func e0750ResourceLabel() throws {
-        let diagnostic = try expectSingle(Self.bind(#"  labels backend = "Disk";"#), "E0750", .error, line: 1, column: 10)
+        let diagnostic = try expectSingle(Self.bind(#"  labels backend = "Disk";"#), "E0750", .error, line: 2, column: 20)
         #expect(diagnostic.hint == nil)
     }
 
@@ -52,9 +52,12 @@ import Testing
                 """
                   labels frontend = "Blue";
                   labels backend = "Red" | "SystemManagement";
-                """), "E0751", .error, line: 1, column: 10)
+                """), "E0751", .error, line: 2, column: 21)
         #expect(
             diagnostic.message == "protocol 'p' pairs frontend label 'Blue' with backend label 'Red', which share no STE type")
+        #expect(diagnostic.notes.map(\.message) == ["backend label 'Red' is permitted here"])
+        #expect(diagnostic.notes.first?.location?.line == 3)
+        #expect(diagnostic.notes.first?.location?.column == 20)
     }
 
     /// The last `labels` of a role replaces earlier ones.

@@ -249,7 +249,7 @@ struct DefinitionGenerator {
                         by: roleMask(roleCount), guardProgram: bool() ? program(context) : nil, obligation: bool() ? program(context) : nil,
                         note: bool() ? word() : nil, origin: origin()))
             }
-            machines.append(Machine(directory: keys[key].pattern.directory, key: key, transitions: transitions))
+            machines.append(Machine(directory: keys[key].pattern.directory, key: key, transitions: transitions, origin: origin()))
         }
         func blame(_ generator: inout DefinitionGenerator) -> Blame {
             switch generator.int(0...2) {
@@ -280,7 +280,11 @@ struct DefinitionGenerator {
                 condition: program(context), trigger: program(context), milliseconds: pick([0, 10_000, 30_000, Int(Int32.max)]),
                 blame: blame(&self), origin: origin(), summary: "expect " + word())
         }
-        let labels = (0..<int(0...2)).map { _ in RoleLabels(role: int(0...(roleCount - 1)), labels: (0..<int(0...3)).map { _ in word() }) }
+        let labels = (0..<int(0...2)).map { _ in
+            let count = int(0...3)
+            return RoleLabels(
+                role: int(0...(roleCount - 1)), labels: (0..<count).map { _ in word() }, origins: (0..<count).map { _ in origin() })
+        }
         let turns = (0..<int(0...5)).map { _ in
             Turn(frontendState: pick(context.states), backendState: pick(context.states), roles: roleMask(roleCount))
         }

@@ -16,7 +16,7 @@ import Testing
     @Test func text() throws {
         let text = try Self.dumper().text()
         for expected in [
-            "vbd.xsrt: xenstore rule table, format version 1",
+            "vbd.xsrt: xenstore rule table, format version 2",
             "flags     0x0001 (admission)",
             "policy    example",
             "STRINGS", "PROTOCOLS", "CODE", "KEYS", "MACHINES", "GUARANTEES", "EXPECTATIONS", "TURNS", "PATHS", "ADMISSION",

@@ -42,7 +42,7 @@ import Testing
                     transitions: [
                         Transition(
                             from: StateMask([1]), to: 3, by: RoleMask([0]), guardProgram: nil, obligation: nil, note: nil, origin: origin)
-                    ])
+                    ], origin: origin)
             ],
             guarantees: guarantees, expectations: [], unknownKeys: .audit, labels: [], turns: turns)
     }
@@ -80,7 +80,11 @@ import Testing
         #expect(Self.decode(longer).1 == ["E0870"])
 
         var version = Self.valid
-        version[4] = 2
+        version[4] = 3
+        Support.fixChecksum(&version)
+        #expect(Self.decode(version).1 == ["E0872"])
+        // A table of the previous format (no origins for machines and labels) is refused, not misread.
+        version[4] = 1
         Support.fixChecksum(&version)
         #expect(Self.decode(version).1 == ["E0872"])
 
@@ -237,7 +241,7 @@ import Testing
         ])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [alias])) == ["E0881", "E0881"])
 
-        let machineKey = Self.protocolDefinition(machines: [Machine(directory: 0, key: 3, transitions: [])])
+        let machineKey = Self.protocolDefinition(machines: [Machine(directory: 0, key: 3, transitions: [], origin: Self.origin)])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [machineKey])) == ["E0881"])
 
         var parameter = Self.protocolDefinition()
@@ -255,10 +259,10 @@ import Testing
                 directory: 0, key: 0,
                 transitions: [
                     Transition(from: .all, to: 42, by: RoleMask([0]), guardProgram: nil, obligation: nil, note: nil, origin: Self.origin)
-                ])
+                ], origin: Self.origin)
         ])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [target])) == ["E0888"])
-        let directory = Self.protocolDefinition(machines: [Machine(directory: 1, key: 0, transitions: [])])
+        let directory = Self.protocolDefinition(machines: [Machine(directory: 1, key: 0, transitions: [], origin: Self.origin)])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [directory])) == ["E0888"])
         let turn = Self.protocolDefinition(turns: [Turn(frontendState: 1, backendState: 12, roles: RoleMask([0]))])
         #expect(Self.codes(of: CompiledRuleTable(protocols: [turn])) == ["E0888"])

@@ -55,7 +55,7 @@ enum Support {
     }
 
     /// A table with these sections, laid out as the encoder does, with a correct length and checksum.
-    static func assemble(_ sections: [(id: UInt32, payload: [UInt8])], flags: UInt16 = 0, version: UInt16 = 1) -> [UInt8] {
+    static func assemble(_ sections: [(id: UInt32, payload: [UInt8])], flags: UInt16 = 0, version: UInt16 = RuleTableFormat.version) -> [UInt8] {
         func u32(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
         let dataStart = 20 + 12 * sections.count
         var bytes = RuleTableFormat.magic + [UInt8(version & 0xFF), UInt8(version >> 8), UInt8(flags & 0xFF), UInt8(flags >> 8)]
@@ -169,6 +169,13 @@ enum Support {
         let table = CompiledRuleTable(protocols: [])
         let bytes = RuleTableEncoder.encode(table)
         #expect(Array(bytes[0..<4]) == Array("XSRT".utf8))
+        // The bytes docs/rule-table.md shows ("Example: the empty table").
+        let documented: [UInt8] =
+            [0x58, 0x53, 0x52, 0x54, 0x02, 0x00, 0x00, 0x00, 0x86, 0x00, 0x00, 0x00, 0xb1, 0x9e, 0x01, 0xcc]
+            + [0x09, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00]
+        #expect(bytes.count == 134)
+        #expect(Array(bytes[0..<32]) == documented)
+        #expect(Array(bytes[128...]) == [0x00, 0x00, 0x01, 0x00, 0x00, 0x00])
         let (decoded, diagnostics) = RuleTableDecoder.decode(bytes, file: "empty.xsrt")
         #expect(diagnostics == [])
         #expect(decoded == table)
