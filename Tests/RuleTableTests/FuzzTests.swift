@@ -46,7 +46,8 @@ import Testing
             if round % 3 == 1, count >= 4 { bytes.replaceSubrange(0..<4, with: RuleTableFormat.magic) }
             if round % 3 == 2, count >= RuleTableFormat.headerSize {
                 // A plausible header (magic, the current version, few sections) so decoding gets past it.
-                bytes.replaceSubrange(0..<8, with: RuleTableFormat.magic + [UInt8(RuleTableFormat.version), 0, UInt8(generator.int(0...1)), 0])
+                bytes.replaceSubrange(
+                    0..<8, with: RuleTableFormat.magic + [UInt8(RuleTableFormat.version), 0, UInt8(generator.int(0...1)), 0])
                 bytes.replaceSubrange(16..<20, with: [UInt8(generator.int(0...12)), 0, 0, 0])
                 Support.fixHeader(&bytes)
             }

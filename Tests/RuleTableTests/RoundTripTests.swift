@@ -55,7 +55,9 @@ enum Support {
     }
 
     /// A table with these sections, laid out as the encoder does, with a correct length and checksum.
-    static func assemble(_ sections: [(id: UInt32, payload: [UInt8])], flags: UInt16 = 0, version: UInt16 = RuleTableFormat.version) -> [UInt8] {
+    static func assemble(_ sections: [(id: UInt32, payload: [UInt8])], flags: UInt16 = 0, version: UInt16 = RuleTableFormat.version)
+        -> [UInt8]
+    {
         func u32(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
         let dataStart = 20 + 12 * sections.count
         var bytes = RuleTableFormat.magic + [UInt8(version & 0xFF), UInt8(version >> 8), UInt8(flags & 0xFF), UInt8(flags >> 8)]
