@@ -15,16 +15,14 @@ final class DirectoryLayout {
     /// Slot to relative path.
     let paths: [String]
     /// Relative path to slot.
-    let lookup: [Substring: Int]
+    let lookup: ByteTable
     /// Slot to declared key.
     let keys: [Int]
 
     init(paths: [String], keys: [Int]) {
         self.paths = paths
         self.keys = keys
-        var lookup: [Substring: Int] = [:]
-        for (slot, path) in paths.enumerated() where lookup[Substring(path)] == nil { lookup[Substring(path)] = slot }
-        self.lookup = lookup
+        lookup = ByteTable(paths.enumerated().map { ($1, $0) })
     }
 }
 
@@ -223,7 +221,7 @@ final class CompiledProtocol {
     let privilegedRoles: UInt32
     let keys: [CompiledKey]
     /// Per directory: keys without index variables by relative path, and the others.
-    let fixedKeys: [[Substring: Int]]
+    let fixedKeys: [ByteTable]
     /// Per directory: the fixed slots; per key: its slot in its directory (-1: none).
     let layouts: [DirectoryLayout]
     let slotOfKey: [Int]
@@ -407,7 +405,7 @@ final class CompiledProtocol {
             }
         }
         self.keys = keys
-        self.fixedKeys = fixedKeys
+        self.fixedKeys = fixedKeys.map { table in ByteTable(table.sorted { $0.value < $1.value }.map { (String($0.key), $0.value) }) }
         var slotOfKey = [Int](repeating: -1, count: keys.count)
         var layouts: [DirectoryLayout] = []
         for directory in 0..<directoryCount {

@@ -1,5 +1,11 @@
 import ProtocolModel
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Identifies one concrete directory (the root of a template with its variable segments filled in)
 /// without keeping its path: the template and the values of its variable segments (a parameter's
 /// number, or the index of the alternative taken).
@@ -229,20 +235,20 @@ final class DirectoryIndex {
         let limit = maximumDepth + 1
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * limit + 2) { bounds -> ByteLocation in
             var count = 0
-            if bytes.count > 1 {
+            if bytes.count > 1, let base = bytes.baseAddress {
                 var start = 1
-                var i = 1
-                while i <= bytes.count {
-                    if i == bytes.count || bytes[i] == UInt8(ascii: "/") {
-                        guard i > start else { return .none }  // empty segment: not a valid xenstore path
-                        if count < limit {
-                            bounds[2 * count] = start
-                            bounds[2 * count + 1] = i
-                        }
-                        count += 1
-                        start = i + 1
+                while start <= bytes.count {
+                    let end =
+                        memchr(base + start, Int32(UInt8(ascii: "/")), bytes.count - start).map {
+                            base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+                        } ?? bytes.count
+                    guard end > start else { return .none }  // empty segment: not a valid xenstore path
+                    if count < limit {
+                        bounds[2 * count] = start
+                        bounds[2 * count + 1] = end
                     }
-                    i += 1
+                    count += 1
+                    start = end + 1
                 }
             }
             var walk = Walk(bytes: bytes, bounds: UnsafeBufferPointer(bounds), segments: min(count, limit), count: count)
@@ -295,14 +301,10 @@ final class DirectoryIndex {
         let bytes = state.bytes
         var edge = first
         while edge < last {
-            if Int(edgeNameLength[edge]) == length {
-                var offset = Int(edgeNameStart[edge])
-                var i = start
-                while i < end && names[offset] == bytes[i] {
-                    i += 1
-                    offset += 1
-                }
-                if i == end { walk(Int(edgeChild[edge]), depth + 1, &state) }
+            if Int(edgeNameLength[edge]) == length
+                && memcmp(names.baseAddress! + Int(edgeNameStart[edge]), bytes.baseAddress! + start, length) == 0
+            {
+                walk(Int(edgeChild[edge]), depth + 1, &state)
             }
             edge += 1
         }

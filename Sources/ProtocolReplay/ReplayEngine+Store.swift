@@ -6,8 +6,8 @@ import XenstoreTrace
 extension ReplayEngine {
     /// Applies a message to the tracked store: judges it (unless judged already), changes the store,
     /// creates and destroys instances; journals what it changed while `journaling` is set.
-    func apply(_ event: TraceEvent, path: String, connection: ConnectionID, judged: Judged) {
-        switch index.locate(path) {
+    func apply(_ event: TraceEvent, path: String, location: PathLocation, connection: ConnectionID, judged: Judged) {
+        switch location {
         case .none:
             return
         case .ancestor:

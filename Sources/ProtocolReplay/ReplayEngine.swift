@@ -48,6 +48,7 @@ public final class ReplayEngine {
     let protocols: [CompiledProtocol]
     let index: DirectoryIndex
     let options: Options
+    let resolver: PathResolver
 
     /// Violations and findings, in the order they were found.
     @exclusivity(unchecked) public internal(set) var findings: [Finding] = []
@@ -76,6 +77,7 @@ public final class ReplayEngine {
     struct StagedMessage {
         var event: TraceEvent
         var path: String
+        var location: PathLocation
         var judged: Judged
     }
 
@@ -126,6 +128,7 @@ public final class ReplayEngine {
     public init(protocols: [ProtocolDefinition], options: Options = Options()) {
         self.protocols = protocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
         index = DirectoryIndex(protocols: protocols)
+        resolver = PathResolver(index: index)
         self.options = options
         evaluator = Evaluator(maximumIterations: max(1, options.maximumLoopIterations))
         evaluator.nonDecimal = { [unowned self] instance, directory, relative, entry in
@@ -135,8 +138,24 @@ public final class ReplayEngine {
 
     // MARK: - Messages
 
+    /// Replays every message of `reader` (call `finish()` after the last trace). Reading, parsing
+    /// and resolving paths against the directory templates run on a second thread with `readAhead`
+    /// (`TraceReader.forEachBatch`): they need nothing the replay changes.
+    public func replay(_ reader: TraceReader, readAhead: Bool = true) {
+        let resolver = self.resolver
+        reader.forEachBatch(readAhead: readAhead, prepare: { ResolvedBatch(events: $0, paths: resolver.resolve($0)) }) { batch in
+            for index in batch.events.indices { process(batch.events[index], resolved: batch.paths[index]) }
+            batch.clear()
+        }
+    }
+
     /// Replays one message.
     public func process(_ event: TraceEvent) {
+        process(event, resolved: event.operation.isMutating ? resolver.resolve(event) : ResolvedPath(path: nil, location: .none))
+    }
+
+    /// Replays one message whose path (if it mutates) has been resolved.
+    func process(_ event: TraceEvent, resolved: ResolvedPath) {
         summary.messages += 1
         currentLine = event.line
         currentTime = event.time
@@ -162,7 +181,7 @@ public final class ReplayEngine {
 
         switch event.operation {
         case .write, .mkdir, .rm, .setPermissions:
-            mutation(event, connection: connection)
+            mutation(event, connection: connection, resolved: resolved)
         case .transactionStart:
             if let transaction = event.transaction {
                 staged[TransactionKey(connection: connection, transaction: transaction)] = Staging()
@@ -222,17 +241,8 @@ public final class ReplayEngine {
     /// Whether any finding is a violation.
     public var hasViolations: Bool { findings.contains { $0.severity == .violation } }
 
-    func absolutePath(_ event: TraceEvent) -> String? {
-        guard let path = event.path, !path.isEmpty else { return nil }
-        if path.utf8.first == UInt8(ascii: "/") { return path }
-        guard case .domain(let domid) = event.connection else { return nil }
-        return "/local/domain/\(domid)/\(path)"
-    }
-
-    func mutation(_ event: TraceEvent, connection: ConnectionID) {
-        guard let path = absolutePath(event) else {
-            return
-        }
+    func mutation(_ event: TraceEvent, connection: ConnectionID, resolved: ResolvedPath) {
+        guard let path = resolved.path else { return }
         // oxenstored re-executing a conflicting transaction: the client's messages were seen already.
         if let original = event.replayOf {
             let key = TransactionKey(connection: connection, transaction: original)
@@ -240,7 +250,7 @@ public final class ReplayEngine {
             let replay = TransactionKey(connection: connection, transaction: event.transaction ?? original)
             let staging = staged[replay] ?? Staging()
             staged[replay] = staging
-            staging.messages.append(StagedMessage(event: event, path: path, judged: .violated))
+            staging.messages.append(StagedMessage(event: event, path: path, location: resolved.location, judged: .violated))
             return
         }
         if let transaction = event.transaction, !staged.isEmpty,
@@ -248,12 +258,12 @@ public final class ReplayEngine {
         {
             // Inside a transaction whose start the trace shows: judge what can be judged now, stage.
             var judged = Judged.notJudged
-            if case .directory(let match) = index.locate(path), let live = roots[match.root] {
+            if case .directory(let match) = resolved.location, let live = roots[match.root] {
                 judged = judge(
                     live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection,
                     checks: [.never, .key], transition: nil)
             }
-            staging.messages.append(StagedMessage(event: event, path: path, judged: judged))
+            staging.messages.append(StagedMessage(event: event, path: path, location: resolved.location, judged: judged))
             journalConnection = connection
             journalStaged = TransactionKey(connection: connection, transaction: transaction)
             journalInstance = nil
@@ -266,7 +276,7 @@ public final class ReplayEngine {
         journalInstance = nil
         if !journalEntries.isEmpty { journalEntries.removeAll(keepingCapacity: true) }
         journaling = true
-        apply(event, path: path, connection: connection, judged: .notJudged)
+        apply(event, path: path, location: resolved.location, connection: connection, judged: .notJudged)
         journaling = false
         journalValid = true
         endCommit()
@@ -281,7 +291,7 @@ public final class ReplayEngine {
         beginCommit(connection, line: event.line)
         for message in staging.messages {
             currentLine = message.event.line
-            apply(message.event, path: message.path, connection: connection, judged: message.judged)
+            apply(message.event, path: message.path, location: message.location, connection: connection, judged: message.judged)
         }
         currentLine = event.line
         endCommit()

@@ -100,9 +100,7 @@ public struct ReplayPipeline: Sendable {
         let engine = ReplayEngine(
             protocols: rules.protocols, options: ReplayEngine.Options(labels: request.labels, admissions: rules.admissions))
         // The trace is parsed on a second thread while the engine replays the events before it.
-        reader.forEachBatch { events in
-            for index in events.indices { engine.process(events[index]) }
-        }
+        engine.replay(reader)
         engine.finish()
         let traceDiagnostics = reader.diagnostics
         let status: ExitStatus =

@@ -17,6 +17,15 @@ extension TraceReader {
     /// returns. When it returns, the trace has been read to its end and `statistics`, `diagnostics`
     /// and `format` are final, exactly as after `next()` returned `nil`.
     public func forEachBatch(readAhead: Bool = true, batchSize: Int = 4096, _ body: ([TraceEvent]) -> Void) {
+        forEachBatch(readAhead: readAhead, batchSize: batchSize, prepare: { $0 }, body)
+    }
+
+    /// Like `forEachBatch(readAhead:batchSize:_:)`, and `prepare` turns each batch into what `body`
+    /// gets. With `readAhead`, `prepare` runs on the reading thread, so it must only read state that
+    /// nothing changes meanwhile (a consumer's work that depends on no earlier batch).
+    public func forEachBatch<Prepared>(
+        readAhead: Bool = true, batchSize: Int = 4096, prepare: @escaping ([TraceEvent]) -> Prepared, _ body: (Prepared) -> Void
+    ) {
         let size = Swift.max(1, batchSize)
         guard readAhead else {
             var batch: [TraceEvent] = []
@@ -24,14 +33,14 @@ extension TraceReader {
             while let event = next() {
                 batch.append(event)
                 if batch.count == size {
-                    body(batch)
+                    body(prepare(batch))
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            if !batch.isEmpty { body(batch) }
+            if !batch.isEmpty { body(prepare(batch)) }
             return
         }
-        let channel = BatchChannel(capacity: Self.readAheadBatches)
+        let channel = BatchChannel<Prepared>(capacity: Self.readAheadBatches)
         let reader = UncheckedReference(self)
         let thread = WorkerThread {
             var batch: [TraceEvent] = []
@@ -39,24 +48,19 @@ extension TraceReader {
             while let event = reader.value.next() {
                 batch.append(event)
                 if batch.count == size {
-                    channel.put(batch)
-                    batch = channel.recycled() ?? []
-                    batch.reserveCapacity(size)
+                    channel.put(prepare(batch))
+                    batch.removeAll(keepingCapacity: true)
                 }
             }
-            if !batch.isEmpty { channel.put(batch) }
+            if !batch.isEmpty { channel.put(prepare(batch)) }
             channel.close()
         }
         guard thread.started else {
             // No second thread to be had: read on this one.
-            forEachBatch(readAhead: false, batchSize: size, body)
+            forEachBatch(readAhead: false, batchSize: size, prepare: prepare, body)
             return
         }
-        while var batch = channel.take() {
-            body(batch)
-            batch.removeAll(keepingCapacity: true)
-            channel.recycle(batch)
-        }
+        while let batch = channel.take() { body(batch) }
         thread.join()
     }
 }
@@ -67,14 +71,12 @@ private final class UncheckedReference<Value: AnyObject>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A bounded, blocking queue of event batches from one producer thread to one consumer, with a
-/// return path for emptied batches so that their storage is reused.
-private final class BatchChannel: @unchecked Sendable {
+/// A bounded, blocking queue of batches from one producer thread to one consumer.
+private final class BatchChannel<Item>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let capacity: Int
-    private var full: [[TraceEvent]] = []
-    private var empty: [[TraceEvent]] = []
+    private var items: [Item?] = []
     private var head = 0
     private var closed = false
 
@@ -91,20 +93,20 @@ private final class BatchChannel: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Queues a batch; waits while `capacity` batches are waiting.
-    func put(_ batch: [TraceEvent]) {
+    /// Queues an item; waits while `capacity` items are waiting.
+    func put(_ item: Item) {
         pthread_mutex_lock(mutex)
-        while full.count - head >= capacity { pthread_cond_wait(changed, mutex) }
-        if head > 0 && head == full.count {
-            full.removeAll(keepingCapacity: true)
+        while items.count - head >= capacity { pthread_cond_wait(changed, mutex) }
+        if head > 0 && head == items.count {
+            items.removeAll(keepingCapacity: true)
             head = 0
         }
-        full.append(batch)
+        items.append(item)
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(mutex)
     }
 
-    /// No more batches will come.
+    /// No more items will come.
     func close() {
         pthread_mutex_lock(mutex)
         closed = true
@@ -112,31 +114,17 @@ private final class BatchChannel: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// The next batch, waiting for it; `nil` once the channel is closed and drained.
-    func take() -> [TraceEvent]? {
+    /// The next item, waiting for it; `nil` once the channel is closed and drained.
+    func take() -> Item? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while head == full.count && !closed { pthread_cond_wait(changed, mutex) }
-        guard head < full.count else { return nil }
-        let batch = full[head]
-        full[head] = []
+        while head == items.count && !closed { pthread_cond_wait(changed, mutex) }
+        guard head < items.count else { return nil }
+        let item = items[head]
+        items[head] = nil
         head += 1
         pthread_cond_broadcast(changed)
-        return batch
-    }
-
-    /// Gives an emptied batch back for reuse.
-    func recycle(_ batch: [TraceEvent]) {
-        pthread_mutex_lock(mutex)
-        if empty.count < capacity { empty.append(batch) }
-        pthread_mutex_unlock(mutex)
-    }
-
-    /// An emptied batch to fill, if one came back.
-    func recycled() -> [TraceEvent]? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return empty.popLast()
+        return item
     }
 }
 

@@ -54,7 +54,7 @@ func replay(
 
 func replay(_ reader: TraceReader, protocols: [ProtocolDefinition], options: ReplayEngine.Options) -> ReplayResult {
     let engine = ReplayEngine(protocols: protocols, options: options)
-    while let event = reader.next() { engine.process(event) }
+    engine.replay(reader)
     engine.finish()
     return ReplayResult(findings: engine.findings, summary: engine.summary, readerErrors: reader.errorCount)
 }
