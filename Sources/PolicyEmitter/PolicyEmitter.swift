@@ -31,10 +31,15 @@ public struct CompiledPolicy: Sendable {
 
     /// The `.map` text, with the given paths on its file lines (they are informational).
     public func mapText(policyFile: String, binaryFile: String) -> String {
+        String(decoding: mapBytes(policyFile: policyFile, binaryFile: binaryFile), as: UTF8.self)
+    }
+
+    /// The `.map` file's bytes, with the given paths on its file lines.
+    public func mapBytes(policyFile: String, binaryFile: String) -> [UInt8] {
         var map = map
         map.policyFile = policyFile
         map.binaryFile = binaryFile
-        return MapWriter.render(map)
+        return MapWriter.bytes(map)
     }
 }
 

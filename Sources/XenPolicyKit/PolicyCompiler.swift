@@ -73,11 +73,11 @@ public struct PolicyCompiler: Sendable {
                 outcome.compiled = compiled
                 if let output = request.outputPath { files.append((output, compiled.blob)) }
                 if let map = request.mapPath {
-                    let mapText = compiled.mapText(
+                    let mapBytes = compiled.mapBytes(
                         policyFile: mapPath(policyPath, target: request.target),
                         binaryFile: mapPath(request.outputPath ?? "", target: request.target))
-                    outcome.mapText = mapText
-                    files.append((map, Array(mapText.utf8)))
+                    outcome.mapText = String(decoding: mapBytes, as: UTF8.self)
+                    files.append((map, mapBytes))
                 }
             }
         }
