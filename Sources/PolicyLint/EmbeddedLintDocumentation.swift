@@ -68,10 +68,11 @@ A protocol description is linted as described in [Protocol descriptions](#protoc
 | [`expectation-never-armed`](expectation-never-armed.md) | redundancy | warning | an `expect` whose trigger is false in every reachable state, so it never applies |
 | [`deprecated-key-required`](deprecated-key-required.md) | correctness | warning | an obligation or expectation that requires a deprecated key to be present |
 | [`unused-role`](unused-role.md) | redundancy | warning | a role that no directory, key, transition, guarantee, expectation or label binding names |
+| [`unused-predicate`](unused-predicate.md) | redundancy | warning | a predicate that no key, transition, guarantee, expectation or used predicate refers to |
 | [`invalid-suppression`](invalid-suppression.md) | suppression | warning | a xen-policy-disable comment naming an unknown rule or giving no reason |
 | [`unused-suppression`](unused-suppression.md) | suppression | warning | a xen-policy-disable comment for a rule that reports nothing there |
 
-The first fourteen rules apply to policies, the next nine to protocol descriptions, the last two to
+The first fourteen rules apply to policies, the next ten to protocol descriptions, the last two to
 both.
 
 Categories: **correctness** (Xen refuses, or enforces something other than what the policy says; for
@@ -1272,6 +1273,61 @@ Delete it if nothing uses it.
 ```
 
 Or `"disable": ["unread-key"]` in `.xen-policy-lint.json`, or `--disable unread-key`.
+
+"""#,
+        "unused-predicate": #"""
+# `unused-predicate`
+
+A predicate that no key, transition, guarantee, expectation or used predicate refers to.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | redundancy | protocol descriptions | by default | no |
+
+## What it finds
+
+A `pred` declared in the protocol itself whose name appears in no expression the checker compiles: not
+in a key's `if` condition or `for` bounds, not in a transition's `when` or `requires`, not in a `never`
+guarantee's `unless` or an `always` guarantee, not in an expectation's condition or trigger, and not in
+the body of a predicate that is itself used. Predicates are inlined where they are used, so an unused
+one is checked for names and types but never evaluated. A protocol that another loaded description
+`extends` is not judged (its predicates may serve the extension), nor are predicates inherited from a
+library.
+
+## Why it matters
+
+A predicate is written to be required somewhere: an unused `transport` or `device_ready` usually
+means a transition lost its `requires` in an edit, so the checker no longer demands what the
+predicate describes (a frontend may connect without publishing its ring). Otherwise it is a leftover
+that readers of the description will take for a rule.
+
+## Example
+
+```
+  key fe/ring-ref : u32 writer frontend;
+  pred ring = present(fe/ring-ref);
+```
+
+```
+blk.xpd:14:8: warning: predicate 'ring' is never used [unused-predicate]
+ 14 |   pred ring = present(fe/ring-ref);
+    |        ^
+hint: no key, transition, guarantee or expectation refers to it, directly or through another predicate; use it or delete it
+```
+
+## How to fix
+
+Require it where the description meant to
+(`Initialising -> Connected by frontend when be.state == Connected requires ring;`), or delete it.
+
+## How to suppress
+
+```
+  // xen-policy-disable unused-predicate: kept for the multi-page variant, see vbd.xpd
+  pred ring = present(fe/ring-ref);
+```
+
+Or `"disable": ["unused-predicate"]` in `.xen-policy-lint.json`, or `--disable unused-predicate`.
 
 """#,
         "unused-role": #"""

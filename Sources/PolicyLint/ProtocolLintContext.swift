@@ -26,6 +26,10 @@ public struct ProtocolLintContext: Sendable {
     public let expectations: [SourceLocation: ProtocolSyntax.Expectation]
     /// Transitions by the location of their first token (the model's `Transition.origin`).
     public let transitions: [SourceLocation: ProtocolSyntax.Transition]
+    /// The items of the protocol's own unit, without those of the units it extends.
+    public let ownItems: [Item]
+    /// Whether another loaded unit extends this protocol (its declarations may serve that unit).
+    public let isExtended: Bool
 
     /// - Parameters:
     ///   - analysis: one protocol's analysis, from `ProtocolChecker.checkDetailed`.
@@ -40,6 +44,9 @@ public struct ProtocolLintContext: Sendable {
             next = unit.extends.flatMap { units[$0.name] }
         }
         items = chain.reversed().flatMap(\.items)
+        ownItems = chain.first?.items ?? []
+        let name = chain.first?.name.name
+        isExtended = name != nil && units.values.contains { $0.extends?.name == name }
         var roles: [String: RoleDeclaration] = [:]
         var predicates: [String: PredicateDeclaration] = [:]
         var guarantees: [SourceLocation: GuaranteeDeclaration] = [:]

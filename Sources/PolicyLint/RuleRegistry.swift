@@ -34,6 +34,7 @@ public enum RuleRegistry {
         ExpectationNeverArmedRule(),
         DeprecatedKeyRequiredRule(),
         UnusedRoleRule(),
+        UnusedPredicateRule(),
     ]
 
     /// Every rule's description, in catalogue order.
