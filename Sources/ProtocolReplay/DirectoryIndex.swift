@@ -40,6 +40,20 @@ struct RootKey: Hashable {
             && lhs.v3 == rhs.v3 && lhs.more == rhs.more
     }
 
+    // Dictionaries of live and pending directories are asked for every message: one multiply-xor
+    // mix instead of SipHash over the fields.
+    func _rawHashValue(seed: Int) -> Int {
+        var word = UInt64(UInt32(bitPattern: template)) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: Int64(seed))
+        word ^= UInt64(bitPattern: v0) &* 0xC2B2_AE3D_27D4_EB4F
+        word ^= UInt64(bitPattern: v1) &* 0x1656_67B1_9E37_79F9
+        word ^= UInt64(bitPattern: v2) &* 0x85EB_CA77_C2B2_AE63
+        word ^= UInt64(bitPattern: v3) &* 0x27D4_EB2F_1656_67C5
+        if let more { for value in more { word = (word ^ UInt64(bitPattern: value)) &* 0x9E37_79B9_7F4A_7C15 } }
+        word ^= word >> 31
+        word &*= 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: word ^ (word >> 29))
+    }
+
     func hash(into hasher: inout Hasher) {
         var word = UInt64(UInt32(bitPattern: template)) &* 0x9E37_79B9_7F4A_7C15
         word ^= UInt64(bitPattern: v0) &* 0xC2B2_AE3D_27D4_EB4F
@@ -87,6 +101,9 @@ struct DirectoryMatch {
     var rootPath: Substring
     /// The path below the root (`ring-ref`, `queue-0/ring-ref1`); empty for the root itself.
     var relative: Substring
+    /// The declared key without index variables that `relative` names (-1: none), when already
+    /// looked up (-2: not yet).
+    var fixedKey = -2
 }
 
 /// The directory templates of all protocols compiled into a segment trie, so that a path is resolved

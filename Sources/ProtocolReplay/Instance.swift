@@ -123,8 +123,8 @@ final class Instance {
     let serial: Int
     let protocolDefinition: CompiledProtocol
     let parameters: [Int]
-    /// `vbd fe=5 be=0 devid=768`.
-    let name: String
+    /// `vbd fe=5 be=0 devid=768`; built only for reports.
+    var name: String { ReplayEngine.instanceName(protocolDefinition, parameters) }
     let directories: [DirectoryState]
     /// Per directory: the tracked state value (0, `Unknown`, when there is none).
     @exclusivity(unchecked) var states: [Int]
@@ -155,12 +155,6 @@ final class Instance {
         self.protocolDefinition = protocolDefinition
         self.parameters = parameters
         self.directories = directories
-        let definition = protocolDefinition.definition
-        var name = definition.name
-        for (index, parameter) in definition.parameters.enumerated() where index < parameters.count && parameters[index] >= 0 {
-            name += " \(parameter)=\(parameters[index])"
-        }
-        self.name = name
         states = [Int](repeating: 0, count: directories.count)
         seen = [UInt32](repeating: 0, count: directories.count)
         self.creator = creator

@@ -15,23 +15,23 @@ extension ReplayEngine {
     }
 
     func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
-        checks: Checks,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: String, event: TraceEvent,
+        connection: ConnectionID, checks: Checks,
         transition: (machine: Int, transition: Int, roles: UInt32, from: Int)?
     ) -> Judged {
         var transition = transition
         var typeViolated = false
         var resolvedKey = -1
         return judge(
-            instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
-            transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
+            instance, directory, relative: relative, fixedKey: fixedKey, path: path, event: event, connection: connection,
+            checks: checks, transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
     }
 
     /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
     /// reports the first rule it breaks.
     func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
-        checks: Checks,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int, path: String, event: TraceEvent,
+        connection: ConnectionID, checks: Checks,
         transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool,
         resolvedKey: inout Int
     ) -> Judged {
@@ -83,7 +83,7 @@ extension ReplayEngine {
 
         // Inside a transaction the bounds of index variables and key conditions are a property of the
         // committed view, which the trace may not show: match the pattern only (docs/replay.md).
-        guard let (keyIndex, _) = resolveKey(instance, directory, relative, strict: event.transaction == nil) else {
+        guard let (keyIndex, _) = resolveKey(instance, directory, relative, fixedKey: fixedKey, strict: event.transaction == nil) else {
             guard checks.contains(.key) else { return .passed }
             if !checks.contains(.state) { return .deferred }
             switch compiled.definition.unknownKeys {

@@ -40,10 +40,13 @@ extension ReplayEngine {
     }
 
     /// The declared key a relative path is an instance of: its pattern matches, its index variables
-    /// are within their bounds and its condition holds.
-    func resolveKey(_ instance: Instance, _ directory: Int, _ relative: Substring, strict: Bool = true) -> (Int, [Int])? {
+    /// are within their bounds and its condition holds. `fixedKey` is the key without index variables
+    /// `relative` names when the caller looked it up already (-1: none; -2: not looked up).
+    func resolveKey(_ instance: Instance, _ directory: Int, _ relative: Substring, fixedKey: Int = -2, strict: Bool = true) -> (
+        Int, [Int]
+    )? {
         let compiled = instance.protocolDefinition
-        if let key = compiled.fixedKeys[directory][relative] {
+        if let key = fixedKey == -2 ? compiled.fixedKeys[directory][relative] : fixedKey >= 0 ? fixedKey : nil {
             if strict, let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
             return (key, [])
         }

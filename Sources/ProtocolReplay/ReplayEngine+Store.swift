@@ -16,8 +16,8 @@ extension ReplayEngine {
             let template = index.templates[match.template]
             if let live = roots[match.root] {
                 applyToInstance(
-                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection,
-                    judged: judged)
+                    live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, path: path, event: event,
+                    connection: connection, judged: judged)
                 return
             }
             applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
@@ -25,8 +25,8 @@ extension ReplayEngine {
     }
 
     func applyToInstance(
-        _ instance: Instance, _ directory: Int, relative: Substring, path: String, event: TraceEvent, connection: ConnectionID,
-        judged: Judged
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: String, event: TraceEvent,
+        connection: ConnectionID, judged: Judged
     ) {
         let compiled = instance.protocolDefinition
         if instance.creating && (connection != instance.creator || event.transaction != instance.creatorTransaction) {
@@ -44,8 +44,8 @@ extension ReplayEngine {
         }
         if !checks.isEmpty {
             _ = judge(
-                instance, directory, relative: relative, path: path, event: event, connection: connection, checks: checks,
-                transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
+                instance, directory, relative: relative, fixedKey: fixedKey, path: path, event: event, connection: connection,
+                checks: checks, transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
         }
 
         let state = instance.directories[directory]
@@ -63,8 +63,9 @@ extension ReplayEngine {
             entry.value = event.value ?? ""
             entry.typeReported = typeViolated
             createParents(instance, directory, relative, writer: writer)
-            let knownSlot = resolvedKey >= 0 ? compiled.slotOfKey[resolvedKey] : -1
-            if let slot = knownSlot >= 0 ? knownSlot : state.layout.lookup[relative] {
+            let knownKey = fixedKey != -2 ? fixedKey : resolvedKey >= 0 && compiled.slotOfKey[resolvedKey] >= 0 ? resolvedKey : -2
+            let knownSlot = knownKey >= 0 ? compiled.slotOfKey[knownKey] : -1
+            if let slot = knownSlot >= 0 ? knownSlot : knownKey == -1 ? nil : state.layout.lookup[relative] {
                 let old = state.fixed[slot]
                 state.fixed[slot] = entry
                 if journaling { journalEntries.append((state.layout.paths[slot], old)) }

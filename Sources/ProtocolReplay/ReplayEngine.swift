@@ -128,7 +128,7 @@ public final class ReplayEngine {
     public init(protocols: [ProtocolDefinition], options: Options = Options()) {
         self.protocols = protocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
         index = DirectoryIndex(protocols: protocols)
-        resolver = PathResolver(index: index)
+        resolver = PathResolver(index: index, protocols: self.protocols)
         self.options = options
         evaluator = Evaluator(maximumIterations: max(1, options.maximumLoopIterations))
         evaluator.nonDecimal = { [unowned self] instance, directory, relative, entry in
@@ -260,7 +260,8 @@ public final class ReplayEngine {
             var judged = Judged.notJudged
             if case .directory(let match) = resolved.location, let live = roots[match.root] {
                 judged = judge(
-                    live.instance, live.directory, relative: match.relative, path: path, event: event, connection: connection,
+                    live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, path: path, event: event,
+                    connection: connection,
                     checks: [.never, .key], transition: nil)
             }
             staging.messages.append(StagedMessage(event: event, path: path, location: resolved.location, judged: judged))

@@ -33,14 +33,38 @@ final class ResolvedBatch: @unchecked Sendable {
 /// engine replays, since it changes nothing.
 final class PathResolver: @unchecked Sendable {
     let index: DirectoryIndex
+    /// Per protocol and directory: the declared keys without index variables, by relative path.
+    let fixedKeys: [[ByteTable]]
 
-    init(index: DirectoryIndex) {
+    init(index: DirectoryIndex, protocols: [CompiledProtocol]) {
         self.index = index
+        fixedKeys = protocols.map(\.fixedKeys)
     }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
-        guard let path = Self.absolutePath(event) else { return ResolvedPath(path: nil, location: .none) }
-        return ResolvedPath(path: path, location: index.locate(path))
+        guard var path = Self.absolutePath(event) else { return ResolvedPath(path: nil, location: .none) }
+        path.makeContiguousUTF8()
+        var fixedKey = -1
+        let location = path.utf8.withContiguousStorageIfAvailable { bytes -> DirectoryIndex.ByteLocation in
+            let location = index.locate(bytes)
+            if case .directory(let found) = location {
+                let template = index.templates[found.template]
+                let relative = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
+                fixedKey = fixedKeys[template.protocolIndex][template.directory].value(relative) ?? -1
+            }
+            return location
+        }
+        switch location ?? .none {
+        case .none: return ResolvedPath(path: path, location: .none)
+        case .ancestor: return ResolvedPath(path: path, location: .ancestor)
+        case .directory(let found):
+            let utf8 = path.utf8
+            let rootPath = path[path.startIndex..<utf8.index(utf8.startIndex, offsetBy: found.rootEnd)]
+            let relative = path[utf8.index(utf8.startIndex, offsetBy: found.relativeStart)...]
+            let match = DirectoryMatch(
+                template: found.template, root: found.root, rootPath: rootPath, relative: relative, fixedKey: fixedKey)
+            return ResolvedPath(path: path, location: .directory(match))
+        }
     }
 
     /// The resolved paths of a batch: for each mutating message, its path; none for the others.

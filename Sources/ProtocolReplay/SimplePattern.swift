@@ -7,13 +7,29 @@
 struct SimplePattern {
     private indirect enum Node {
         case byte(UInt8)
-        case set([Bool])
+        case set(ByteSet)
         case sequence([Node])
         case alternatives([Node])
         case repeated(Node, minimum: Int, maximum: Int?)
     }
 
     private let root: Node
+
+    /// A set of ASCII bytes, as bits.
+    private struct ByteSet {
+        private var low: UInt64 = 0
+        private var high: UInt64 = 0
+
+        init(_ members: [Bool]) {
+            for (byte, member) in members.enumerated() where member && byte < 128 {
+                if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
+            }
+        }
+
+        @inline(__always) func contains(_ byte: UInt8) -> Bool {
+            byte < 64 ? low & (1 << UInt64(byte)) != 0 : byte < 128 && high & (1 << UInt64(byte - 64)) != 0
+        }
+    }
 
     init?(_ pattern: String) {
         var bytes = Array(pattern.utf8)
@@ -53,6 +69,18 @@ struct SimplePattern {
     /// consumed the first `p` bytes.
     private typealias Positions = UInt64
 
+    /// The positions reachable by matching one member of `members` from any of `from`.
+    private static func step(_ members: ByteSet, _ from: Positions, _ bytes: UnsafeBufferPointer<UInt8>) -> Positions {
+        var reached: Positions = 0
+        var left = from
+        while left != 0 {
+            let position = left.trailingZeroBitCount
+            left &= left - 1
+            if position < bytes.count && members.contains(bytes[position]) { reached |= 1 << Positions(position + 1) }
+        }
+        return reached
+    }
+
     /// The positions reachable by matching `node` from any of `from`.
     private static func advance(_ node: Node, _ from: Positions, _ bytes: UnsafeBufferPointer<UInt8>) -> Positions {
         guard from != 0 else { return 0 }
@@ -67,14 +95,7 @@ struct SimplePattern {
             }
             return reached
         case .set(let members):
-            var reached: Positions = 0
-            var left = from
-            while left != 0 {
-                let position = left.trailingZeroBitCount
-                left &= left - 1
-                if position < bytes.count && members[Int(bytes[position])] { reached |= 1 << Positions(position + 1) }
-            }
-            return reached
+            return step(members, from, bytes)
         case .sequence(let nodes):
             var current = from
             for node in nodes {
@@ -85,6 +106,25 @@ struct SimplePattern {
         case .alternatives(let options):
             var reached: Positions = 0
             for option in options { reached |= advance(option, from, bytes) }
+            return reached
+        case .repeated(.set(let members), let minimum, nil):
+            // `[...]+`: from each position after the minimum, every position up to the end of the run
+            // of members.
+            var current = from
+            for _ in 0..<minimum {
+                current = step(members, current, bytes)
+                if current == 0 { return 0 }
+            }
+            var reached = current
+            var left = current
+            while left != 0 {
+                var position = left.trailingZeroBitCount
+                left &= left - 1
+                while position < bytes.count && members.contains(bytes[position]) {
+                    position += 1
+                    reached |= 1 << Positions(position)
+                }
+            }
             return reached
         case .repeated(let inner, let minimum, let maximum):
             var current = from
@@ -116,7 +156,7 @@ struct SimplePattern {
         case .byte(let byte):
             return start < bytes.count && bytes[start] == byte && next(start + 1)
         case .set(let members):
-            return start < bytes.count && members[Int(bytes[start])] && next(start + 1)
+            return start < bytes.count && members.contains(bytes[start]) && next(start + 1)
         case .sequence(let nodes):
             return sequence(nodes[...], bytes, start, budget, next)
         case .alternatives(let options):
@@ -194,8 +234,8 @@ struct SimplePattern {
             case UInt8(ascii: "."):
                 var members = [Bool](repeating: true, count: 128)
                 members[10] = false
-                return .set(members)
-            case UInt8(ascii: "\\"): return escape(inClass: false).map { .set($0) }
+                return .set(ByteSet(members))
+            case UInt8(ascii: "\\"): return escape(inClass: false).map { .set(ByteSet($0)) }
             case UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"),
                 UInt8(ascii: "]"), UInt8(ascii: "}"):
                 return nil
@@ -254,7 +294,7 @@ struct SimplePattern {
             guard current == UInt8(ascii: "]") else { return nil }
             position += 1
             if negated { members = members.map { !$0 } }
-            return .set(members)
+            return .set(ByteSet(members))
         }
 
         mutating func quantifier(_ atom: Node) -> Node? {

@@ -1,5 +1,11 @@
 import PolicyDiagnostics
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Parses lines of oxenstored's access log (`tools/ocaml/xenstored/logging.ml`, `access_logging`):
 ///
 ///     [20261127T10:00:00.000Z]  D5           write     /local/domain/5/device/vbd/768/state 4
@@ -53,6 +59,11 @@ final class OxenstoredLogParser {
     /// The last date seen (yyyymmdd) and its day number: consecutive lines almost always share it.
     private var cachedDate = -1
     private var cachedDays = 0
+    /// The text of the last timestamp read (up to 32 bytes, from after the `[`) and what it gave:
+    /// a busy log has many lines in the same millisecond.
+    private var lastStamp: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var lastStampLength = -1
+    private var lastStampResult: (Int64, Int) = (0, 0)
 
     /// The operation whose name starts at `start`: its kind and the end of its name (`nil` if unknown).
     private static func operation(_ line: LineBytes, at start: Int) -> (Kind, Int)? {
@@ -271,6 +282,27 @@ final class OxenstoredLogParser {
     /// `20261127T10:00:00.000Z` at `index`: the time in milliseconds and the offset after it. The
     /// fraction (any number of digits) and the `Z` are optional.
     func timestamp(_ line: LineBytes, from index: Int) -> (Int64, Int)? {
+        // The stamp ends at the `]` (or the end of the line); the same text gives the same time.
+        let close = memchr(line.baseAddress! + index, Int32(UInt8(ascii: "]")), Swift.min(line.count - index, 32))
+        if let close {
+            let length = line.baseAddress!.advanced(by: index).distance(to: close.assumingMemoryBound(to: UInt8.self))
+            var stamp: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &stamp) {
+                $0.copyMemory(from: UnsafeRawBufferPointer(start: line.baseAddress! + index, count: length))
+            }
+            if length == lastStampLength && stamp == lastStamp { return lastStampResult }
+            guard let result = parseTimestamp(line, from: index) else { return nil }
+            if result.1 == index + length {
+                lastStamp = stamp
+                lastStampLength = length
+                lastStampResult = result
+            }
+            return result
+        }
+        return parseTimestamp(line, from: index)
+    }
+
+    private func parseTimestamp(_ line: LineBytes, from index: Int) -> (Int64, Int)? {
         guard let date = Scan.digits(line, at: index, count: 8), index + 8 < line.count, line[index + 8] == UInt8(ascii: "T"),
             let hour = Scan.digits(line, at: index + 9, count: 2), index + 11 < line.count,
             line[index + 11] == UInt8(ascii: ":"), let minute = Scan.digits(line, at: index + 12, count: 2),

@@ -1,5 +1,7 @@
+import Foundation
 import ProtocolModel
 import Testing
+import XenstoreTrace
 
 @testable import ProtocolReplay
 
@@ -22,6 +24,12 @@ import Testing
             ]
             for _ in 0..<400 {
                 values.append(String((0..<random.below(14)).map { _ in alphabet[random.below(alphabet.count)] }))
+            }
+            // Around 64 bytes, where the matcher changes method.
+            for length in 60..<70 {
+                values.append(String(repeating: "a", count: length - 1) + "b")
+                values.append("/local/domain/" + String(repeating: "0", count: length - 14))
+                values.append(String(repeating: "12,", count: length / 3) + "4")
             }
             for value in values {
                 let expected = try regex.wholeMatch(in: value) != nil
@@ -100,5 +108,30 @@ import Testing
         if case .none = index.locate("/local/domain/05/device/vbd/768") {} else { Issue.record("non-canonical number matched") }
         if case .none = index.locate("/local/domain/5//device") {} else { Issue.record("empty segment matched") }
         if case .none = index.locate("/vm/1234") {} else { Issue.record("unrelated path matched") }
+    }
+
+    /// `replay(_:)` (paths resolved ahead on the reading thread, or on this one) finds exactly what
+    /// `process(_:)` finds message by message, on every example trace.
+    @Test func replayingAReaderIsProcessingEachMessage() throws {
+        let directory = packageRoot.appendingPathComponent("Examples/traces")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names.count >= 10)
+        func findings(_ name: String, _ mode: Int) throws -> [String] {
+            let reader = try TraceReader(path: directory.appendingPathComponent(name).path)
+            let engine = ReplayEngine(protocols: exampleProtocols)
+            switch mode {
+            case 0: while let event = reader.next() { engine.process(event) }
+            case 1: engine.replay(reader, readAhead: false)
+            default: engine.replay(reader)
+            }
+            engine.finish()
+            return engine.findings.map { "\($0.line) \($0.rule) \($0.role) \($0.domid) \($0.repeats) \($0.message)" }
+                + ["\(engine.summary)"]
+        }
+        for name in names {
+            let expected = try findings(name, 0)
+            #expect(try findings(name, 1) == expected, "\(name)")
+            #expect(try findings(name, 2) == expected, "\(name)")
+        }
     }
 }

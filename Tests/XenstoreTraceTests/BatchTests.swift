@@ -1,0 +1,57 @@
+import Foundation
+import PolicyDiagnostics
+import Testing
+
+@testable import XenstoreTrace
+
+/// `TraceReader.forEachBatch` delivers exactly what `next()` does, in order, with the same
+/// statistics and diagnostics, whether the reading runs on a second thread or not.
+@Suite struct BatchTests {
+    static let fixtures = [
+        "oxenstored-all-ops.log", "cxenstored-all-ops.trace", "json-all-ops.jsonl", "malformed.oxenstored.log",
+        "malformed.cxenstored.trace", "malformed.jsonl", "crlf.oxenstored.log",
+    ]
+
+    static func batched(_ name: String, readAhead: Bool, batchSize: Int) throws -> TraceTesting.Read {
+        let reader = try TraceReader(path: TraceTesting.path(name), options: .init(fileName: name))
+        var events: [TraceEvent] = []
+        var sizes: [Int] = []
+        reader.forEachBatch(readAhead: readAhead, batchSize: batchSize) { batch in
+            sizes.append(batch.count)
+            events += batch
+        }
+        #expect(sizes.allSatisfy { $0 >= 1 && $0 <= batchSize })
+        return TraceTesting.Read(events: events, diagnostics: reader.diagnostics, reader: reader)
+    }
+
+    @Test(arguments: fixtures, [true, false])
+    func batchesAreTheEventsOfNext(_ name: String, readAhead: Bool) throws {
+        let expected = try TraceTesting.readFixture(name)
+        for batchSize in [1, 3, 4096] {
+            let read = try Self.batched(name, readAhead: readAhead, batchSize: batchSize)
+            #expect(read.events == expected.events)
+            #expect(read.diagnosticSummaries == expected.diagnosticSummaries)
+            #expect(read.reader.statistics == expected.reader.statistics)
+            #expect(read.reader.format == expected.reader.format)
+        }
+    }
+
+    /// A trace much longer than the batches that may wait: the reading thread waits for the
+    /// consumer, and every line arrives once, in order.
+    @Test func aLongTraceArrivesInOrder() {
+        let count = 50_000
+        let text = (0..<count).map { StreamingTests.generatedLine($0, .oxenstored) }.joined(separator: "\n") + "\n"
+        let reader = TraceReader(bytes: Array(text.utf8))
+        var next = 1
+        var ordered = true
+        reader.forEachBatch(batchSize: 100) { batch in
+            for event in batch {
+                if event.line != next { ordered = false }
+                next += 1
+            }
+        }
+        #expect(ordered)
+        #expect(next == count + 1)
+        #expect(reader.statistics.events == count)
+    }
+}
