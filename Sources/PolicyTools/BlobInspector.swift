@@ -44,23 +44,31 @@ public struct BlobInspector {
                     "\nChinese Wall: \(matrices.ssids.types) types, \(matrices.ssids.rows) ssids, \(matrices.conflictSets.rows) conflict sets\n"
                 out += "  types: " + names.enumerated().map { "\($0)=\($1)" }.joined(separator: " ") + "\n"
                 for row in rows(matrices.ssids, names: names, labels: map?.chineseWall) {
-                    out +=
-                        "  ssid \(row.index)\(row.labels.isEmpty ? "" : " [" + row.labels.joined(separator: ", ") + "]"): \(row.types.joined(separator: " "))\n"
+                    out += ssidLine(row)
                 }
                 for row in rows(matrices.conflictSets, names: names, labels: nil) {
-                    out += "  conflict set \(row.index): \(row.types.joined(separator: " "))\n"
+                    out += "  conflict set \(row.index): \(typeList(row.types))\n"
                 }
             case .simpleTypeEnforcement(let matrix):
                 let names = typeNames(map?.ste, count: matrix.types)
                 out += "\nSimple Type Enforcement: \(matrix.types) types, \(matrix.rows) ssids\n"
                 out += "  types: " + names.enumerated().map { "\($0)=\($1)" }.joined(separator: " ") + "\n"
                 for row in rows(matrix, names: names, labels: map?.ste) {
-                    out +=
-                        "  ssid \(row.index)\(row.labels.isEmpty ? "" : " [" + row.labels.joined(separator: ", ") + "]"): \(row.types.joined(separator: " "))\n"
+                    out += ssidLine(row)
                 }
             }
         }
         return out
+    }
+
+    /// `ssid N [LABELS]: TYPES`, with `(no types)` rather than a line ending in a space.
+    private func ssidLine(_ row: Row) -> String {
+        let labels = row.labels.isEmpty ? "" : " [" + row.labels.joined(separator: ", ") + "]"
+        return "  ssid \(row.index)\(labels): \(typeList(row.types))\n"
+    }
+
+    private func typeList(_ types: [String]) -> String {
+        types.isEmpty ? "(no types)" : types.joined(separator: " ")
     }
 
     /// The JSON report.

@@ -37,12 +37,37 @@ struct CommandRunner {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read before waiting so a large output cannot fill the pipe and block the child.
+        // Read both pipes before waiting, stderr on another thread: a child that fills either pipe
+        // while the other is being read would otherwise block for good.
+        let errorReader = PipeReader(err.fileHandleForReading)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let errData = errorReader.wait()
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
             standardError: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+private final class PipeReader: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var data: Data? = nil
+
+    init(_ handle: FileHandle) {
+        Thread {
+            let value = handle.readDataToEndOfFile()
+            self.condition.lock()
+            self.data = value
+            self.condition.signal()
+            self.condition.unlock()
+        }.start()
+    }
+
+    func wait() -> Data {
+        condition.lock()
+        defer { condition.unlock() }
+        while data == nil { condition.wait() }
+        return data!
     }
 }
