@@ -143,9 +143,8 @@ public final class ReplayEngine {
     /// (`TraceReader.forEachBatch`): they need nothing the replay changes.
     public func replay(_ reader: TraceReader, readAhead: Bool = true) {
         let resolver = self.resolver
-        reader.forEachBatch(readAhead: readAhead, prepare: { ResolvedBatch(events: $0, paths: resolver.resolve($0)) }) { batch in
-            for index in batch.events.indices { process(batch.events[index], resolved: batch.paths[index]) }
-            batch.clear()
+        reader.forEachBatch(readAhead: readAhead, prepare: { ResolvedBatch($0, resolver: resolver) }) { batch in
+            batch.drain { event, resolved in process(event, resolved: resolved) }
         }
     }
 

@@ -10,22 +10,46 @@ struct ResolvedPath {
     var location: PathLocation
 }
 
-/// A batch of events with their resolved paths. A class, so that the reader's generic batch
-/// handling only passes a reference and the arrays are destroyed by code specialised for them.
+/// A batch of events with their resolved paths, made on the reading thread and replayed on the
+/// engine's. A class, so that the reader's generic batch handling only passes a reference; it keeps
+/// the events in its own storage, so that the replay can take each one out without copying it and
+/// destroy it with code specialised for it (an array's own deinit destroys each element through
+/// generic value witnesses, several times slower).
 final class ResolvedBatch: @unchecked Sendable {
-    private(set) var events: [TraceEvent]
-    private(set) var paths: [ResolvedPath]
+    private let events: UnsafeMutablePointer<TraceEvent>
+    private let paths: UnsafeMutablePointer<ResolvedPath>
+    private var count: Int
 
-    init(events: [TraceEvent], paths: [ResolvedPath]) {
-        self.events = events
-        self.paths = paths
+    init(_ batch: consuming [TraceEvent], resolver: PathResolver) {
+        let batch = batch
+        count = batch.count
+        events = .allocate(capacity: max(1, batch.count))
+        paths = .allocate(capacity: max(1, batch.count))
+        batch.withUnsafeBufferPointer { batch in
+            for index in batch.indices {
+                (events + index).initialize(to: batch[index])
+                (paths + index).initialize(
+                    to: batch[index].operation.isMutating ? resolver.resolve(batch[index]) : ResolvedPath(path: nil, location: .none))
+            }
+        }
     }
 
-    /// Destroys the events here, where their type is known: the array's own deinit would destroy
-    /// each element through generic value witnesses, several times slower.
-    func clear() {
-        events.removeAll(keepingCapacity: true)
-        paths.removeAll(keepingCapacity: true)
+    deinit {
+        events.deinitialize(count: count)
+        paths.deinitialize(count: count)
+        events.deallocate()
+        paths.deallocate()
+    }
+
+    /// Takes each event and its path out of the batch, in order, and hands them to `body`.
+    func drain(_ body: (TraceEvent, ResolvedPath) -> Void) {
+        let taken = count
+        count = 0
+        for index in 0..<taken {
+            let event = (events + index).move()
+            let path = (paths + index).move()
+            body(event, path)
+        }
     }
 }
 
@@ -65,13 +89,6 @@ final class PathResolver: @unchecked Sendable {
                 template: found.template, root: found.root, rootPath: rootPath, relative: relative, fixedKey: fixedKey)
             return ResolvedPath(path: path, location: .directory(match))
         }
-    }
-
-    /// The resolved paths of a batch: for each mutating message, its path; none for the others.
-    /// Not optional: an array of optionals of a non-trivial type is destroyed element by element
-    /// through generic value witnesses, which cost more than the resolution.
-    func resolve(_ events: [TraceEvent]) -> [ResolvedPath] {
-        events.map { $0.operation.isMutating ? resolve($0) : ResolvedPath(path: nil, location: .none) }
     }
 
     static func absolutePath(_ event: TraceEvent) -> String? {

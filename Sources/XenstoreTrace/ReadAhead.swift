@@ -21,10 +21,10 @@ extension TraceReader {
     }
 
     /// Like `forEachBatch(readAhead:batchSize:_:)`, and `prepare` turns each batch into what `body`
-    /// gets. With `readAhead`, `prepare` runs on the reading thread, so it must only read state that
+    /// gets; it owns the batch. With `readAhead`, `prepare` runs on the reading thread, so it must only read state that
     /// nothing changes meanwhile (a consumer's work that depends on no earlier batch).
     public func forEachBatch<Prepared>(
-        readAhead: Bool = true, batchSize: Int = 4096, prepare: @escaping ([TraceEvent]) -> Prepared, _ body: (Prepared) -> Void
+        readAhead: Bool = true, batchSize: Int = 4096, prepare: @escaping (consuming [TraceEvent]) -> Prepared, _ body: (Prepared) -> Void
     ) {
         let size = Swift.max(1, batchSize)
         guard readAhead else {
@@ -33,11 +33,12 @@ extension TraceReader {
             while let event = next() {
                 batch.append(event)
                 if batch.count == size {
-                    body(prepare(batch))
-                    batch.removeAll(keepingCapacity: true)
+                    body(prepare(consume batch))
+                    batch = []
+                    batch.reserveCapacity(size)
                 }
             }
-            if !batch.isEmpty { body(prepare(batch)) }
+            if !batch.isEmpty { body(prepare(consume batch)) }
             return
         }
         let channel = BatchChannel<Prepared>(capacity: Self.readAheadBatches)
@@ -48,11 +49,13 @@ extension TraceReader {
             while let event = reader.value.next() {
                 batch.append(event)
                 if batch.count == size {
-                    channel.put(prepare(batch))
-                    batch.removeAll(keepingCapacity: true)
+                    // Handed over, not copied: `prepare` owns the only reference.
+                    channel.put(prepare(consume batch))
+                    batch = []
+                    batch.reserveCapacity(size)
                 }
             }
-            if !batch.isEmpty { channel.put(prepare(batch)) }
+            if !batch.isEmpty { channel.put(prepare(consume batch)) }
             channel.close()
         }
         guard thread.started else {
