@@ -121,6 +121,8 @@ final class CompiledKey {
     let shape: String
     /// The same pattern for the fast matcher, when it is simple enough.
     let simple: SimplePattern?
+    /// `segments`, compiled for matching relative paths.
+    let matcher: KeyMatcher
     /// Values recently checked against `regex`, with the result (bounded).
     var regexCache: [String: Bool] = [:]
 
@@ -141,6 +143,7 @@ final class CompiledKey {
         self.slotCount = slotCount
         self.regex = regex
         self.shape = shape
+        matcher = KeyMatcher(segments: segments, slotCount: slotCount)
         if regex != nil, case .string(let pattern?) = key.type { simple = SimplePattern(pattern) } else { simple = nil }
     }
 

@@ -5,38 +5,22 @@ import XenstoreTrace
 extension ReplayEngine {
     /// The index values of a relative path matching a key pattern, ignoring bounds and condition.
     func structurallyMatches(_ key: CompiledKey, _ relative: Substring) -> [Int]? {
-        var relative = relative
-        return relative.withUTF8 { bytes -> [Int]? in
+        Self.withBytes(relative) { bytes -> [Int]? in
+            guard key.matcher.match(bytes, values: nil) else { return nil }
             var values = [Int](repeating: -1, count: key.slotCount)
-            var position = 0
-            for (segmentIndex, parts) in key.segments.enumerated() {
-                if segmentIndex > 0 {
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: "/") else { return nil }
-                    position += 1
-                }
-                var end = position
-                while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
-                var i = position
-                for part in parts {
-                    switch part {
-                    case .literal(let text):
-                        guard end - i >= text.count else { return nil }
-                        for byte in text {
-                            guard bytes[i] == byte else { return nil }
-                            i += 1
-                        }
-                    case .index(let slot):
-                        let start = i
-                        while i < end && bytes[i] >= UInt8(ascii: "0") && bytes[i] <= UInt8(ascii: "9") { i += 1 }
-                        guard let value = DirectoryIndex.decimal(bytes, start..<i), slot >= 0, slot < values.count else { return nil }
-                        values[slot] = value
-                    }
-                }
-                guard i == end else { return nil }
-                position = end
-            }
-            return position == bytes.count ? values : nil
+            let matched = values.withUnsafeMutableBufferPointer { key.matcher.match(bytes, values: $0) }
+            return matched ? values : nil
         }
+    }
+
+    /// Whether a relative path matches a key pattern, ignoring bounds and condition.
+    func hasShape(_ key: CompiledKey, _ relative: Substring) -> Bool {
+        Self.withBytes(relative) { key.matcher.match($0, values: nil) }
+    }
+
+    static func withBytes<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// The declared key a relative path is an instance of: its pattern matches, its index variables

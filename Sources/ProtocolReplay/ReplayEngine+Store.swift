@@ -147,7 +147,7 @@ extension ReplayEngine {
             return
         }
         var found = false
-        for key in compiled.patternKeys[directory] where structurallyMatches(compiled.keys[key], relative) != nil {
+        for key in compiled.patternKeys[directory] where hasShape(compiled.keys[key], relative) {
             touch(instance, key: key)
             found = true
         }
