@@ -131,7 +131,16 @@ final class DirectoryIndex {
     /// Deepest template, in segments.
     private let maximumDepth: Int
     /// Per template: its variable segments (position; the alternatives' names, or none for a parameter).
-    private let variables: [[(position: Int, alternatives: [[UInt8]])]]
+    /// Flat: template `t`'s variables are `variableStart[t]..<variableStart[t + 1]`; each has its
+    /// segment position and its alternatives (`alternativeStart`, -1 for a parameter), whose names
+    /// are `alternativeNameStart/Length` into `alternativeNames`.
+    private let variableStart: UnsafeMutableBufferPointer<Int32>
+    private let variablePosition: UnsafeMutableBufferPointer<Int32>
+    private let variableAlternativeStart: UnsafeMutableBufferPointer<Int32>
+    private let variableAlternativeCount: UnsafeMutableBufferPointer<Int32>
+    private let alternativeNameStart: UnsafeMutableBufferPointer<Int32>
+    private let alternativeNameLength: UnsafeMutableBufferPointer<Int32>
+    private let alternativeNames: UnsafeMutableBufferPointer<UInt8>
 
     init(protocols: [ProtocolDefinition]) {
         var templates: [DirectoryTemplate] = []
@@ -191,20 +200,51 @@ final class DirectoryIndex {
         numberChild = Self.frozen(nodes.map { Int32($0.number ?? -1) })
         terminal = Self.frozen(nodes.map { Int32($0.terminal ?? -1) })
         maximumDepth = templates.map(\.segments.count).max() ?? 0
-        variables = templates.map { template in
-            template.segments.enumerated().compactMap { position, segment -> (position: Int, alternatives: [[UInt8]])? in
+        var variableStart: [Int32] = []
+        var variablePosition: [Int32] = []
+        var variableAlternativeStart: [Int32] = []
+        var variableAlternativeCount: [Int32] = []
+        var alternativeNameStart: [Int32] = []
+        var alternativeNameLength: [Int32] = []
+        var alternativeNames: [UInt8] = []
+        for template in templates {
+            variableStart.append(Int32(variablePosition.count))
+            for (position, segment) in template.segments.enumerated() {
                 switch segment {
-                case .literal: nil
-                case .parameter: (position, [])
-                case .alternatives(let names): (position, names.map { Array($0.utf8) })
+                case .literal:
+                    continue
+                case .parameter:
+                    variableAlternativeStart.append(-1)
+                    variableAlternativeCount.append(0)
+                case .alternatives(let names):
+                    variableAlternativeStart.append(Int32(alternativeNameStart.count))
+                    variableAlternativeCount.append(Int32(names.count))
+                    for name in names {
+                        alternativeNameStart.append(Int32(alternativeNames.count))
+                        alternativeNameLength.append(Int32(name.utf8.count))
+                        alternativeNames += Array(name.utf8)
+                    }
                 }
+                variablePosition.append(Int32(position))
             }
         }
+        variableStart.append(Int32(variablePosition.count))
+        self.variableStart = Self.frozen(variableStart)
+        self.variablePosition = Self.frozen(variablePosition)
+        self.variableAlternativeStart = Self.frozen(variableAlternativeStart)
+        self.variableAlternativeCount = Self.frozen(variableAlternativeCount)
+        self.alternativeNameStart = Self.frozen(alternativeNameStart)
+        self.alternativeNameLength = Self.frozen(alternativeNameLength)
+        self.alternativeNames = Self.frozen(alternativeNames)
     }
 
     deinit {
-        for buffer in [edgeStart, edgeNameStart, edgeNameLength, edgeChild, numberChild, terminal] { buffer.deallocate() }
+        for buffer in [
+            edgeStart, edgeNameStart, edgeNameLength, edgeChild, numberChild, terminal, variableStart, variablePosition,
+            variableAlternativeStart, variableAlternativeCount, alternativeNameStart, alternativeNameLength,
+        ] { buffer.deallocate() }
         names.deallocate()
+        alternativeNames.deallocate()
     }
 
     private static func frozen<Element>(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
@@ -274,12 +314,22 @@ final class DirectoryIndex {
             guard best >= 0 else { return walk.ancestor ? .ancestor : .none }
             let depth = walk.bestDepth
             var root = RootKey(template: best)
-            for variable in variables[best] {
-                let range = bounds[2 * variable.position]..<bounds[2 * variable.position + 1]
-                if variable.alternatives.isEmpty {
+            for variable in Int(variableStart[best])..<Int(variableStart[best + 1]) {
+                let position = Int(variablePosition[variable])
+                let range = bounds[2 * position]..<bounds[2 * position + 1]
+                let alternatives = Int(variableAlternativeStart[variable])
+                if alternatives < 0 {
                     root.append(Int64(Self.decimal(bytes, range) ?? 0))
                 } else {
-                    root.append(Int64(variable.alternatives.firstIndex { Self.equals(bytes, range, $0) } ?? 0))
+                    var taken = 0
+                    for alternative in 0..<Int(variableAlternativeCount[variable]) {
+                        let name = alternatives + alternative
+                        if sameBytes(bytes, range, alternativeNames, Int(alternativeNameStart[name]), Int(alternativeNameLength[name])) {
+                            taken = alternative
+                            break
+                        }
+                    }
+                    root.append(Int64(taken))
                 }
             }
             let rootEnd = depth == 0 ? 1 : bounds[2 * (depth - 1) + 1]
@@ -318,9 +368,7 @@ final class DirectoryIndex {
         let bytes = state.bytes
         var edge = first
         while edge < last {
-            if Int(edgeNameLength[edge]) == length
-                && memcmp(names.baseAddress! + Int(edgeNameStart[edge]), bytes.baseAddress! + start, length) == 0
-            {
+            if Int(edgeNameLength[edge]) == length && sameBytes(bytes, start..<end, names, Int(edgeNameStart[edge]), length) {
                 walk(Int(edgeChild[edge]), depth + 1, &state)
             }
             edge += 1
@@ -330,13 +378,17 @@ final class DirectoryIndex {
         }
     }
 
+    /// Whether `bytes[range]` equals the `length` bytes of `table` at `offset` (short names: a loop
+    /// beats a call to `memcmp`).
     @inline(__always)
-    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: [UInt8]) -> Bool {
-        guard range.count == name.count else { return false }
-        var i = range.lowerBound
-        for byte in name {
-            if bytes[i] != byte { return false }
-            i += 1
+    private func sameBytes(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ table: UnsafeMutableBufferPointer<UInt8>, _ offset: Int, _ length: Int
+    ) -> Bool {
+        guard range.count == length else { return false }
+        var k = 0
+        while k < length {
+            if bytes[range.lowerBound + k] != table[offset + k] { return false }
+            k += 1
         }
         return true
     }

@@ -16,40 +16,44 @@ struct ResolvedPath {
 /// destroy it with code specialised for it (an array's own deinit destroys each element through
 /// generic value witnesses, several times slower).
 final class ResolvedBatch: @unchecked Sendable {
-    private let events: UnsafeMutablePointer<TraceEvent>
+    private var events: [TraceEvent]
     private let paths: UnsafeMutablePointer<ResolvedPath>
     private var count: Int
 
     init(_ batch: consuming [TraceEvent], resolver: PathResolver) {
-        let batch = batch
-        count = batch.count
-        events = .allocate(capacity: max(1, batch.count))
-        paths = .allocate(capacity: max(1, batch.count))
-        batch.withUnsafeBufferPointer { batch in
-            for index in batch.indices {
-                (events + index).initialize(to: batch[index])
+        events = batch
+        count = events.count
+        paths = .allocate(capacity: max(1, count))
+        events.withUnsafeBufferPointer { events in
+            for index in events.indices {
                 (paths + index).initialize(
-                    to: batch[index].operation.isMutating ? resolver.resolve(batch[index]) : ResolvedPath(path: nil, location: .none))
+                    to: events[index].operation.isMutating
+                        ? resolver.resolve(path: events[index].path, connection: events[index].connection)
+                        : ResolvedPath(path: nil, location: .none))
             }
         }
     }
 
     deinit {
-        events.deinitialize(count: count)
         paths.deinitialize(count: count)
-        events.deallocate()
         paths.deallocate()
     }
 
-    /// Takes each event and its path out of the batch, in order, and hands them to `body`.
+    /// Takes each event and its path out of the batch, in order, and hands them to `body`. Each
+    /// event is moved out and an empty one left in its place, which costs little to destroy.
     func drain(_ body: (TraceEvent, ResolvedPath) -> Void) {
         let taken = count
         count = 0
-        for index in 0..<taken {
-            let event = (events + index).move()
-            let path = (paths + index).move()
-            body(event, path)
+        let empty = TraceEvent(line: 0, connection: .socket(0), operation: .read)
+        events.withUnsafeMutableBufferPointer { events in
+            guard let base = events.baseAddress else { return }
+            for index in 0..<min(taken, events.count) {
+                let event = (base + index).move()
+                (base + index).initialize(to: empty)
+                body(event, (paths + index).move())
+            }
         }
+        events = []
     }
 }
 
@@ -66,7 +70,12 @@ final class PathResolver: @unchecked Sendable {
     }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
-        guard var path = Self.absolutePath(event) else { return ResolvedPath(path: nil, location: .none) }
+        resolve(path: event.path, connection: event.connection)
+    }
+
+    /// Resolves the path of a message (`TraceEvent.path`) from `connection`.
+    func resolve(path: String?, connection: Connection) -> ResolvedPath {
+        guard var path = Self.absolutePath(path, connection) else { return ResolvedPath(path: nil, location: .none) }
         path.makeContiguousUTF8()
         var fixedKey = -1
         let location = path.utf8.withContiguousStorageIfAvailable { bytes -> DirectoryIndex.ByteLocation in
@@ -91,10 +100,10 @@ final class PathResolver: @unchecked Sendable {
         }
     }
 
-    static func absolutePath(_ event: TraceEvent) -> String? {
-        guard let path = event.path, !path.isEmpty else { return nil }
+    static func absolutePath(_ path: String?, _ connection: Connection) -> String? {
+        guard let path, !path.isEmpty else { return nil }
         if path.utf8.first == UInt8(ascii: "/") { return path }
-        guard case .domain(let domid) = event.connection else { return nil }
+        guard case .domain(let domid) = connection else { return nil }
         return "/local/domain/\(domid)/\(path)"
     }
 }
