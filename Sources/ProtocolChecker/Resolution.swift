@@ -81,6 +81,7 @@ struct Resolution {
         }
         var keys = resolveKeys()
         let machines = resolveMachines(keys: &keys)
+        let keyMachines = resolveKeyMachines(keys: keys)
         let guarantees = resolveGuarantees()
         let expectations = resolveExpectations()
         var unknownKeys = UnknownKeyPolicy.audit
@@ -108,8 +109,8 @@ struct Resolution {
         guard diagnostics[errorsBefore...].allSatisfy({ $0.severity != .error }) else { return nil }
         return ProtocolDefinition(
             name: protocolUnit.name.name, origin: protocolUnit.name.location.origin, parameters: parameters.map(\.name.name),
-            roles: roles, states: states, directories: directories, keys: keys, machines: machines, guarantees: guarantees,
-            expectations: expectations, unknownKeys: unknownKeys, labels: labels, turns: [])
+            roles: roles, states: states, directories: directories, keys: keys, machines: machines, keyMachines: keyMachines,
+            guarantees: guarantees, expectations: expectations, unknownKeys: unknownKeys, labels: labels, turns: [])
     }
 
     // MARK: - Roles and directories
@@ -495,9 +496,12 @@ struct Resolution {
     private mutating func resolveMachines(keys: inout [Key]) -> [Machine] {
         var machines: [Machine] = []
         for item in items {
-            guard case .machine(let declaration) = item else { continue }
-            guard declaration.key.segments == nil, let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
-                error("E0729", "a machine drives a state key such as 'fe.state'", at: declaration.key.location)
+            // Machines of other keys (`be/state-{n}`) are resolved by resolveKeyMachines.
+            guard case .machine(let declaration) = item, declaration.key.segments == nil else { continue }
+            guard let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
+                error(
+                    "E0734", "unknown directory '\(declaration.key.directory.name)'", at: declaration.key.directory.location,
+                    hint: NameSuggestion.hint(for: declaration.key.directory.name, in: syntaxIndex.names.directories.keys))
                 continue
             }
             guard let keyIndex = keys.firstIndex(where: { $0.isState && $0.pattern.directory == directory }) else {
@@ -539,6 +543,88 @@ struct Resolution {
                 syntaxIndex.guardKeys[machineIndex].append(guardKeys)
                 syntaxIndex.obligationKeys[machineIndex].append(transition.obligation == nil ? [] : obligationKeys)
                 syntaxIndex.transitionLocations[machineIndex].append(transition.location)
+            }
+        }
+        return machines
+    }
+
+    /// Machines of state-typed keys other than a directory's `state` (`machine be/state-{n} {...}`).
+    ///
+    /// Each drives every entry of its key family separately: a write that changes an existing entry's
+    /// value must be one of the transitions, judged with the entry's indices bound (guards may say
+    /// `val(be/dev-{n})`). Creating and removing entries are judged by the key's own rules, which is
+    /// what lets a toolstack renumber a family by removing and rewriting its entries.
+    private mutating func resolveKeyMachines(keys: [Key]) -> [Machine] {
+        var machines: [Machine] = []
+        for item in items {
+            guard case .machine(let declaration) = item, declaration.key.segments != nil else { continue }
+            guard let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
+                error(
+                    "E0734", "unknown directory '\(declaration.key.directory.name)'", at: declaration.key.directory.location,
+                    hint: NameSuggestion.hint(for: declaration.key.directory.name, in: syntaxIndex.names.directories.keys))
+                continue
+            }
+            let written = parsedSegments(declaration.key).map { KeyPattern(directory: directory, segments: $0).description }
+            guard let keyIndex = keys.firstIndex(where: { $0.pattern.directory == directory && $0.pattern.description == written })
+            else {
+                error(
+                    "E0729", "'\(declaration.key)' is not declared as a key", at: declaration.key.location,
+                    hint: "a machine drives a declared key of the state type, such as 'fe.state' or 'be/state-{n}'")
+                continue
+            }
+            let key = keys[keyIndex]
+            guard case .state = key.type else {
+                error(
+                    "E0729", "'\(declaration.key)' is not of the state type, so no machine can drive it", at: declaration.key.location,
+                    hint: "declare it with the protocol's state enumeration: key \(declaration.key) : enum XenbusState ...;")
+                continue
+            }
+            let machineIndex: Int
+            if let existing = machines.firstIndex(where: { $0.key == keyIndex }) {
+                machineIndex = existing
+            } else {
+                machineIndex = machines.count
+                machines.append(Machine(directory: directory, key: keyIndex, transitions: [], origin: declaration.location.origin))
+            }
+            var scope = Scope()
+            for index in key.indices { scope.locals[index.name] = index.slot }
+            for transition in declaration.transitions {
+                guard let to = syntaxIndex.names.states[transition.to.name] else {
+                    error(
+                        "E0728", "unknown state '\(transition.to.name)'", at: transition.to.location,
+                        hint: NameSuggestion.hint(for: transition.to.name, in: syntaxIndex.names.states.keys))
+                    continue
+                }
+                if let obligation = transition.obligation {
+                    error(
+                        "E0752", "a transition of '\(declaration.key)' cannot have an obligation", at: obligation.location,
+                        hint: "obligations belong to the machines of directory state keys; write the condition as a 'when' guard")
+                }
+                let by = roleMask(transition.by)
+                let allowed = RoleMask(rawValue: key.writers.rawValue | key.initializers.rawValue)
+                // A role may write the key itself, or through the role it is an alias of (or that aliases it).
+                func mayWrite(_ role: Int) -> Bool {
+                    allowed.contains(role) || roles[role].aliasOf.map { allowed.contains($0) } == true
+                        || roles.indices.contains { allowed.contains($0) && roles[$0].aliasOf == role }
+                }
+                let names = transition.by.map(\.name).filter { name in
+                    roles.firstIndex { $0.name == name }.map { !mayWrite($0) } ?? false
+                }
+                if !names.isEmpty {
+                    warning(
+                        "W0746",
+                        "\(names.map { "'\($0)'" }.joined(separator: ", ")) may not write '\(declaration.key)', so this transition can never be taken by it",
+                        at: transition.location, hint: "add the role to the key's writers, or drop it from 'by'")
+                }
+                var compiler = ExpressionCompiler(names: syntaxIndex.names)
+                let guardProgram = transition.guardExpression.map {
+                    compiler.compile($0, scope: scope, reservedLocals: key.indices.count)
+                }
+                diagnostics += compiler.diagnostics
+                machines[machineIndex].transitions.append(
+                    ProtocolModel.Transition(
+                        from: stateMask(transition.from), to: to, by: by, guardProgram: guardProgram, obligation: nil,
+                        note: transition.note, origin: transition.location.origin))
             }
         }
         return machines

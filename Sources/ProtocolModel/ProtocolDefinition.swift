@@ -10,7 +10,11 @@ public struct ProtocolDefinition: Equatable, Sendable {
     public var states: [State]
     public var directories: [Directory]
     public var keys: [Key]
+    /// The machines of the directories' `state` keys: the protocol's global state is theirs.
     public var machines: [Machine]
+    /// Machines of other state-typed keys, such as pci's per-device `be/state-{n}`: one machine per
+    /// key family, run separately for each entry; not part of the global state.
+    public var keyMachines: [Machine]
     public var guarantees: [Guarantee]
     public var expectations: [Expectation]
     public var unknownKeys: UnknownKeyPolicy
@@ -21,7 +25,7 @@ public struct ProtocolDefinition: Equatable, Sendable {
 
     public init(
         name: String, origin: Origin, parameters: [String], roles: [Role], states: [State], directories: [Directory],
-        keys: [Key], machines: [Machine], guarantees: [Guarantee], expectations: [Expectation],
+        keys: [Key], machines: [Machine], keyMachines: [Machine] = [], guarantees: [Guarantee], expectations: [Expectation],
         unknownKeys: UnknownKeyPolicy, labels: [RoleLabels], turns: [Turn]
     ) {
         self.name = name
@@ -32,6 +36,7 @@ public struct ProtocolDefinition: Equatable, Sendable {
         self.directories = directories
         self.keys = keys
         self.machines = machines
+        self.keyMachines = keyMachines
         self.guarantees = guarantees
         self.expectations = expectations
         self.unknownKeys = unknownKeys
@@ -248,7 +253,8 @@ public enum ValueType: Equatable, Sendable {
     case state
 }
 
-/// The state machine of one directory's `state` key.
+/// The state machine of one directory's `state` key, or of another state-typed key family (a key
+/// machine: its guards may use the key's index variables, and its transitions have no obligations).
 public struct Machine: Equatable, Sendable {
     public var directory: Int
     public var key: Int

@@ -9,38 +9,13 @@ public enum GraphvizRenderer {
         out += "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n"
         for (machineIndex, machine) in definition.machines.enumerated() {
             let directory = definition.directories[machine.directory].name
-            out += "  subgraph \"cluster_\(escape(directory))\" {\n    label=\"\(escape(directory)).state\";\n"
-            let initial = definition.keys[machine.key].initialValue.flatMap { Int($0) }
-            var used: Set<Int> = initial.map { [$0] } ?? []
-            for transition in machine.transitions {
-                used.insert(transition.to)
-                for state in definition.states where transition.from.contains(state.value) && transition.from != .all {
-                    used.insert(state.value)
-                }
-            }
-            for state in definition.states where used.contains(state.value) {
-                let shape = state.value == initial ? ", penwidth=2" : ""
-                out += "    \"\(node(directory, state.name))\" [label=\"\(escape(state.name))\"\(shape)];\n"
-            }
-            for (transitionIndex, transition) in machine.transitions.enumerated() {
-                var label = definition.roleNames(transition.by).joined(separator: " | ")
-                if machineIndex < guards.count, transitionIndex < guards[machineIndex].count,
-                    let guardText = guards[machineIndex][transitionIndex]
-                {
-                    label += "\\nwhen \(escape(guardText))"
-                }
-                if transition.obligation != nil { label += "\\nrequires ..." }
-                let target = node(directory, definition.stateName(transition.to))
-                if transition.from == .all {
-                    out += "    \"\(node(directory, "*"))\" [label=\"*\", shape=plaintext];\n"
-                    out += "    \"\(node(directory, "*"))\" -> \"\(target)\" [label=\"\(label)\", style=dashed];\n"
-                    continue
-                }
-                for state in definition.states where transition.from.contains(state.value) {
-                    out += "    \"\(node(directory, state.name))\" -> \"\(target)\" [label=\"\(label)\"];\n"
-                }
-            }
-            out += "  }\n"
+            let texts = machineIndex < guards.count ? guards[machineIndex] : []
+            out += cluster(definition, machine, name: directory, label: "\(directory).state", guards: texts)
+        }
+        // Key machines (pci's be/state-{n}): one cluster each, drawn once for every entry of the family.
+        for machine in definition.keyMachines {
+            let name = "\(definition.directories[machine.directory].name)/\(definition.keys[machine.key].pattern)"
+            out += cluster(definition, machine, name: name, label: "\(name) (each entry)", guards: [])
         }
         if !definition.turns.isEmpty, definition.machines.count == 2 {
             var rows = "<TR><TD><B>\(htmlEscape(definition.directories[definition.machines[0].directory].name))</B></TD>"
@@ -54,6 +29,44 @@ public enum GraphvizRenderer {
         }
         out += "}\n"
         return out
+    }
+
+    /// One machine as a cluster; `guards` are the guard texts by transition, where known.
+    private static func cluster(
+        _ definition: ProtocolDefinition, _ machine: Machine, name: String, label: String, guards: [String?]
+    ) -> String {
+        var out = "  subgraph \"cluster_\(escape(name))\" {\n    label=\"\(escape(label))\";\n"
+        let initial = definition.keys[machine.key].initialValue.flatMap { Int($0) }
+        var used: Set<Int> = initial.map { [$0] } ?? []
+        for transition in machine.transitions {
+            used.insert(transition.to)
+            for state in definition.states where transition.from.contains(state.value) && transition.from != .all {
+                used.insert(state.value)
+            }
+        }
+        for state in definition.states where used.contains(state.value) {
+            let shape = state.value == initial ? ", penwidth=2" : ""
+            out += "    \"\(node(name, state.name))\" [label=\"\(escape(state.name))\"\(shape)];\n"
+        }
+        for (transitionIndex, transition) in machine.transitions.enumerated() {
+            var label = definition.roleNames(transition.by).joined(separator: " | ")
+            if transitionIndex < guards.count, let guardText = guards[transitionIndex] {
+                label += "\\nwhen \(escape(guardText))"
+            } else if transition.guardProgram != nil {
+                label += "\\nwhen ..."
+            }
+            if transition.obligation != nil { label += "\\nrequires ..." }
+            let target = node(name, definition.stateName(transition.to))
+            if transition.from == .all {
+                out += "    \"\(node(name, "*"))\" [label=\"*\", shape=plaintext];\n"
+                out += "    \"\(node(name, "*"))\" -> \"\(target)\" [label=\"\(label)\", style=dashed];\n"
+                continue
+            }
+            for state in definition.states where transition.from.contains(state.value) {
+                out += "    \"\(node(name, state.name))\" -> \"\(target)\" [label=\"\(label)\"];\n"
+            }
+        }
+        return out + "  }\n"
     }
 
     private static func node(_ directory: String, _ state: String) -> String { "\(escape(directory)).\(escape(state))" }

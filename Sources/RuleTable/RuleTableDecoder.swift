@@ -664,45 +664,54 @@ private struct Decoding {
     mutating func decodeMachines(_ definitions: inout [ProtocolDefinition]) throws(DecodeFailure) {
         var reader = reader(.machines)
         for protocolIndex in contexts.indices {
-            let context = contexts[protocolIndex]
-            // Directory, key, origin (3 bytes at least) and transition count.
-            let count = try reader.count("machines", minimumSize: 6)
-            var machines: [Machine] = []
-            for number in 0..<count {
-                let what = { "protocol '\(context.name)': machine \(number)" }
-                let directory = try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories")
-                let keyAt = reader.position
-                let key = try index(&reader, below: context.keyDirectories.count, "\(what()): key", of: "keys")
-                if key < context.keyDirectories.count, directory < context.directoryCount, context.keyDirectories[key] != directory {
-                    try invalid("E0888", "\(what()): key \(key) is not in the machine's directory \(directory)", reader, at: keyAt)
-                }
-                let machineOrigin = try origin(&reader, what())
-                let transitionCount = try reader.count("transitions", minimumSize: 7)
-                var transitions: [Transition] = []
-                for position in 0..<transitionCount {
-                    let label = { "\(what()), transition \(position)" }
-                    let flagsAt = reader.position
-                    let flags = try reader.u8("transition flags")
-                    if flags & ~0x07 != 0 {
-                        try invalid(
-                            "E0882", "\(label()): reserved flag bits 0x\(String(flags & ~0x07, radix: 16)) are set", reader, at: flagsAt)
-                    }
-                    let from = StateMask(rawValue: try reader.uleb32("\(label()): source states"))
-                    let to = try state(&reader, context, "\(label()): target state")
-                    let by = try roleMask(&reader, context, "\(label()): roles")
-                    let guardProgram = flags & 1 != 0 ? try program(&reader, context, "\(label()): guard") : nil
-                    let obligation = flags & 2 != 0 ? try program(&reader, context, "\(label()): obligation") : nil
-                    let note = flags & 4 != 0 ? try string(&reader, "\(label()): note") : nil
-                    let origin = try origin(&reader, label())
-                    transitions.append(
-                        Transition(
-                            from: from, to: to, by: by, guardProgram: guardProgram, obligation: obligation, note: note, origin: origin))
-                }
-                machines.append(Machine(directory: directory, key: key, transitions: transitions, origin: machineOrigin))
-            }
-            definitions[protocolIndex].machines = machines
+            definitions[protocolIndex].machines = try machines(&reader, contexts[protocolIndex], kind: "machine")
+            definitions[protocolIndex].keyMachines = try machines(&reader, contexts[protocolIndex], kind: "key machine")
         }
         try finish(reader)
+    }
+
+    /// One protocol's list of machines (directory state machines, then key machines).
+    private mutating func machines(_ reader: inout TableReader, _ context: ProtocolContext, kind: String) throws(DecodeFailure)
+        -> [Machine]
+    {
+        // Directory, key, origin (3 bytes at least) and transition count.
+        let count = try reader.count("\(kind)s", minimumSize: 6)
+        var machines: [Machine] = []
+        for number in 0..<count {
+            let what = { "protocol '\(context.name)': \(kind) \(number)" }
+            let directory = try index(&reader, below: context.directoryCount, "\(what()): directory", of: "directories")
+            let keyAt = reader.position
+            let key = try index(&reader, below: context.keyDirectories.count, "\(what()): key", of: "keys")
+            if key < context.keyDirectories.count, directory < context.directoryCount, context.keyDirectories[key] != directory {
+                try invalid("E0888", "\(what()): key \(key) is not in the machine's directory \(directory)", reader, at: keyAt)
+            }
+            let machineOrigin = try origin(&reader, what())
+            let transitionCount = try reader.count("transitions", minimumSize: 7)
+            var transitions: [Transition] = []
+            for position in 0..<transitionCount {
+                let label = { "\(what()), transition \(position)" }
+                let flagsAt = reader.position
+                let flags = try reader.u8("transition flags")
+                if flags & ~0x07 != 0 {
+                    try invalid(
+                        "E0882", "\(label()): reserved flag bits 0x\(String(flags & ~0x07, radix: 16)) are set", reader, at: flagsAt)
+                }
+                if kind == "key machine", flags & 2 != 0 {
+                    try invalid("E0888", "\(label()): a key machine's transition has an obligation", reader, at: flagsAt)
+                }
+                let from = StateMask(rawValue: try reader.uleb32("\(label()): source states"))
+                let to = try state(&reader, context, "\(label()): target state")
+                let by = try roleMask(&reader, context, "\(label()): roles")
+                let guardProgram = flags & 1 != 0 ? try program(&reader, context, "\(label()): guard") : nil
+                let obligation = flags & 2 != 0 ? try program(&reader, context, "\(label()): obligation") : nil
+                let note = flags & 4 != 0 ? try string(&reader, "\(label()): note") : nil
+                let origin = try origin(&reader, label())
+                transitions.append(
+                    Transition(from: from, to: to, by: by, guardProgram: guardProgram, obligation: obligation, note: note, origin: origin))
+            }
+            machines.append(Machine(directory: directory, key: key, transitions: transitions, origin: machineOrigin))
+        }
+        return machines
     }
 
     mutating func decodeGuarantees(_ definitions: inout [ProtocolDefinition]) throws(DecodeFailure) {

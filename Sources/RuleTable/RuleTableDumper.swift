@@ -99,17 +99,14 @@ public struct RuleTableDumper {
         out += "  machines\n"
         for machine in definition.machines {
             out += "    \(directoryName(definition, machine.directory)).state (key \(machine.key))  (\(machine.origin))\n"
-            for transition in machine.transitions {
-                out +=
-                    "      \(states(transition.from, definition)) -> \(definition.stateName(transition.to)) by \(roles(transition.by, definition))"
-                out += "  (\(transition.origin))\n"
-                if let note = transition.note { out += "        note \(quote(note))\n" }
-                if let guardProgram = transition.guardProgram {
-                    out += "        guard:\n" + disassembly(guardProgram, definition, indent: 10)
-                }
-                if let obligation = transition.obligation {
-                    out += "        obligation:\n" + disassembly(obligation, definition, indent: 10)
-                }
+            out += transitionsText(machine, definition)
+        }
+        if !definition.keyMachines.isEmpty {
+            out += "  key machines\n"
+            for machine in definition.keyMachines {
+                let key = definition.keys.indices.contains(machine.key) ? definition.keys[machine.key].pattern.description : "?"
+                out += "    \(directoryName(definition, machine.directory))/\(key) (key \(machine.key))  (\(machine.origin))\n"
+                out += transitionsText(machine, definition)
             }
         }
         out += "  guarantees\n"
@@ -137,6 +134,23 @@ public struct RuleTableDumper {
         for turn in definition.turns {
             out +=
                 "    (\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState))): \(roles(turn.roles, definition))\n"
+        }
+        return out
+    }
+
+    private func transitionsText(_ machine: Machine, _ definition: ProtocolDefinition) -> String {
+        var out = ""
+        for transition in machine.transitions {
+            out +=
+                "      \(states(transition.from, definition)) -> \(definition.stateName(transition.to)) by \(roles(transition.by, definition))"
+            out += "  (\(transition.origin))\n"
+            if let note = transition.note { out += "        note \(quote(note))\n" }
+            if let guardProgram = transition.guardProgram {
+                out += "        guard:\n" + disassembly(guardProgram, definition, indent: 10)
+            }
+            if let obligation = transition.obligation {
+                out += "        obligation:\n" + disassembly(obligation, definition, indent: 10)
+            }
         }
         return out
     }
@@ -337,34 +351,31 @@ public struct RuleTableDumper {
                         return .object(fields)
                     })
             ))
-        members.append(
-            (
-                "machines",
-                .array(
-                    definition.machines.map { machine in
-                        .object([
-                            ("directory", .string(directoryName(definition, machine.directory))),
-                            ("key", .int(machine.key)),
-                            ("origin", .string(machine.origin.description)),
-                            (
-                                "transitions",
-                                .array(
-                                    machine.transitions.map { transition in
-                                        var fields: [(String, JSONValue)] = [
-                                            ("from", stateList(transition.from)),
-                                            ("to", .string(definition.stateName(transition.to))),
-                                            ("by", roleList(transition.by)),
-                                        ]
-                                        if let guardProgram = transition.guardProgram { fields.append(("guard", code(guardProgram))) }
-                                        if let obligation = transition.obligation { fields.append(("obligation", code(obligation))) }
-                                        if let note = transition.note { fields.append(("note", .string(note))) }
-                                        fields.append(("origin", .string(transition.origin.description)))
-                                        return .object(fields)
-                                    })
-                            ),
-                        ])
-                    })
-            ))
+        func machineJSON(_ machine: Machine) -> JSONValue {
+            .object([
+                ("directory", .string(directoryName(definition, machine.directory))),
+                ("key", .int(machine.key)),
+                ("origin", .string(machine.origin.description)),
+                (
+                    "transitions",
+                    .array(
+                        machine.transitions.map { transition in
+                            var fields: [(String, JSONValue)] = [
+                                ("from", stateList(transition.from)),
+                                ("to", .string(definition.stateName(transition.to))),
+                                ("by", roleList(transition.by)),
+                            ]
+                            if let guardProgram = transition.guardProgram { fields.append(("guard", code(guardProgram))) }
+                            if let obligation = transition.obligation { fields.append(("obligation", code(obligation))) }
+                            if let note = transition.note { fields.append(("note", .string(note))) }
+                            fields.append(("origin", .string(transition.origin.description)))
+                            return .object(fields)
+                        })
+                ),
+            ])
+        }
+        members.append(("machines", .array(definition.machines.map(machineJSON))))
+        members.append(("key_machines", .array(definition.keyMachines.map(machineJSON))))
         members.append(
             (
                 "guarantees",

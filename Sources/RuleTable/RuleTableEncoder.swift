@@ -19,6 +19,7 @@ public enum RuleTableEncoder {
             var programs = ProgramPool()
             encoder.keys(definition.keys, programs: &programs, into: &keys)
             encoder.machines(definition.machines, programs: &programs, into: &machines)
+            encoder.machines(definition.keyMachines, programs: &programs, into: &machines)
             encoder.guarantees(definition.guarantees, programs: &programs, into: &guarantees)
             encoder.expectations(definition.expectations, programs: &programs, into: &expectations)
             turns.uleb(definition.turns.count)

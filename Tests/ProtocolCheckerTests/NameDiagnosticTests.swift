@@ -298,7 +298,18 @@ import Testing
                   machine be/online { Initialising -> Closed by backend; }
                 }
                 """), "E0729", .error, line: 2, column: 11)
-        #expect(diagnostic.message == "a machine drives a state key such as 'fe.state'")
+        #expect(diagnostic.message == "'be/online' is not of the state type, so no machine can drive it")
+    }
+
+    @Test func e0729MachineOnAnUndeclaredKey() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  machine be/state-{n} { Initialising -> Closed by backend; }
+                }
+                """), "E0729", .error, line: 2, column: 11)
+        #expect(diagnostic.message == "'be/state-{n}' is not declared as a key")
     }
 
     @Test func e0729UndeclaredStateKey() throws {

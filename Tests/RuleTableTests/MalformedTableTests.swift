@@ -253,6 +253,23 @@ import Testing
         #expect(Self.codes(of: CompiledRuleTable(protocols: [keySlot])) == ["E0886"])
     }
 
+    /// A key machine's transitions have no obligations (the checker refuses them, E0752); a table with one is refused.
+    @Test func keyMachineObligation() {
+        var definition = Self.protocolDefinition()
+        let program = Program(instructions: [.boolean(true)], localCount: 0)
+        definition.keyMachines = [
+            Machine(
+                directory: 0, key: 0,
+                transitions: [
+                    Transition(from: .all, to: 3, by: RoleMask([0]), guardProgram: nil, obligation: program, note: nil, origin: Self.origin)
+                ], origin: Self.origin)
+        ]
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [definition])) == ["E0888"])
+        definition.keyMachines[0].transitions[0].obligation = nil
+        definition.keyMachines[0].transitions[0].guardProgram = program
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [definition])) == [])
+    }
+
     @Test func rowConsistency() {
         let target = Self.protocolDefinition(machines: [
             Machine(
@@ -314,7 +331,7 @@ import Testing
         }
         protocols.append(0)
         let sections: [(id: UInt32, payload: [UInt8])] = [
-            (1, strings), (2, protocols), (3, [0]), (4, [0]), (5, [0]), (6, [0]), (7, [0]), (8, [0]), (9, [1, 0, 0, 0]),
+            (1, strings), (2, protocols), (3, [0]), (4, [0]), (5, [0, 0]), (6, [0]), (7, [0]), (8, [0]), (9, [1, 0, 0, 0]),
         ]
         let clock = ContinuousClock()
         var codes: [String] = []
