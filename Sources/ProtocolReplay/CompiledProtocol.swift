@@ -241,6 +241,10 @@ final class CompiledProtocol {
     let links: [[LinkKey]]
     let guards: [[CompiledProgram?]]
     let obligations: [[CompiledProgram?]]
+    /// Per declared key: the key machine that drives it (pci's `be/state-{n}`), if any.
+    let keyMachineOfKey: [Int?]
+    /// Per key machine, per transition: its guard (with the key's index variables as locals).
+    let keyMachineGuards: [[CompiledProgram?]]
     let nevers: [NeverRule]
     let always: [AlwaysRule]
     let expectations: [CompiledExpectation]
@@ -453,6 +457,23 @@ final class CompiledProtocol {
         self.machineOfDirectory = machineOfDirectory
         self.guards = guards
         self.obligations = obligations
+        var keyMachineOfKey = [Int?](repeating: nil, count: definition.keys.count)
+        var keyMachineGuards: [[CompiledProgram?]] = []
+        for (index, machine) in definition.keyMachines.enumerated() {
+            if machine.key >= 0, machine.key < keyMachineOfKey.count, keyMachineOfKey[machine.key] == nil {
+                keyMachineOfKey[machine.key] = index
+            }
+            let machineName = Self.keyMachineName(definition, machine)
+            keyMachineGuards.append(
+                machine.transitions.map { transition in
+                    transition.guardProgram.map {
+                        compile(
+                            $0, context: "guard of \(Self.transitionName(definition, machineName, transition))", origin: transition.origin)
+                    }
+                })
+        }
+        self.keyMachineOfKey = keyMachineOfKey
+        self.keyMachineGuards = keyMachineGuards
 
         var owned = [Int?](repeating: nil, count: roles.count)
         for (index, directory) in definition.directories.enumerated() where directory.owner >= 0 && directory.owner < roles.count {
@@ -549,6 +570,14 @@ final class CompiledProtocol {
             result[index] = .constant(.set(elements))
         }
         return result
+    }
+
+    /// `be/state-{n}`: how reports name a key machine.
+    static func keyMachineName(_ definition: ProtocolDefinition, _ machine: Machine) -> String {
+        guard definition.directories.indices.contains(machine.directory), definition.keys.indices.contains(machine.key) else {
+            return "key machine"
+        }
+        return "\(definition.directories[machine.directory].name)/\(definition.keys[machine.key].pattern)"
     }
 
     static func transitionName(_ definition: ProtocolDefinition, _ machine: String, _ transition: Transition) -> String {

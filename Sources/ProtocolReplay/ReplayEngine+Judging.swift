@@ -83,7 +83,8 @@ extension ReplayEngine {
 
         // Inside a transaction the bounds of index variables and key conditions are a property of the
         // committed view, which the trace may not show: match the pattern only (docs/replay.md).
-        guard let (keyIndex, _) = resolveKey(instance, directory, relative, fixedKey: fixedKey, strict: event.transaction == nil) else {
+        guard let (keyIndex, indexValues) = resolveKey(instance, directory, relative, fixedKey: fixedKey, strict: event.transaction == nil)
+        else {
             guard checks.contains(.key) else { return .passed }
             if !checks.contains(.state) { return .deferred }
             switch compiled.definition.unknownKeys {
@@ -188,6 +189,11 @@ extension ReplayEngine {
                 path: path)
             return .violated
         }
+        if checks.contains(.state), !key.key.isState, let keyMachine = compiled.keyMachineOfKey[keyIndex] {
+            return judgeKeyMachine(
+                keyMachine, instance, directory, relative: relative, value: value, indexValues: indexValues, path: path, event: event,
+                connection: connection, roles: roles, who: who)
+        }
         guard checks.contains(.state), key.key.isState, let machineIndex = compiled.machineOfDirectory[directory],
             let number = Evaluator.decimal(value), number < 32, compiled.definition.states.contains(where: { $0.value == Int(number) })
         else { return .passed }
@@ -201,7 +207,7 @@ extension ReplayEngine {
         if from == to && candidates.isEmpty { return .passed }  // rewriting the current state is not a transition
         let byRole = candidates.filter { compiled.canonicalMask(machine.transitions[$0].by) & roles != 0 }
         guard !byRole.isEmpty else {
-            let origin = candidates.first.map { machine.transitions[$0].origin } ?? key.key.origin
+            let origin = candidates.first.map { machine.transitions[$0].origin } ?? machine.origin
             let others =
                 candidates.isEmpty
                 ? ""

@@ -11,20 +11,19 @@ struct ResolvedPath {
 }
 
 /// A batch of events with their resolved paths, made on the reading thread and replayed on the
-/// engine's. A class, so that the reader's generic batch handling only passes a reference; it keeps
-/// the events in its own storage, so that the replay can take each one out without copying it and
-/// destroy it with code specialised for it (an array's own deinit destroys each element through
-/// generic value witnesses, several times slower).
+/// engine's. A class, so that the reader's generic batch handling only passes a reference; the
+/// events stay in the reader's `EventBatch` and are moved out one by one for the replay, so no
+/// event is copied and none is destroyed through generic value witnesses.
 final class ResolvedBatch: @unchecked Sendable {
-    private var events: [TraceEvent]
+    private let events: EventBatch
     private let paths: UnsafeMutablePointer<ResolvedPath>
     private var count: Int
 
-    init(_ batch: consuming [TraceEvent], resolver: PathResolver) {
-        events = batch
+    init(_ events: EventBatch, resolver: PathResolver) {
+        self.events = events
         count = events.count
         paths = .allocate(capacity: max(1, count))
-        events.withUnsafeBufferPointer { events in
+        events.withEvents { events in
             for index in events.indices {
                 (paths + index).initialize(
                     to: events[index].operation.isMutating
@@ -39,21 +38,17 @@ final class ResolvedBatch: @unchecked Sendable {
         paths.deallocate()
     }
 
-    /// Takes each event and its path out of the batch, in order, and hands them to `body`. Each
-    /// event is moved out and an empty one left in its place, which costs little to destroy.
+    /// Moves each event and its path out of the batch, in order, and hands them to `body`.
     func drain(_ body: (TraceEvent, ResolvedPath) -> Void) {
         let taken = count
         count = 0
-        let empty = TraceEvent(line: 0, connection: .socket(0), operation: .read)
-        events.withUnsafeMutableBufferPointer { events in
-            guard let base = events.baseAddress else { return }
-            for index in 0..<min(taken, events.count) {
-                let event = (base + index).move()
-                (base + index).initialize(to: empty)
+        var index = 0
+        events.removeAll { event in
+            if index < taken {
                 body(event, (paths + index).move())
+                index += 1
             }
         }
-        events = []
     }
 }
 

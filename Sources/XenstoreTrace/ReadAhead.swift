@@ -17,45 +17,45 @@ extension TraceReader {
     /// returns. When it returns, the trace has been read to its end and `statistics`, `diagnostics`
     /// and `format` are final, exactly as after `next()` returned `nil`.
     public func forEachBatch(readAhead: Bool = true, batchSize: Int = 4096, _ body: ([TraceEvent]) -> Void) {
-        forEachBatch(readAhead: readAhead, batchSize: batchSize, prepare: { $0 }, body)
+        forEachBatch(readAhead: readAhead, batchSize: batchSize, prepare: { $0 }) { batch in
+            var events: [TraceEvent] = []
+            events.reserveCapacity(batch.count)
+            batch.removeAll { events.append($0) }
+            body(events)
+        }
     }
 
     /// Like `forEachBatch(readAhead:batchSize:_:)`, and `prepare` turns each batch into what `body`
-    /// gets; it owns the batch. With `readAhead`, `prepare` runs on the reading thread, so it must only read state that
+    /// gets. With `readAhead`, `prepare` runs on the reading thread, so it must only read state that
     /// nothing changes meanwhile (a consumer's work that depends on no earlier batch).
     public func forEachBatch<Prepared>(
-        readAhead: Bool = true, batchSize: Int = 4096, prepare: @escaping (consuming [TraceEvent]) -> Prepared, _ body: (Prepared) -> Void
+        readAhead: Bool = true, batchSize: Int = 4096, prepare: @escaping (EventBatch) -> Prepared, _ body: (Prepared) -> Void
     ) {
         let size = Swift.max(1, batchSize)
         guard readAhead else {
-            var batch: [TraceEvent] = []
-            batch.reserveCapacity(size)
+            var batch = EventBatch(capacity: size)
             while let event = next() {
                 batch.append(event)
-                if batch.count == size {
-                    body(prepare(consume batch))
-                    batch = []
-                    batch.reserveCapacity(size)
+                if batch.isFull {
+                    body(prepare(batch))
+                    batch = EventBatch(capacity: size)
                 }
             }
-            if !batch.isEmpty { body(prepare(consume batch)) }
+            if batch.count > 0 { body(prepare(batch)) }
             return
         }
         let channel = BatchChannel<Prepared>(capacity: Self.readAheadBatches)
         let reader = UncheckedReference(self)
         let thread = WorkerThread {
-            var batch: [TraceEvent] = []
-            batch.reserveCapacity(size)
+            var batch = EventBatch(capacity: size)
             while let event = reader.value.next() {
                 batch.append(event)
-                if batch.count == size {
-                    // Handed over, not copied: `prepare` owns the only reference.
-                    channel.put(prepare(consume batch))
-                    batch = []
-                    batch.reserveCapacity(size)
+                if batch.isFull {
+                    channel.put(prepare(batch))
+                    batch = EventBatch(capacity: size)
                 }
             }
-            if !batch.isEmpty { channel.put(prepare(consume batch)) }
+            if batch.count > 0 { channel.put(prepare(batch)) }
             channel.close()
         }
         guard thread.started else {

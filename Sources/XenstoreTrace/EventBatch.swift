@@ -1,0 +1,48 @@
+/// A batch of events in its own storage, handed from the reading thread to a consumer by
+/// `TraceReader.forEachBatch(readAhead:batchSize:prepare:_:)`. Its events can be read in place and
+/// then moved out one by one, so neither side copies an event (a copy retains its strings) and no
+/// array destroys them through generic value witnesses.
+public final class EventBatch: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<TraceEvent>
+    private let capacity: Int
+    /// Events `start..<end` of `storage` are initialised.
+    private var start = 0
+    private var end = 0
+
+    /// An empty batch with room for `capacity` events.
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        storage.advanced(by: start).deinitialize(count: end - start)
+        storage.deallocate()
+    }
+
+    /// The number of events left in the batch.
+    public var count: Int { end - start }
+    /// Whether the batch cannot take another event.
+    public var isFull: Bool { end == capacity }
+
+    /// Adds an event at the end (the batch must not be full).
+    public func append(_ event: consuming TraceEvent) {
+        precondition(end < capacity, "EventBatch is full")
+        storage.advanced(by: end).initialize(to: event)
+        end += 1
+    }
+
+    /// The events left in the batch, in order, to read in place.
+    public func withEvents<Result>(_ body: (UnsafeBufferPointer<TraceEvent>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(start: storage + start, count: end - start))
+    }
+
+    /// Moves the events out of the batch, in order, handing each to `body`; the batch is then empty.
+    public func removeAll(_ body: (consuming TraceEvent) -> Void) {
+        while start < end {
+            let event = storage.advanced(by: start).move()
+            start += 1
+            body(event)
+        }
+    }
+}
