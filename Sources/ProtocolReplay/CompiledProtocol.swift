@@ -240,12 +240,16 @@ final class CompiledProtocol {
     let ownedDirectory: [Int?]
     let links: [[LinkKey]]
     let guards: [[CompiledProgram?]]
+    /// Per machine and transition: the canonical roles of its `by`.
+    let transitionRoles: [[UInt32]]
     let obligations: [[CompiledProgram?]]
     /// Per declared key: the key machine that drives it (pci's `be/state-{n}`), if any.
     let keyMachineOfKey: [Int?]
     /// Per key machine, per transition: its guard (with the key's index variables as locals).
     let keyMachineGuards: [[CompiledProgram?]]
     let nevers: [NeverRule]
+    /// Per directory: the `never` guarantees with a path glob in it, in declaration order.
+    let neversOfDirectory: [[NeverRule]]
     let always: [AlwaysRule]
     let expectations: [CompiledExpectation]
     /// The value of the state named `Closed` (resets `seen`), if there is one.
@@ -455,6 +459,7 @@ final class CompiledProtocol {
                 })
         }
         self.machineOfDirectory = machineOfDirectory
+        transitionRoles = definition.machines.map { machine in machine.transitions.map { canonicalRoles($0.by) } }
         self.guards = guards
         self.obligations = obligations
         var keyMachineOfKey = [Int?](repeating: nil, count: definition.keys.count)
@@ -511,6 +516,7 @@ final class CompiledProtocol {
             }
         }
         self.nevers = nevers
+        neversOfDirectory = (0..<directoryCount).map { directory in nevers.filter { $0.globs.contains { $0.directory == directory } } }
         self.always = always
         expectations = definition.expectations.map { expectation in
             let rule = "expect \(expectation.summary) within \(ReplayTime.duration(expectation.milliseconds))"

@@ -60,10 +60,7 @@ extension ReplayEngine {
 
         if checks.contains(.never), roles != 0 {
             var segments: [Substring]? = nil
-            for rule in compiled.nevers
-            where rule.operations.contains(operation) && roles & ~rule.roles == 0
-                && rule.globs.contains(where: { $0.directory == directory })
-            {
+            for rule in compiled.neversOfDirectory[directory] where rule.operations.contains(operation) && roles & ~rule.roles == 0 {
                 if segments == nil { segments = relative.isEmpty ? [] : relative.split(separator: "/", omittingEmptySubsequences: false) }
                 guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else {
                     continue
@@ -200,12 +197,17 @@ extension ReplayEngine {
         let to = Int(number)
         let from = instance.states[directory]
         let machine = compiled.definition.machines[machineIndex]
-        let name = "\(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
-        let candidates = machine.transitions.indices.filter {
-            machine.transitions[$0].from.contains(from) && machine.transitions[$0].to == to
+        // Built only for a report: state writes are frequent.
+        lazy var name = "\(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
+        // The candidates, without allocating in the common case of one or two.
+        var candidates: [Int] = []
+        var byRole: [Int] = []
+        for index in machine.transitions.indices where machine.transitions[index].from.contains(from) && machine.transitions[index].to == to
+        {
+            candidates.append(index)
+            if compiled.transitionRoles[machineIndex][index] & roles != 0 { byRole.append(index) }
         }
         if from == to && candidates.isEmpty { return .passed }  // rewriting the current state is not a transition
-        let byRole = candidates.filter { compiled.canonicalMask(machine.transitions[$0].by) & roles != 0 }
         guard !byRole.isEmpty else {
             let origin = candidates.first.map { machine.transitions[$0].origin } ?? machine.origin
             let others =
@@ -221,7 +223,7 @@ extension ReplayEngine {
         }
         for candidate in byRole {
             if let guardProgram = compiled.guards[machineIndex][candidate], !holds(guardProgram, instance) { continue }
-            transition = (machineIndex, candidate, compiled.canonicalMask(machine.transitions[candidate].by) & roles, from)
+            transition = (machineIndex, candidate, compiled.transitionRoles[machineIndex][candidate] & roles, from)
             return .passed
         }
         let first = machine.transitions[byRole[0]]
