@@ -197,8 +197,11 @@ private struct View {
     }
 
     /// `fe.state {Initialising, InitWait} -> Connected by {frontend}`.
-    func transitionName(_ machine: Machine, _ transition: Transition) -> String {
-        "\(directory(machine.directory)).state {\(states(transition.from).joined(separator: ", "))} -> "
+    func transitionName(_ machine: Machine, _ transition: Transition, keyMachine: Bool = false) -> String {
+        let key =
+            keyMachine && definition.keys.indices.contains(machine.key)
+            ? "\(directory(machine.directory))/\(definition.keys[machine.key].pattern)" : "\(directory(machine.directory)).state"
+        return "\(key) {\(states(transition.from).joined(separator: ", "))} -> "
             + "\(definition.stateName(transition.to)) by {\(roles(transition.by).joined(separator: ", "))}"
     }
 
@@ -390,6 +393,15 @@ private struct Comparison {
                     machine: machine, transition: transition, guardText: view.guardText(machine: m, transition: t),
                     programs: view.program(transition.guardProgram) + "\u{1}" + view.program(transition.obligation))
                 result[view.transitionName(machine, transition), default: []].append(entry)
+            }
+        }
+        // Key machines (pci's be/state-{n}); their guard texts are not kept, so changes show as compiled.
+        for machine in view.definition.keyMachines {
+            for transition in machine.transitions {
+                let entry = TransitionEntry(
+                    machine: machine, transition: transition, guardText: nil,
+                    programs: view.program(transition.guardProgram) + "\u{1}" + view.program(transition.obligation))
+                result[view.transitionName(machine, transition, keyMachine: true), default: []].append(entry)
             }
         }
         return result

@@ -155,6 +155,24 @@ import XenPolicyKit
         #expect(Self.widenings(unguarded) == ["guard_removed fe.state {Initialising} -> Connected by {frontend}"])
     }
 
+    /// A key machine's transitions are compared like a directory machine's, named after the key family.
+    @Test func keyMachineTransitionAdded() throws {
+        let family = """
+              key be/num : u32 init toolstack writer toolstack;
+              key be/state-{n} : enum XenbusState init toolstack = Initialising writer toolstack | backend
+                                 for n in [0 .. val(be/num, 0));
+              machine be/state-{n} { Initialising -> Initialised by backend; }
+            """
+        let old = Self.base.replacingOccurrences(of: "  option unknown_keys = deny;", with: family + "\n  option unknown_keys = deny;")
+        let new = old.replacingOccurrences(
+            of: "Initialising -> Initialised by backend; }",
+            with: "Initialising -> Initialised by backend;\n    Initialised -> Closing by toolstack; }")
+        #expect(new != old)
+        let report = try Self.diff(old, new)
+        #expect(Self.lines(report, .protocolTransition) == ["added be/state-{n} {Initialised} -> Closing by {toolstack}"])
+        #expect(Self.widenings(report) == ["transition_added be/state-{n} {Initialised} -> Closing by {toolstack}"])
+    }
+
     @Test func guaranteeRemovedAddedAndWeakened() throws {
         let removed = try Self.diff(
             replacing: "guarantee fe_private: never backend write | rm on fe/ring-ref, fe/x blame writer;", with: "")
