@@ -61,7 +61,7 @@ extension ReplayEngine {
         if checks.contains(.never), roles != 0 {
             var segments: [Substring]? = nil
             for rule in compiled.neversOfDirectory[directory] where rule.operations.contains(operation) && roles & ~rule.roles == 0 {
-                if segments == nil { segments = relative.isEmpty ? [] : relative.split(separator: "/", omittingEmptySubsequences: false) }
+                if segments == nil { segments = Self.segments(relative) }
                 guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else {
                     continue
                 }
@@ -240,6 +240,27 @@ extension ReplayEngine {
         return compiled.definition.machines.map {
             "\(compiled.directoryNames[$0.directory]).state is \(compiled.definition.stateName(instance.states[$0.directory]))"
         }.joined(separator: ", ")
+    }
+
+    /// The `/`-separated segments of a relative path (empty segments kept). An ASCII path is split
+    /// on bytes: splitting on the `Character` `/` walks grapheme clusters, which only matters (a
+    /// combining mark after a `/`) when there are non-ASCII bytes.
+    static func segments(_ relative: Substring) -> [Substring] {
+        guard !relative.isEmpty else { return [] }
+        let utf8 = relative.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return relative.split(separator: "/", omittingEmptySubsequences: false) }
+        var result: [Substring] = []
+        var start = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                result.append(Substring(utf8[start..<index]))
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        result.append(Substring(utf8[start..<utf8.endIndex]))
+        return result
     }
 
     static func excerpt(_ value: String) -> String {

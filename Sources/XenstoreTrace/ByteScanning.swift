@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A line of the trace without its terminator: a view into the reader's buffer, valid only while the
 /// line is being parsed. Parsers scan it by byte offsets and make `String`s only of the fields they keep.
 typealias LineBytes = UnsafeBufferPointer<UInt8>
@@ -30,6 +36,15 @@ enum Scan {
         var i = index
         while i < line.count, line[i] != byte { i += 1 }
         return i
+    }
+
+    /// The first offset in `range` holding `byte` (or its end), found with `memchr`: paths and
+    /// values are long enough for it to beat a loop.
+    @inline(__always)
+    static func first(_ byte: UInt8, in line: LineBytes, _ range: Range<Int>) -> Int {
+        guard !range.isEmpty, let base = line.baseAddress else { return range.upperBound }
+        guard let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return range.upperBound }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     /// The non-negative decimal number in `range`, or `nil` if it is empty, has a non-digit or more

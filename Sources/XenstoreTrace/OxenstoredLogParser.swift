@@ -365,8 +365,7 @@ final class OxenstoredLogParser {
     /// The first space-separated field of `range` and the rest after the one space that ends it.
     @inline(__always)
     static func splitFirstField(_ line: LineBytes, _ range: Range<Int>) -> (Range<Int>, Range<Int>) {
-        var i = range.lowerBound
-        while i < range.upperBound, line[i] != Scan.space { i += 1 }
+        let i = Scan.first(Scan.space, in: line, range)
         let first = range.lowerBound..<i
         return (first, min(i + 1, range.upperBound)..<range.upperBound)
     }
@@ -380,8 +379,7 @@ final class OxenstoredLogParser {
 
     /// Undoes OCaml's `String.escaped`. A malformed or cut-off escape is kept as it is.
     static func unescaped(_ line: LineBytes, _ range: Range<Int>) -> String {
-        var i = range.lowerBound
-        while i < range.upperBound, line[i] != UInt8(ascii: "\\") { i += 1 }
+        var i = Scan.first(UInt8(ascii: "\\"), in: line, range)
         if i == range.upperBound { return Scan.string(line, range) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(range.count)
