@@ -182,7 +182,7 @@ extension ReplayEngine {
     /// The toolstack's own writes while it created the instance: writer, type and initial values.
     func judgeInitialKeys(_ instance: Instance) {
         let compiled = instance.protocolDefinition
-        for directory in instance.directories.indices {
+        for directory in instance.directories.indices where !initialKeysAreFine(instance, directory) {
             let entries = instance.directories[directory].all.sorted { ($0.1.line, $0.0) < ($1.1.line, $1.0) }
             for (relative, entry) in entries where entry.writerPrivileged {
                 let roles = instance.roles(domid: entry.writerDomid, privileged: true)
@@ -228,6 +228,32 @@ extension ReplayEngine {
                 }
             }
         }
+    }
+
+    /// Whether every node the toolstack wrote into a directory while creating the instance is a
+    /// declared key without index variables or condition that it may write, with a value of the
+    /// key's type and the declared initial value: then `judgeInitialKeys` has nothing to report,
+    /// and the sorting and key resolution it does to report in line order can be skipped. Nothing
+    /// here reports or evaluates a program.
+    func initialKeysAreFine(_ instance: Instance, _ directory: Int) -> Bool {
+        let compiled = instance.protocolDefinition
+        let state = instance.directories[directory]
+        func fine(_ relative: String, _ entry: Entry, _ key: Int) -> Bool {
+            guard entry.writerPrivileged else { return true }
+            let compiledKey = compiled.keys[key]
+            guard compiledKey.condition == nil else { return false }
+            let roles = instance.roles(domid: entry.writerDomid, privileged: true)
+            guard roles & (compiledKey.writers | compiledKey.initializers) != 0, typeProblem(compiledKey, entry.value, compiled) == nil
+            else { return false }
+            if let initial = compiledKey.key.initialValue, roles & compiledKey.initializers != 0, entry.value != initial { return false }
+            return true
+        }
+        for (slot, entry) in state.fixed.enumerated() {
+            guard let entry else { continue }
+            guard fine(state.layout.paths[slot], entry, state.layout.keys[slot]) else { return false }
+        }
+        for (_, entry) in state.other where entry.writerPrivileged { return false }
+        return true
     }
 
     /// ACM admission control: each role's domain must carry one of the labels the protocol allows.

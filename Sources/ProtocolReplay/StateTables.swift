@@ -38,11 +38,26 @@ final class StateTables {
             directories.count == 1 ? states.map { [$0] } : states.flatMap { a in states.map { b in [a, b] } }
         func table(_ program: CompiledProgram) -> [Truth] {
             var result = [Truth](repeating: .maybe, count: Self.width * Self.width)
+            // The abstract evaluator sees the states only through `state(d)`: combinations that agree
+            // on the directories the program reads give the same answer, so evaluate each once.
+            var read = [Bool](repeating: false, count: compiled.definition.directories.count)
+            for operation in program.operations {
+                if case .state(let directory) = operation, directory >= 0, directory < read.count { read[directory] = true }
+            }
+            // Answers by the read states (`width` for a state not read), as `Truth` raw values; 255: not yet.
+            var answers = [UInt8](repeating: 255, count: (Self.width + 1) * (Self.width + 1))
+            var known = [Int?](repeating: nil, count: compiled.definition.directories.count)
             for combination in combinations {
-                var known = [Int?](repeating: nil, count: compiled.definition.directories.count)
-                for (directory, state) in zip(directories, combination) { known[directory] = state }
-                var evaluator = AbstractEvaluator(program: program, states: known)
-                result[Self.index(combination)] = evaluator.truth()
+                var projection = 0
+                for (directory, state) in zip(directories, combination) {
+                    known[directory] = state
+                    projection = projection * (Self.width + 1) + (read[directory] ? state : Self.width)
+                }
+                if answers[projection] == 255 {
+                    var evaluator = AbstractEvaluator(program: program, states: known)
+                    answers[projection] = evaluator.truth().rawValue
+                }
+                result[Self.index(combination)] = Truth(rawValue: answers[projection]) ?? .maybe
             }
             return result
         }
