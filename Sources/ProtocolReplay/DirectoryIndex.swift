@@ -97,13 +97,28 @@ enum PathLocation {
 struct DirectoryMatch {
     var template: Int
     var root: RootKey
-    /// The root's path (a prefix of the path).
-    var rootPath: Substring
     /// The path below the root (`ring-ref`, `queue-0/ring-ref1`); empty for the root itself.
     var relative: Substring
+    /// The length of the root's path in bytes: `rootPath` is made only when needed (a new pending
+    /// directory), not for every message.
+    var rootLength: Int
     /// The declared key without index variables that `relative` names (-1: none), when already
     /// looked up (-2: not yet).
     var fixedKey = -2
+
+    init(template: Int, root: RootKey, relative: Substring, rootLength: Int, fixedKey: Int = -2) {
+        self.template = template
+        self.root = root
+        self.relative = relative
+        self.rootLength = rootLength
+        self.fixedKey = fixedKey
+    }
+
+    /// The root's path (a prefix of the path).
+    var rootPath: Substring {
+        let path = relative.base
+        return path[path.startIndex..<path.utf8.index(path.utf8.startIndex, offsetBy: rootLength)]
+    }
 }
 
 /// The directory templates of all protocols compiled into a segment trie, so that a path is resolved
@@ -263,9 +278,8 @@ final class DirectoryIndex {
         case .ancestor: return .ancestor
         case .directory(let found):
             let utf8 = native.utf8
-            let rootPath = native[native.startIndex..<utf8.index(utf8.startIndex, offsetBy: found.rootEnd)]
             let relative = native[utf8.index(utf8.startIndex, offsetBy: found.relativeStart)...]
-            return .directory(DirectoryMatch(template: found.template, root: found.root, rootPath: rootPath, relative: relative))
+            return .directory(DirectoryMatch(template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd))
         }
     }
 
@@ -368,7 +382,10 @@ final class DirectoryIndex {
         let bytes = state.bytes
         var edge = first
         while edge < last {
-            if Int(edgeNameLength[edge]) == length && sameBytes(bytes, start..<end, names, Int(edgeNameStart[edge]), length) {
+            let name = Int(edgeNameStart[edge])
+            if Int(edgeNameLength[edge]) == length && names[name] == bytes[start]
+                && memcmp(names.baseAddress! + name, bytes.baseAddress! + start, length) == 0
+            {
                 walk(Int(edgeChild[edge]), depth + 1, &state)
             }
             edge += 1

@@ -87,10 +87,9 @@ final class PathResolver: @unchecked Sendable {
         case .ancestor: return ResolvedPath(path: path, location: .ancestor)
         case .directory(let found):
             let utf8 = path.utf8
-            let rootPath = path[path.startIndex..<utf8.index(utf8.startIndex, offsetBy: found.rootEnd)]
             let relative = path[utf8.index(utf8.startIndex, offsetBy: found.relativeStart)...]
             let match = DirectoryMatch(
-                template: found.template, root: found.root, rootPath: rootPath, relative: relative, fixedKey: fixedKey)
+                template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
             return ResolvedPath(path: path, location: .directory(match))
         }
     }

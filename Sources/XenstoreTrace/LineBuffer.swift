@@ -27,14 +27,14 @@ final class LineBuffer {
 
     private static let chunkSize = 256 * 1024
 
-    private var source: ByteSource
+    @exclusivity(unchecked) private var source: ByteSource
     private let maximumLineLength: Int
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private var start = 0
-    private var end = 0
-    private var atEnd = false
-    private var lineNumber = 0
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) private var atEnd = false
+    @exclusivity(unchecked) private var lineNumber = 0
     /// The reason reading stopped early, if it did.
     private(set) var readError: String?
 

@@ -57,13 +57,13 @@ final class OxenstoredLogParser {
     ]
 
     /// The last date seen (yyyymmdd) and its day number: consecutive lines almost always share it.
-    private var cachedDate = -1
-    private var cachedDays = 0
+    @exclusivity(unchecked) private var cachedDate = -1
+    @exclusivity(unchecked) private var cachedDays = 0
     /// The text of the last timestamp read (up to 32 bytes, from after the `[`) and what it gave:
     /// a busy log has many lines in the same millisecond.
-    private var lastStamp: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    private var lastStampLength = -1
-    private var lastStampResult: (Int64, Int) = (0, 0)
+    @exclusivity(unchecked) private var lastStamp: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @exclusivity(unchecked) private var lastStampLength = -1
+    @exclusivity(unchecked) private var lastStampResult: (Int64, Int) = (0, 0)
 
     /// The operation whose name starts at `start`: its kind and the end of its name (`nil` if unknown).
     private static func operation(_ line: LineBytes, at start: Int) -> (Kind, Int)? {

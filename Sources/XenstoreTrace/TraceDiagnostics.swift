@@ -76,7 +76,7 @@ final class BoundedDiagnostics {
     }
 
     /// Set by a parser that skips a well-formed line (it then returns no event); taken by the reader.
-    var skipReason: SkipReason?
+    @exclusivity(unchecked) var skipReason: SkipReason?
 
     /// Records that the line is skipped for `reason`; returns no event.
     func skip(_ reason: SkipReason) -> TraceEvent? {

@@ -61,14 +61,14 @@ public final class TraceReader: Sequence, IteratorProtocol {
 
     private let options: Options
     private let buffer: LineBuffer
-    private var parser: Parser?
+    @exclusivity(unchecked) private var parser: Parser?
     private let sink: BoundedDiagnostics
-    private var finished = false
+    @exclusivity(unchecked) private var finished = false
 
     /// The format being read: given, or detected once the first non-empty line has been read.
-    public private(set) var format: TraceFormat?
+    @exclusivity(unchecked) public private(set) var format: TraceFormat?
     /// What the lines read so far amounted to.
-    public private(set) var statistics = TraceStatistics()
+    @exclusivity(unchecked) public private(set) var statistics = TraceStatistics()
 
     /// The diagnostics so far (at most `maximumDiagnostics`, plus a note if more were counted).
     public var diagnostics: [Diagnostic] { sink.all }
