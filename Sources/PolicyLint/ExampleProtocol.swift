@@ -45,6 +45,8 @@ enum ExampleProtocol {
             "  dir be = \"/local/domain/{be}/backend/x/{fe}/{devid}\" owner backend readers frontend;",
             "  key fe.state : enum XenbusState init toolstack = Initialising writer frontend;",
             "  key be.state : enum XenbusState init toolstack = Initialising writer backend;",
+            "  key fe/backend : string init toolstack link be;",
+            "  key be/frontend : string init toolstack link fe;",
         ]
         lines += declarations.map { "  " + $0 }
         if let frontend {

@@ -106,6 +106,7 @@ struct Resolution {
                 break
             }
         }
+        if protocolUnit.kind == .protocol { checkLinks(keys, directories: directories, at: protocolUnit.name.location) }
         guard diagnostics[errorsBefore...].allSatisfy({ $0.severity != .error }) else { return nil }
         return ProtocolDefinition(
             name: protocolUnit.name.name, origin: protocolUnit.name.location.origin, parameters: parameters.map(\.name.name),
@@ -376,6 +377,7 @@ struct Resolution {
             var condition: Expression? = nil
             var defaultValue: String? = nil
             var deprecated = false
+            var link: Identifier? = nil
             var ranges: [(Identifier, RangeExpression)] = []
             for attribute in declaration.attributes {
                 switch attribute {
@@ -388,6 +390,7 @@ struct Resolution {
                 case .condition(let expression): condition = expression
                 case .defaultValue(let value): defaultValue = literalText(value)
                 case .deprecated: deprecated = true
+                case .link(let target): link = target
                 }
             }
             for (slot, (variable, _)) in ranges.enumerated() { scope.locals[variable.name] = slot }
@@ -435,12 +438,29 @@ struct Resolution {
                 }
                 error("E0747", "\(what) '\(text)' of '\(declaration.key)' is not a value of its type", at: declaration.key.location)
             }
+            var linkTarget: Int? = nil
+            if let link {
+                if let target = syntaxIndex.names.directories[link.name] {
+                    if target == directory {
+                        error("E0753", "'\(declaration.key)' cannot link its own directory", at: link.location)
+                    } else if !ranges.isEmpty || isState {
+                        error(
+                            "E0753", "'\(declaration.key)' cannot be a link: a link is one key without index variables", at: link.location)
+                    } else {
+                        linkTarget = target
+                    }
+                } else {
+                    error(
+                        "E0734", "unknown directory '\(link.name)'", at: link.location,
+                        hint: NameSuggestion.hint(for: link.name, in: syntaxIndex.names.directories.keys))
+                }
+            }
             keys.append(
                 Key(
                     pattern: KeyPattern(directory: directory, segments: segments), isState: isState, type: type,
                     initializers: roleMask(initializers), initialValue: stateValue(initialValue), writers: roleMask(writers),
                     phase: phase, indices: indices, condition: conditionProgram, defaultValue: stateValue(defaultValue),
-                    deprecated: deprecated, origin: declaration.key.location.origin))
+                    deprecated: deprecated, link: linkTarget, origin: declaration.key.location.origin))
         }
         return keys
     }
@@ -546,6 +566,30 @@ struct Resolution {
             }
         }
         return machines
+    }
+
+    /// The checker creates an instance only when the toolstack has linked all the directories through
+    /// their `link` keys, so directories that no chain of links connects would never make one.
+    private mutating func checkLinks(_ keys: [Key], directories: [Directory], at location: SourceLocation) {
+        guard directories.count > 1 else { return }
+        var component = Array(directories.indices)
+        func root(_ index: Int) -> Int {
+            var index = index
+            while component[index] != index { index = component[index] }
+            return index
+        }
+        for key in keys {
+            guard let target = key.link, directories.indices.contains(target), directories.indices.contains(key.pattern.directory) else {
+                continue
+            }
+            component[root(key.pattern.directory)] = root(target)
+        }
+        let unlinked = directories.indices.filter { root($0) != root(0) }.map { directories[$0].name }
+        guard !unlinked.isEmpty else { return }
+        warning(
+            "W0747",
+            "no 'link' key connects \(unlinked.map { "'\($0)'" }.joined(separator: ", ")) with '\(directories[0].name)', so no instance of this protocol can be created",
+            at: location, hint: "declare the toolstack's links, e.g. key be/frontend : xspath init toolstack link fe;")
     }
 
     /// Machines of state-typed keys other than a directory's `state` (`machine be/state-{n} {...}`).

@@ -205,11 +205,15 @@ public struct Key: Equatable, Sendable {
     public var condition: Program?
     public var defaultValue: String?
     public var deprecated: Bool
+    /// `link DIR`: the value is the path of that directory of the same instance (`be/frontend`
+    /// names the frontend directory); the toolstack's links between the directories make an instance.
+    public var link: Int?
     public var origin: Origin
 
     public init(
         pattern: KeyPattern, isState: Bool, type: ValueType, initializers: RoleMask, initialValue: String?, writers: RoleMask,
-        phase: StateMask?, indices: [IndexVariable], condition: Program?, defaultValue: String?, deprecated: Bool, origin: Origin
+        phase: StateMask?, indices: [IndexVariable], condition: Program?, defaultValue: String?, deprecated: Bool, link: Int? = nil,
+        origin: Origin
     ) {
         self.pattern = pattern
         self.isState = isState
@@ -222,6 +226,7 @@ public struct Key: Equatable, Sendable {
         self.condition = condition
         self.defaultValue = defaultValue
         self.deprecated = deprecated
+        self.link = link
         self.origin = origin
     }
 }

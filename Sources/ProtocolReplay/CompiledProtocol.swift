@@ -207,7 +207,7 @@ final class CompiledExpectation {
 }
 
 /// A link key: a key of one directory whose value names the root of another directory of the same
-/// instance (`be/frontend`, `fe/backend`): it is named after the role that owns the other directory.
+/// instance (`be/frontend`, `fe/backend`), declared with `link DIR`.
 struct LinkKey {
     var name: String
     var key: Int
@@ -487,15 +487,14 @@ final class CompiledProtocol {
         }
         ownedDirectory = owned
 
-        // Link keys: named after the role owning the other directory.
+        // Link keys: the keys declared `link DIR` (`key be/frontend : xspath init toolstack link fe;`).
         var links = [[LinkKey]](repeating: [], count: directoryCount)
-        for (index, directory) in definition.directories.enumerated() {
-            for (otherIndex, other) in definition.directories.enumerated() where otherIndex != index {
-                guard other.owner >= 0, other.owner < roles.count else { continue }
-                let name = roles[other.owner].name
-                guard directory.owner != other.owner, let key = fixedKeys[index][Substring(name)] else { continue }
-                links[index].append(LinkKey(name: name, key: key, target: otherIndex))
-            }
+        for (keyIndex, key) in definition.keys.enumerated() {
+            let directory = key.pattern.directory
+            guard let target = key.link, directory >= 0, directory < directoryCount, target >= 0, target < directoryCount,
+                target != directory, key.indices.isEmpty, !key.isState
+            else { continue }
+            links[directory].append(LinkKey(name: key.pattern.description, key: keyIndex, target: target))
         }
         self.links = links
 

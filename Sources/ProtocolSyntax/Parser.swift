@@ -88,7 +88,7 @@ public struct Parser {
     static let reserved: Set<String> = [
         "import", "library", "protocol", "extends", "params", "role", "type", "enum", "dir", "key", "pred", "machine",
         "guarantee", "expect", "option", "labels", "domain", "privileged", "uint", "string", "owner", "readers", "init",
-        "writer", "phase", "for", "in", "if", "then", "else", "default", "deprecated", "by", "when", "requires", "note",
+        "writer", "phase", "for", "in", "if", "then", "else", "default", "deprecated", "link", "by", "when", "requires", "note",
         "never", "always", "on", "unless", "within", "after", "blame", "turn", "forall", "read", "write", "mkdir", "rm",
         "setperms", "watch",
     ]
@@ -416,7 +416,8 @@ public struct Parser {
         if consume(keyword: "if") { return .condition(try expression()) }
         if consume(keyword: "default") { return .defaultValue(try valueLiteral()) }
         if consume(keyword: "deprecated") { return .deprecated(location) }
-        throw fail("a key attribute (init, writer, phase, for, if, default, deprecated) or ';'")
+        if consume(keyword: "link") { return .link(try identifier("the directory whose path the key holds")) }
+        throw fail("a key attribute (init, writer, phase, for, if, default, deprecated, link) or ';'")
     }
 
     private mutating func stateSet() throws(Abandon) -> StateSet {

@@ -173,6 +173,8 @@ public struct KeyDeclaration: Sendable {
         case condition(Expression)
         case defaultValue(Value)
         case deprecated(SourceLocation)
+        /// `link be`: the key's value is the path of that directory of the same instance.
+        case link(Identifier)
     }
 
     public var key: KeyReference

@@ -601,9 +601,9 @@ private struct Decoding {
                 let what = { "protocol '\(context.name)': key \(number)" }
                 let flagsAt = reader.position
                 let flags = try reader.u8("key flags")
-                if flags & ~0x3F != 0 {
+                if flags & ~0x7F != 0 {
                     try invalid(
-                        "E0882", "\(what()): reserved key flag bits 0x\(String(flags & ~0x3F, radix: 16)) are set", reader, at: flagsAt)
+                        "E0882", "\(what()): reserved key flag bits 0x\(String(flags & ~0x7F, radix: 16)) are set", reader, at: flagsAt)
                 }
                 let patternAt = reader.position
                 let pattern = try keyPattern(&reader, context, slots: Int.max, what())
@@ -648,12 +648,18 @@ private struct Decoding {
                 }
                 let condition = flags & 4 != 0 ? try program(&reader, context, "\(what()): condition") : nil
                 let defaultValue = flags & 16 != 0 ? try string(&reader, "\(what()): default value") : nil
+                let linkAt = reader.position
+                let link = flags & 64 != 0 ? try index(&reader, below: context.directoryCount, "\(what()): link", of: "directories") : nil
+                if let link, link == pattern.directory || !indices.isEmpty || flags & 1 != 0 {
+                    try invalid(
+                        "E0888", "\(what()): a link must be one key without index variables naming another directory", reader, at: linkAt)
+                }
                 let origin = try origin(&reader, what())
                 keys.append(
                     Key(
                         pattern: pattern, isState: flags & 1 != 0, type: type, initializers: initializers, initialValue: initialValue,
                         writers: writers, phase: phase, indices: indices, condition: condition, defaultValue: defaultValue,
-                        deprecated: flags & 32 != 0, origin: origin))
+                        deprecated: flags & 32 != 0, link: link, origin: origin))
             }
             contexts[protocolIndex].keyDirectories = keys.map(\.pattern.directory)
             definitions[protocolIndex].keys = keys

@@ -85,6 +85,7 @@ public struct RuleTableDumper {
             out += "  phase \(key.phase.map { states($0, definition) } ?? "any")"
             if let value = key.defaultValue { out += "  default \(quote(value))" }
             if key.deprecated { out += "  deprecated" }
+            if let link = key.link { out += "  link \(directoryName(definition, link))" }
             out += "  (\(key.origin))\n"
             for variable in key.indices {
                 out += "        for \(variable.name) (slot \(variable.slot)) lower:\n"
@@ -347,6 +348,7 @@ public struct RuleTableDumper {
                         if let condition = key.condition { fields.append(("condition", code(condition))) }
                         if let value = key.defaultValue { fields.append(("default", .string(value))) }
                         fields.append(("deprecated", .bool(key.deprecated)))
+                        if let link = key.link { fields.append(("link", .string(directoryName(definition, link)))) }
                         fields.append(("origin", .string(key.origin.description)))
                         return .object(fields)
                     })

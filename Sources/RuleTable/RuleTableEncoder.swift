@@ -288,6 +288,7 @@ private struct Encoding {
             if key.initialValue != nil { flags |= 8 }
             if key.defaultValue != nil { flags |= 16 }
             if key.deprecated { flags |= 32 }
+            if key.link != nil { flags |= 64 }
             out.u8(flags)
             keyPattern(key.pattern, &out)
             switch key.type {
@@ -320,6 +321,7 @@ private struct Encoding {
             }
             if let condition = key.condition { out.uleb(program(condition, &programs)) }
             if let value = key.defaultValue { string(value, &out) }
+            if let link = key.link { out.uleb(link) }
             origin(key.origin, &out)
         }
     }

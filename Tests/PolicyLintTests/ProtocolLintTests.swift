@@ -51,6 +51,7 @@ import XenPolicyKit
             extra: [
                 "dir priv = \"/local/domain/0/private/{devid}\" owner toolstack;",
                 "key priv/secret : string init toolstack;",
+                "key priv/device : string init toolstack link fe;",
                 "key be/sectors : u32;",
             ],
             frontendGuard: "be.state == Connected && present(priv/secret)")
@@ -308,6 +309,8 @@ enum ExampleSource {
             "  dir be = \"/local/domain/{be}/backend/\(directory)/{fe}/{devid}\" owner backend readers frontend;",
             "  key fe.state : enum XenbusState init toolstack = Initialising writer frontend;",
             "  key be.state : enum XenbusState init toolstack = Initialising writer backend;",
+            "  key fe/backend : string init toolstack link be;",
+            "  key be/frontend : string init toolstack link fe;",
         ]
         lines += extra.map { "  " + $0 }
         lines += ["  machine fe.state {"] + frontend.map { "    " + $0 } + ["  }"]

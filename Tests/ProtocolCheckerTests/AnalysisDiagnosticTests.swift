@@ -78,8 +78,9 @@ import Testing
                 protocol p extends xb {
                   dir priv = "/local/domain/0/private/{devid}" owner toolstack;
                   key priv/secret : string init toolstack;
+                  key priv/device : string init toolstack link fe;
                 """)
-        let diagnostic = try expectSingle(diagnose(source), "E0742", .error, line: 5, column: 53)
+        let diagnostic = try expectSingle(diagnose(source), "E0742", .error, line: 6, column: 53)
         #expect(
             diagnostic.message == "the guard of a transition by 'frontend' reads 'priv/secret', which 'frontend' cannot read")
     }
@@ -94,8 +95,9 @@ import Testing
                 protocol p extends xb {
                   dir priv = "/local/domain/0/private/{devid}" owner toolstack;
                   key priv.state : enum XenbusState init toolstack = Initialising;
+                  key priv/device : string init toolstack link fe;
                 """)
-        let diagnostic = try expectSingle(diagnose(source), "E0742", .error, line: 5, column: 50)
+        let diagnostic = try expectSingle(diagnose(source), "E0742", .error, line: 6, column: 50)
         #expect(diagnostic.message == "the guard of a transition by 'frontend' reads 'priv/state', which 'frontend' cannot read")
     }
 

@@ -44,6 +44,8 @@ let xenbusLibrary = """
       key fe.state : enum XenbusState init toolstack = Initialising writer frontend;
       key be.state : enum XenbusState init toolstack = Initialising writer backend | toolstack;
       key be/online : "0" | "1" init toolstack = "1" writer toolstack;
+      key fe/backend : string init toolstack link be;
+      key be/frontend : string init toolstack link fe;
     }
     """
 

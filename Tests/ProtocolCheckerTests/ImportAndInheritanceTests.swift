@@ -103,12 +103,12 @@ import Testing
         #expect(derived.roles == base.roles)
         #expect(derived.parameters == ["fe", "be", "devid"])
         // Keys: same order, the replaced one in its inherited place with the new type and phase.
-        #expect(derived.keys.map(\.pattern.description) == ["state", "state", "online", "mode", "size"])
-        #expect(base.keys[3].type == .literals(["r", "w"]))
-        #expect(base.keys[3].phase == nil)
-        #expect(derived.keys[3].type == .literals(["r", "w", "x"]))
-        #expect(derived.keys[3].phase == StateMask([1]))
-        #expect(derived.keys[4] == base.keys[4])
+        #expect(derived.keys.map(\.pattern.description) == ["state", "state", "online", "backend", "frontend", "mode", "size"])
+        #expect(base.keys[5].type == .literals(["r", "w"]))
+        #expect(base.keys[5].phase == nil)
+        #expect(derived.keys[5].type == .literals(["r", "w", "x"]))
+        #expect(derived.keys[5].phase == StateMask([1]))
+        #expect(derived.keys[6] == base.keys[6])
         // Directories: replaced.
         #expect(derived.directories.map(\.name) == ["fe", "be"])
         #expect(derived.directories[0].segments[4] == .literal("d"))

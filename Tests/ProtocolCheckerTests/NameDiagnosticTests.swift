@@ -319,6 +319,7 @@ import Testing
                 protocol p extends xb {
                   dir x = "/x/{devid}" owner toolstack;
                   machine x.state { Initialising -> Closed by toolstack; }
+                  key x/device : string init toolstack link fe;
                 }
                 """), "E0729", .error, line: 3, column: 11)
         #expect(diagnostic.message == "'x.state' is not declared as a key")

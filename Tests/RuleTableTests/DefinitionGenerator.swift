@@ -306,6 +306,10 @@ struct DefinitionGenerator {
             }
             keyMachines.append(Machine(directory: keys[key].pattern.directory, key: key, transitions: transitions, origin: side.origin()))
         }
+        for index in keys.indices where keys[index].indices.isEmpty && !keys[index].isState && directories.count > 1 && side.bool() {
+            let others = directories.indices.filter { $0 != keys[index].pattern.directory }
+            keys[index].link = side.pick(others)
+        }
         return ProtocolDefinition(
             name: "proto\(number)", origin: origin(), parameters: parameters, roles: roles, states: states, directories: directories,
             keys: keys, machines: machines, keyMachines: keyMachines, guarantees: guarantees, expectations: expectations,

@@ -253,6 +253,22 @@ import Testing
         #expect(Self.codes(of: CompiledRuleTable(protocols: [keySlot])) == ["E0886"])
     }
 
+    /// A link names another directory, from a key without index variables that is not a state key.
+    @Test func linkKeys() {
+        var definition = Self.protocolDefinition()
+        definition.keys.append(
+            Key(
+                pattern: KeyPattern(directory: 0, segments: [[.literal("backend")]]), isState: false, type: .string(pattern: nil),
+                initializers: RoleMask([1]), initialValue: nil, writers: RoleMask([]), phase: nil, indices: [], condition: nil,
+                defaultValue: nil, deprecated: false, link: 1, origin: Self.origin))
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [definition])) == [])
+        definition.keys[1].link = 0
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [definition])) == ["E0888"])
+        definition.keys[0].link = 1
+        definition.keys[1].link = 1
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [definition])) == ["E0888"], "the state key cannot be a link")
+    }
+
     /// A key machine's transitions have no obligations (the checker refuses them, E0752); a table with one is refused.
     @Test func keyMachineObligation() {
         var definition = Self.protocolDefinition()
