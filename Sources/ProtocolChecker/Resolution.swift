@@ -518,12 +518,7 @@ struct Resolution {
         for item in items {
             // Machines of other keys (`be/state-{n}`) are resolved by resolveKeyMachines.
             guard case .machine(let declaration) = item, declaration.key.segments == nil else { continue }
-            guard let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
-                error(
-                    "E0734", "unknown directory '\(declaration.key.directory.name)'", at: declaration.key.directory.location,
-                    hint: NameSuggestion.hint(for: declaration.key.directory.name, in: syntaxIndex.names.directories.keys))
-                continue
-            }
+            guard let directory = machineDirectory(declaration) else { continue }
             guard let keyIndex = keys.firstIndex(where: { $0.isState && $0.pattern.directory == directory }) else {
                 error(
                     "E0729", "'\(declaration.key)' is not declared as a key", at: declaration.key.location,
@@ -543,12 +538,7 @@ struct Resolution {
             }
             for transition in declaration.transitions {
                 let from = stateMask(transition.from)
-                guard let to = syntaxIndex.names.states[transition.to.name] else {
-                    error(
-                        "E0728", "unknown state '\(transition.to.name)'", at: transition.to.location,
-                        hint: NameSuggestion.hint(for: transition.to.name, in: syntaxIndex.names.states.keys))
-                    continue
-                }
+                guard let to = targetState(transition) else { continue }
                 var compiler = ExpressionCompiler(names: syntaxIndex.names)
                 let guardProgram = transition.guardExpression.map { compiler.compile($0) }
                 let guardKeys = compiler.referencedKeys
@@ -566,6 +556,24 @@ struct Resolution {
             }
         }
         return machines
+    }
+
+    /// The directory of the key a machine drives; nil (reported) when it is not declared.
+    private mutating func machineDirectory(_ declaration: MachineDeclaration) -> Int? {
+        if let directory = syntaxIndex.names.directories[declaration.key.directory.name] { return directory }
+        error(
+            "E0734", "unknown directory '\(declaration.key.directory.name)'", at: declaration.key.directory.location,
+            hint: NameSuggestion.hint(for: declaration.key.directory.name, in: syntaxIndex.names.directories.keys))
+        return nil
+    }
+
+    /// The value of a transition's target state; nil (reported) when it is not a state.
+    private mutating func targetState(_ transition: ProtocolSyntax.Transition) -> Int? {
+        if let to = syntaxIndex.names.states[transition.to.name] { return to }
+        error(
+            "E0728", "unknown state '\(transition.to.name)'", at: transition.to.location,
+            hint: NameSuggestion.hint(for: transition.to.name, in: syntaxIndex.names.states.keys))
+        return nil
     }
 
     /// The checker creates an instance only when the toolstack has linked all the directories through
@@ -602,12 +610,7 @@ struct Resolution {
         var machines: [Machine] = []
         for item in items {
             guard case .machine(let declaration) = item, declaration.key.segments != nil else { continue }
-            guard let directory = syntaxIndex.names.directories[declaration.key.directory.name] else {
-                error(
-                    "E0734", "unknown directory '\(declaration.key.directory.name)'", at: declaration.key.directory.location,
-                    hint: NameSuggestion.hint(for: declaration.key.directory.name, in: syntaxIndex.names.directories.keys))
-                continue
-            }
+            guard let directory = machineDirectory(declaration) else { continue }
             let written = parsedSegments(declaration.key).map { KeyPattern(directory: directory, segments: $0).description }
             guard let keyIndex = keys.firstIndex(where: { $0.pattern.directory == directory && $0.pattern.description == written })
             else {
@@ -633,12 +636,7 @@ struct Resolution {
             var scope = Scope()
             for index in key.indices { scope.locals[index.name] = index.slot }
             for transition in declaration.transitions {
-                guard let to = syntaxIndex.names.states[transition.to.name] else {
-                    error(
-                        "E0728", "unknown state '\(transition.to.name)'", at: transition.to.location,
-                        hint: NameSuggestion.hint(for: transition.to.name, in: syntaxIndex.names.states.keys))
-                    continue
-                }
+                guard let to = targetState(transition) else { continue }
                 if let obligation = transition.obligation {
                     error(
                         "E0752", "a transition of '\(declaration.key)' cannot have an obligation", at: obligation.location,
