@@ -128,7 +128,7 @@ public final class ReplayEngine {
     public init(protocols: [ProtocolDefinition], options: Options = Options()) {
         self.protocols = protocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
         index = DirectoryIndex(protocols: protocols)
-        resolver = PathResolver(index: index, protocols: self.protocols)
+        resolver = PathResolver(definitions: protocols, protocols: self.protocols)
         self.options = options
         evaluator = Evaluator(maximumIterations: max(1, options.maximumLoopIterations))
         evaluator.nonDecimal = { [unowned self] instance, directory, relative, entry in
@@ -144,7 +144,7 @@ public final class ReplayEngine {
     public func replay(_ reader: TraceReader, readAhead: Bool = true) {
         let resolver = self.resolver
         reader.forEachBatch(readAhead: readAhead, prepare: { ResolvedBatch($0, resolver: resolver) }) { batch in
-            batch.drain { event, resolved in process(event, resolved: resolved) }
+            batch.forEach { event, resolved in process(event, resolved: resolved) }
         }
     }
 

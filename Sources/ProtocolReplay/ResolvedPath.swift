@@ -1,3 +1,4 @@
+import ProtocolModel
 import XenstoreTrace
 
 /// The path of a mutating message resolved against the directory templates: the absolute path and
@@ -38,16 +39,18 @@ final class ResolvedBatch: @unchecked Sendable {
         paths.deallocate()
     }
 
-    /// Moves each event and its path out of the batch, in order, and hands them to `body`.
-    func drain(_ body: (TraceEvent, ResolvedPath) -> Void) {
-        let taken = count
-        count = 0
+    /// Hands each event and its path to `body`, in order, without copying them; they are destroyed
+    /// with the batch, which `TraceReader.forEachBatch` releases on the reading thread, where their
+    /// strings were allocated (freeing them on the replay's thread makes the two threads contend for
+    /// the allocator's arena).
+    func forEach(_ body: (TraceEvent, ResolvedPath) -> Void) {
         var index = 0
-        events.removeAll { event in
-            if index < taken {
-                body(event, (paths + index).move())
-                index += 1
-            }
+        events.forEach { event in
+            guard index < count else { return }
+            let path = (paths + index).move()
+            body(event, path)
+            (paths + index).initialize(to: path)
+            index += 1
         }
     }
 }
@@ -59,9 +62,11 @@ final class PathResolver: @unchecked Sendable {
     /// Per protocol and directory: the declared keys without index variables, by relative path.
     let fixedKeys: [[ByteTable]]
 
-    init(index: DirectoryIndex, protocols: [CompiledProtocol]) {
-        self.index = index
-        fixedKeys = protocols.map(\.fixedKeys)
+    /// The resolver gets its own index and tables, equal to the engine's: objects that both
+    /// threads retain and release would bounce their reference counts between the processors.
+    init(definitions: [ProtocolDefinition], protocols: [CompiledProtocol]) {
+        index = DirectoryIndex(protocols: definitions)
+        fixedKeys = protocols.map { $0.fixedKeys.map { ByteTable($0.entries) } }
     }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {

@@ -37,6 +37,16 @@ public final class EventBatch: @unchecked Sendable {
         try body(UnsafeBufferPointer(start: storage + start, count: end - start))
     }
 
+    /// Hands each event to `body`, in order, without copying it. The events stay in the batch, to be
+    /// destroyed with it: on the thread that made them, when the batch goes back there.
+    public func forEach(_ body: (TraceEvent) -> Void) {
+        for index in start..<end {
+            let event = storage.advanced(by: index).move()
+            body(event)
+            storage.advanced(by: index).initialize(to: event)
+        }
+    }
+
     /// Moves the events out of the batch, in order, handing each to `body`; the batch is then empty.
     public func removeAll(_ body: (consuming TraceEvent) -> Void) {
         while start < end {

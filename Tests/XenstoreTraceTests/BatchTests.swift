@@ -54,4 +54,21 @@ import Testing
         #expect(next == count + 1)
         #expect(reader.statistics.events == count)
     }
+
+    /// `forEach` leaves the events in the batch; `removeAll` moves them out and empties it.
+    @Test func eventBatchesLendOrGiveTheirEvents() {
+        let batch = EventBatch(capacity: 3)
+        for line in 1...3 {
+            batch.append(TraceEvent(line: line, connection: .domain(5), operation: .write, path: "/local/domain/5/x\(line)", value: "v"))
+        }
+        #expect(batch.isFull)
+        var lent: [Int] = []
+        batch.forEach { lent.append($0.line) }
+        #expect(lent == [1, 2, 3])
+        #expect(batch.withEvents { $0.map(\.path) } == ["/local/domain/5/x1", "/local/domain/5/x2", "/local/domain/5/x3"])
+        var given: [TraceEvent] = []
+        batch.removeAll { given.append($0) }
+        #expect(given.map(\.line) == [1, 2, 3])
+        #expect(batch.count == 0)
+    }
 }
