@@ -363,35 +363,54 @@ final class DirectoryIndex {
         var ancestor = false
     }
 
-    private func walk(_ node: Int, _ depth: Int, _ state: inout Walk) {
-        let template = Int(terminal[node])
-        if template >= 0 && state.bestDepth < depth {
-            state.best = template
-            state.bestDepth = depth
-        }
-        let number = Int(numberChild[node])
-        let first = Int(edgeStart[node])
-        let last = Int(edgeStart[node + 1])
-        guard depth < state.segments else {
-            if depth == state.count && (first < last || number >= 0) { state.ancestor = true }
-            return
-        }
-        let start = state.bounds[2 * depth]
-        let end = state.bounds[2 * depth + 1]
-        let length = end - start
-        let bytes = state.bytes
-        var edge = first
-        while edge < last {
-            let name = Int(edgeNameStart[edge])
-            if Int(edgeNameLength[edge]) == length && names[name] == bytes[start]
-                && memcmp(names.baseAddress! + name, bytes.baseAddress! + start, length) == 0
-            {
-                walk(Int(edgeChild[edge]), depth + 1, &state)
+    /// Depth-first over the trie, literal edges before the number edge (the order decides which of
+    /// two templates of the same depth wins). Iterative: a branch point (a segment that matches a
+    /// literal edge and is also a number) is rare, so only those go on a small stack.
+    private func walk(_ root: Int, _ rootDepth: Int, _ state: inout Walk) {
+        var node = root
+        var depth = rootDepth
+        var branches: [(node: Int, depth: Int)] = []
+        while true {
+            let template = Int(terminal[node])
+            if template >= 0 && state.bestDepth < depth {
+                state.best = template
+                state.bestDepth = depth
             }
-            edge += 1
-        }
-        if number >= 0 && Self.decimal(bytes, start..<end) != nil {
-            walk(number, depth + 1, &state)
+            let number = Int(numberChild[node])
+            let first = Int(edgeStart[node])
+            let last = Int(edgeStart[node + 1])
+            var next = -1
+            if depth < state.segments {
+                let start = state.bounds[2 * depth]
+                let end = state.bounds[2 * depth + 1]
+                let length = end - start
+                let bytes = state.bytes
+                var edge = first
+                while edge < last {
+                    let name = Int(edgeNameStart[edge])
+                    if Int(edgeNameLength[edge]) == length && names[name] == bytes[start]
+                        && memcmp(names.baseAddress! + name, bytes.baseAddress! + start, length) == 0
+                    {
+                        next = Int(edgeChild[edge])
+                        break
+                    }
+                    edge += 1
+                }
+                if number >= 0 && Self.decimal(bytes, start..<end) != nil {
+                    if next >= 0 { branches.append((number, depth + 1)) } else { next = number }
+                }
+            } else if depth == state.count && (first < last || number >= 0) {
+                state.ancestor = true
+            }
+            if next >= 0 {
+                node = next
+                depth += 1
+            } else if let branch = branches.popLast() {
+                node = branch.node
+                depth = branch.depth
+            } else {
+                return
+            }
         }
     }
 
