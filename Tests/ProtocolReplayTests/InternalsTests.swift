@@ -134,4 +134,37 @@ import XenstoreTrace
             #expect(try findings(name, 2) == expected, "\(name)")
         }
     }
+
+    /// The resolver's cache of parents gives the answers the trie gives, whatever order paths come in:
+    /// directory roots, keys, nested keys, ancestors, unrelated paths, empty segments, numbers that
+    /// are not canonical.
+    @Test func cachedPathsLieWhereTheTrieSays() {
+        let compiled = exampleProtocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
+        let resolver = PathResolver(definitions: exampleProtocols, protocols: compiled)
+        let index = DirectoryIndex(protocols: exampleProtocols)
+        func describe(_ location: PathLocation) -> String {
+            switch location {
+            case .none: "none"
+            case .ancestor: "ancestor"
+            case .directory(let match): "\(match.template) \(match.root.hashValue) \(match.rootPath) | \(match.relative)"
+            }
+        }
+        let roots = [
+            "/local/domain/5/device/vbd/768", "/local/domain/0/backend/vbd/5/768", "/local/domain/0/backend/qdisk/5/768",
+            "/local/domain/7/device/vif/0", "/local/domain/3/backend/vif/7/0", "/local/domain/5/device/console/0",
+            "/local/domain/5/console", "/local/domain/0/backend/pci/5/0", "/local/domain/5/device/9pfs/1", "/local/domain/5",
+            "/local/domain/05/device/vbd/768", "/vm/1234", "/local/domain/5/device",
+        ]
+        let leaves = ["state", "ring-ref", "queue-0/ring-ref1", "x", "0", "05", "", "a/b/c", "feature-persistent", "vbd", "768"]
+        var paths: [String] = []
+        for root in roots {
+            for leaf in leaves { paths.append(leaf.isEmpty ? root + "/" : root + "/" + leaf) }
+            paths.append(root)
+        }
+        // Twice, in two orders, so that the cache answers for parents it remembered.
+        for path in paths + paths.reversed() + paths {
+            let cached = resolver.resolve(path: path, connection: .socket(1)).location
+            #expect(describe(cached) == describe(index.locate(path)), "\(path)")
+        }
+    }
 }
