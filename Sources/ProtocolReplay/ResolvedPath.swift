@@ -65,15 +65,17 @@ final class ResolvedBatch: @unchecked Sendable {
 /// engine replays, since it changes nothing.
 final class PathResolver: @unchecked Sendable {
     let index: DirectoryIndex
-    /// Per protocol and directory: the declared keys without index variables, by relative path.
-    let fixedKeys: [[ByteTable]]
+    /// Per directory template: the declared keys without index variables of its directory, by
+    /// relative path.
+    let fixedKeys: [ByteTable]
     private let cache = LocationCache()
 
     /// The resolver gets its own index and tables, equal to the engine's: objects that both
     /// threads retain and release would bounce their reference counts between the processors.
     init(definitions: [ProtocolDefinition], protocols: [CompiledProtocol]) {
         index = DirectoryIndex(protocols: definitions)
-        fixedKeys = protocols.map { $0.fixedKeys.map { ByteTable($0.entries) } }
+        let tables = protocols.map { $0.fixedKeys.map { ByteTable($0.entries) } }
+        fixedKeys = index.templates.map { tables[$0.protocolIndex][$0.directory] }
     }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
@@ -88,9 +90,8 @@ final class PathResolver: @unchecked Sendable {
         let location = path.utf8.withContiguousStorageIfAvailable { bytes -> DirectoryIndex.ByteLocation in
             let location = locate(bytes)
             if case .directory(let found) = location {
-                let template = index.templates[found.template]
                 let relative = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
-                fixedKey = fixedKeys[template.protocolIndex][template.directory].value(relative) ?? -1
+                fixedKey = fixedKeys[found.template].value(relative) ?? -1
             }
             return location
         }

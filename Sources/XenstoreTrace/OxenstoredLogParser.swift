@@ -69,6 +69,10 @@ final class OxenstoredLogParser {
     private static func operation(_ line: LineBytes, at start: Int) -> (Kind, Int)? {
         let wordEnd = Scan.tokenEnd(line, from: start)
         let length = wordEnd - start
+        // One-word names first (`write` is most lines): none of them is the first word of a two-word name.
+        if length < oneWordNames.count {
+            for (name, kind) in oneWordNames[length] where Scan.equals(line, start..<wordEnd, name) { return (kind, wordEnd) }
+        }
         if length <= 5, wordEnd < line.count {
             for (first, second, kind) in twoWordNames where Scan.equals(line, start..<wordEnd, first) {
                 let secondEnd = wordEnd + 1 + second.utf8CodeUnitCount
@@ -76,10 +80,6 @@ final class OxenstoredLogParser {
                     return (kind, secondEnd)
                 }
             }
-        }
-        guard length < oneWordNames.count else { return nil }
-        for (name, kind) in oneWordNames[length] where Scan.equals(line, start..<wordEnd, name) {
-            return (kind, wordEnd)
         }
         return nil
     }
