@@ -116,7 +116,13 @@ final class CompiledKey {
     let bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)]
     let condition: CompiledProgram?
     let slotCount: Int
-    let regex: Regex<AnyRegexOutput>?
+    /// The key's regular expression, compiled when a value is first checked against it (compiling
+    /// one takes about as long as replaying a thousand messages, and most keys of most protocols
+    /// are never written in a given trace).
+    lazy var regex: Regex<AnyRegexOutput>? = {
+        guard case .string(let pattern?) = key.type else { return nil }
+        return try? Regex(pattern)
+    }()
     /// The shape (`ring-ref{}`), to relate program references to declarations.
     let shape: String
     /// The same pattern for the fast matcher, when it is simple enough.
@@ -129,7 +135,7 @@ final class CompiledKey {
     init(
         key: Key, directory: Int, fixed: String?, segments: [[KeyPart]], name: String, writers: UInt32, initializers: UInt32,
         bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)], condition: CompiledProgram?, slotCount: Int,
-        regex: Regex<AnyRegexOutput>?, shape: String
+        shape: String
     ) {
         self.key = key
         self.directory = directory
@@ -141,10 +147,10 @@ final class CompiledKey {
         self.bounds = bounds
         self.condition = condition
         self.slotCount = slotCount
-        self.regex = regex
         self.shape = shape
         matcher = KeyMatcher(segments: segments, slotCount: slotCount)
-        if regex != nil, case .string(let pattern?) = key.type { simple = SimplePattern(pattern) } else { simple = nil }
+        // Used only once `regex` has compiled (`typeProblem` asks for it first).
+        if case .string(let pattern?) = key.type { simple = SimplePattern(pattern) } else { simple = nil }
     }
 
     /// Whether `value` matches the key's regular expression (whole match).
@@ -259,8 +265,9 @@ final class CompiledProtocol {
     let alwaysReading: [UInt64]
     let expectationsReading: [UInt64]
     /// What the expectations and `always` guarantees evaluate to in each combination of machine
-    /// states, as far as the states decide it.
-    private(set) var stateTables: StateTables? = nil
+    /// states, as far as the states decide it; computed when the protocol's first commit needs them
+    /// (a trace exercises few of the protocols).
+    lazy var stateTables: StateTables? = StateTables(self)
     /// The `always` guarantees and expectations to evaluate whatever changed (they read something
     /// no declared key stands for).
     let alwaysReadingAll: UInt64
@@ -393,8 +400,6 @@ final class CompiledProtocol {
             for variable in key.indices { slotCount = max(slotCount, variable.slot + 1) }
             let isFixed = segments.allSatisfy { $0.allSatisfy { if case .literal = $0 { true } else { false } } }
             let fixed = isFixed ? key.pattern.description : nil
-            var regex: Regex<AnyRegexOutput>? = nil
-            if case .string(let pattern?) = key.type { regex = try? Regex(pattern) }
             let compiled = CompiledKey(
                 key: key, directory: directory, fixed: fixed, segments: segments, name: name, writers: canonicalRoles(key.writers),
                 initializers: canonicalRoles(key.initializers),
@@ -405,7 +410,7 @@ final class CompiledProtocol {
                     )
                 },
                 condition: key.condition.map { compile($0, context: "condition of key \(name)", origin: key.origin) },
-                slotCount: slotCount, regex: regex, shape: shapes[index])
+                slotCount: slotCount, shape: shapes[index])
             keys.append(compiled)
             guard directory >= 0, directory < directoryCount else { continue }
             if key.isState && stateKey[directory] == nil { stateKey[directory] = index }
@@ -545,7 +550,6 @@ final class CompiledProtocol {
         }
         (alwaysReading, alwaysReadingAll) = masks(always.map { [$0.program] })
         (expectationsReading, expectationsReadingAll) = masks(expectations.map { [$0.trigger, $0.condition] })
-        stateTables = StateTables(self)
     }
 
     /// `{InitWait, Initialised}` of constants becomes one precomputed set: the first element's push
