@@ -16,7 +16,7 @@ final class LocationCache {
     private let hashes: UnsafeMutableBufferPointer<UInt64>
     private let lengths: UnsafeMutableBufferPointer<Int32>
     private let keys: UnsafeMutableBufferPointer<UInt8>
-    private var locations: [DirectoryIndex.ByteLocation]
+    @exclusivity(unchecked) private var locations: [DirectoryIndex.ByteLocation]
 
     init() {
         hashes = .allocate(capacity: Self.slotCount)

@@ -6,8 +6,8 @@ public final class EventBatch: @unchecked Sendable {
     private let storage: UnsafeMutablePointer<TraceEvent>
     private let capacity: Int
     /// Events `start..<end` of `storage` are initialised.
-    private var start = 0
-    private var end = 0
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
 
     /// An empty batch with room for `capacity` events.
     public init(capacity: Int) {
@@ -28,7 +28,7 @@ public final class EventBatch: @unchecked Sendable {
     /// Adds an event at the end (the batch must not be full).
     public func append(_ event: consuming TraceEvent) {
         precondition(end < capacity, "EventBatch is full")
-        storage.advanced(by: end).initialize(to: event)
+        storage.advanced(by: end).initialize(to: consume event)
         end += 1
     }
 

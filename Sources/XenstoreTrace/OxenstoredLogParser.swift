@@ -186,18 +186,20 @@ final class OxenstoredLogParser {
             }
         }
 
-        var event = TraceEvent(
-            line: number, time: time, connection: connection, transaction: transaction, operation: .read, replayOf: replayOf,
-            truncated: truncated)
+        // Built into locals and made into the event at the end: changing a `var` event field by field
+        // made the compiler copy it to return it.
+        var operation = Operation.read
+        var path: String?
+        var value: String?
         let (pathRange, rest) = Self.splitFirstField(line, data)
 
         switch kind {
         case .write:
-            event.operation = .write
-            event.path = Self.unescaped(line, pathRange)
-            event.value = Self.unescaped(line, rest)
+            operation = .write
+            path = Self.unescaped(line, pathRange)
+            value = Self.unescaped(line, rest)
         case .mkdir, .rm, .read, .directory, .getPermissions:
-            event.operation =
+            operation =
                 switch kind {
                 case .mkdir: .mkdir
                 case .rm: .rm
@@ -205,78 +207,82 @@ final class OxenstoredLogParser {
                 case .directory: .directory
                 default: .getPermissions
                 }
-            event.path = Self.unescaped(line, pathRange)
+            path = Self.unescaped(line, pathRange)
         case .setPermissions:
-            event.path = Self.unescaped(line, pathRange)
+            path = Self.unescaped(line, pathRange)
             let text = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
-            event.value = text
+            value = text
             if let permissions = Permission.list(text), !pathRange.isEmpty {
-                event.operation = .setPermissions(permissions)
+                operation = .setPermissions(permissions)
             } else {
-                Self.malformedPayload(&event, line, nameRange, "a path and a permission list such as 'n5 r0'", data, diagnostics)
+                operation = Self.malformedPayload(
+                    number, line, nameRange, "a path and a permission list such as 'n5 r0'", data, diagnostics)
             }
         case .watch, .unwatch, .watchEvent:
-            event.operation = kind == .watch ? .watch : kind == .unwatch ? .unwatch : .watchEvent
-            event.path = Self.unescaped(line, pathRange)
-            event.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
+            operation = kind == .watch ? .watch : kind == .unwatch ? .unwatch : .watchEvent
+            path = Self.unescaped(line, pathRange)
+            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
         case .transactionStart:
-            event.operation = .transactionStart
+            operation = .transactionStart
         case .transactionEnd:
-            event.operation = .transactionEnd(commit: nil)
+            operation = .transactionEnd(commit: nil)
         case .commit:
-            event.operation = .transactionOutcome(.committed)
+            operation = .transactionOutcome(.committed)
         case .conflict:
-            event.operation = .transactionOutcome(.conflict)
+            operation = .transactionOutcome(.conflict)
         case .coalesce:
             // "write /path" or "read /path": the subtree that was merged.
-            event.operation = .transactionOutcome(.coalesced)
+            operation = .transactionOutcome(.coalesced)
             let (whatRange, pathPart) = Self.splitFirstField(line, data)
-            event.value = Scan.string(line, whatRange)
-            event.path = Self.unescaped(line, Self.splitFirstField(line, pathPart).0)
+            value = Scan.string(line, whatRange)
+            path = Self.unescaped(line, Self.splitFirstField(line, pathPart).0)
         case .introduce, .release, .resume:
-            event.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
+            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
             if let domid = Scan.decimal(line, pathRange) {
-                event.operation =
+                operation =
                     kind == .introduce ? .introduce(domid: domid) : kind == .release ? .release(domid: domid) : .resume(domid: domid)
             } else {
-                Self.malformedPayload(&event, line, nameRange, "a domid", data, diagnostics)
+                operation = Self.malformedPayload(number, line, nameRange, "a domid", data, diagnostics)
             }
         case .setTarget:
-            event.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
+            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
             let targetRange = Self.splitFirstField(line, rest).0
             if let domid = Scan.decimal(line, pathRange), let target = Scan.decimal(line, targetRange) {
-                event.operation = .setTarget(domid: domid, target: target)
+                operation = .setTarget(domid: domid, target: target)
             } else {
-                Self.malformedPayload(&event, line, nameRange, "two domids", data, diagnostics)
+                operation = Self.malformedPayload(number, line, nameRange, "two domids", data, diagnostics)
             }
         case .resetWatches:
-            event.operation = .resetWatches
+            operation = .resetWatches
         case .newConnection:
-            event.operation = .newConnection
+            operation = .newConnection
         case .endConnection:
-            event.operation = .endConnection
+            operation = .endConnection
         case .error:
-            event.operation = .errorReply(Scan.string(line, pathRange))
-            event.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
+            operation = .errorReply(Scan.string(line, pathRange))
+            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
         case .otherNamed:
-            event.operation = .other(Scan.string(line, nameRange))
+            operation = .other(Scan.string(line, nameRange))
             let payload = Self.droppingOneTrailingSpace(line, data)
-            if !payload.isEmpty { event.value = Self.unescaped(line, payload) }
+            if !payload.isEmpty { value = Self.unescaped(line, payload) }
         }
-        return event
+        return TraceEvent(
+            line: number, time: time, connection: connection, transaction: transaction, operation: operation, path: path, value: value,
+            replayOf: replayOf, truncated: truncated)
     }
 
     /// Passes a message with a malformed payload on as `.other(name)`, with warning W0803.
+    /// (It returns the operation instead of changing the event in place: an `inout` use of the event
+    /// would keep it in memory and make the parser copy it to return it.)
     private static func malformedPayload(
-        _ event: inout TraceEvent, _ line: LineBytes, _ name: Range<Int>, _ expected: String, _ data: Range<Int>,
-        _ diagnostics: BoundedDiagnostics
-    ) {
+        _ number: Int, _ line: LineBytes, _ name: Range<Int>, _ expected: String, _ data: Range<Int>, _ diagnostics: BoundedDiagnostics
+    ) -> Operation {
         let name = Scan.string(line, name)
-        event.operation = .other(name)
         diagnostics.emit(
             .warning, TraceDiagnosticCode.malformedPayload,
-            "'\(name)' needs \(expected), found '\(Scan.excerpt(line, data))'; passed on as other", line: event.line,
+            "'\(name)' needs \(expected), found '\(Scan.excerpt(line, data))'; passed on as other", line: number,
             column: data.lowerBound + 1, hint: "xenstored rejects such a message with EINVAL, so it changes nothing")
+        return .other(name)
     }
 
     /// `20261127T10:00:00.000Z` at `index`: the time in milliseconds and the offset after it. The
