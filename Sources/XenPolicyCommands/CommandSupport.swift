@@ -108,8 +108,19 @@ extension ParsableCommand {
                 Output.standardOutput(fullMessage(for: error) + "\n")
                 Glibc.exit(0)
             }
-            Output.standardError(fullMessage(for: error) + "\n")
+            Output.standardError(usageDiagnostic(fullMessage(for: error)) + "\n")
             Glibc.exit(ExitStatus.usageOrIOError.rawValue)
         }
+    }
+
+    /// swift-argument-parser's report of a wrong command line (`Error: ...`, then help and usage
+    /// lines), with its first line in the form of every other diagnostic: the command as the
+    /// location, and the stable code E0990 for scripts to match on.
+    static func usageDiagnostic(_ report: String) -> String {
+        var lines = report.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let first = lines.first else { return report }
+        let message = first.hasPrefix("Error: ") ? String(first.dropFirst("Error: ".count)) : first
+        lines[0] = "\(_commandName): error: \(message) [E0990]"
+        return lines.joined(separator: "\n")
     }
 }

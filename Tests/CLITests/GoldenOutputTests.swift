@@ -58,6 +58,10 @@ import Testing
         Invocation(
             golden: "graph-vbd.txt", tool: "xen-policy", arguments: ["graph", "-I", "Examples/protocols", "Examples/protocols/vbd.xpd"]),
         Invocation(golden: "help-xen-policyc-compile.txt", tool: "xen-policyc", arguments: ["compile", "--help"]),
+        Invocation(
+            golden: "usage-unknown-target.txt", tool: "xen-policyc",
+            arguments: ["compile", "--target", "xen-9", "Examples/policies/mini.xml", "-o", "\(scratch)/x.bin"]),
+        Invocation(golden: "usage-replay-without-trace.txt", tool: "xen-policy", arguments: ["replay", "--rules", "\(scratch)/none.xsrt"]),
         Invocation(golden: "help-xen-policy.txt", tool: "xen-policy", arguments: ["--help"]),
     ]
 
