@@ -24,59 +24,35 @@ public struct TextDiagnosticRenderer {
         return out
     }
 
-    /// One diagnostic with its excerpt.
+    /// One diagnostic with its excerpt. Text from the inputs (names in messages, source lines) is
+    /// printed with its control characters made visible (``TerminalText/visible(_:)``).
     public func render(_ diagnostic: Diagnostic) -> String {
-        var out = paint("\(diagnostic.location): ", .bold)
-        out += paint("\(diagnostic.severity.rawValue): ", color(for: diagnostic.severity))
-        out += paint("\(diagnostic.message) [\(diagnostic.code)]", .bold) + "\n"
-        out += excerpt(at: diagnostic.location)
+        let terminal = TerminalText(colored: colored)
+        var out = terminal.paint("\(TerminalText.visible(diagnostic.location.description)): ", .bold)
+        out += terminal.paint("\(diagnostic.severity.rawValue): ", color(for: diagnostic.severity))
+        out += terminal.paint("\(TerminalText.visible(diagnostic.message)) [\(diagnostic.code)]", .bold) + "\n"
+        out += terminal.excerpt(at: diagnostic.location, sources: sources)
         if let hint = diagnostic.hint {
-            out += paint("hint: ", .boldCyan) + hint + "\n"
+            out += terminal.paint("hint: ", .boldCyan) + TerminalText.visible(hint) + "\n"
         }
         for note in diagnostic.notes {
             if let location = note.location {
-                out += paint("\(location): ", .bold) + paint("note: ", .bold) + note.message + "\n"
-                out += excerpt(at: location)
+                out += terminal.paint("\(TerminalText.visible(location.description)): ", .bold) + terminal.paint("note: ", .bold)
+                out += TerminalText.visible(note.message) + "\n"
+                out += terminal.excerpt(at: location, sources: sources)
             } else {
-                out += paint("note: ", .bold) + note.message + "\n"
+                out += terminal.paint("note: ", .bold) + TerminalText.visible(note.message) + "\n"
             }
         }
         return out
     }
 
-    private func excerpt(at location: SourceLocation) -> String {
-        guard location.line > 0, let text = sources.text(ofLine: location.line, in: location.file) else { return "" }
-        let gutter = String(location.line)
-        let pad = String(repeating: " ", count: gutter.count)
-        // Tabs stay tabs under the caret so that it lines up in any terminal.
-        var out = paint(" \(gutter) | ", .cyan) + text + "\n"
-        if location.column > 0 {
-            let prefix = text.utf8.prefix(location.column - 1)
-            let spacing = String(decoding: prefix, as: UTF8.self).map { $0 == "\t" ? "\t" : " " }.joined()
-            out += paint(" \(pad) | ", .cyan) + spacing + paint("^", .boldGreen) + "\n"
-        }
-        return out
-    }
-
-    private enum SGR: String {
-        case bold = "1"
-        case boldRed = "1;31"
-        case boldYellow = "1;33"
-        case boldGreen = "1;32"
-        case boldCyan = "1;36"
-        case cyan = "36"
-    }
-
-    private func color(for severity: Severity) -> SGR {
+    private func color(for severity: Severity) -> TerminalText.Style {
         switch severity {
         case .error: .boldRed
         case .warning: .boldYellow
         case .note: .bold
         }
-    }
-
-    private func paint(_ text: String, _ sgr: SGR) -> String {
-        colored ? "\u{1B}[\(sgr.rawValue)m\(text)\u{1B}[0m" : text
     }
 
     private func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }

@@ -5,7 +5,13 @@ import PolicyDiagnostics
 public struct DiffTextRenderer: Sendable {
     public init() {}
 
+    /// The report; names and values from the inputs are shown with their control characters
+    /// visible (``TerminalText/visible(_:keepingNewlines:)``).
     public func render(_ report: PolicyDiffReport) -> String {
+        TerminalText.visible(renderRaw(report), keepingNewlines: true)
+    }
+
+    private func renderRaw(_ report: PolicyDiffReport) -> String {
         var out = "old: \(report.old.displayName) (\(DiffValueFormatting.summary(of: report.old)))\n"
         out += "new: \(report.new.displayName) (\(DiffValueFormatting.summary(of: report.new)))\n"
         if report.isProtocol { return out + renderProtocol(report) }

@@ -8,19 +8,20 @@ public enum FindingRenderer {
     /// a summary line when there are findings.
     public static func text(_ findings: [Finding], sources: any SourceLineProvider, colored: Bool, files: Int) -> String {
         var out = ""
-        let paint = Painter(colored: colored)
+        let terminal = TerminalText(colored: colored)
         for finding in findings {
-            out += paint("\(finding.location): ", .bold)
-            out += paint("\(finding.severity.rawValue): ", color(for: finding.severity))
-            out += paint("\(finding.message) [\(finding.rule)]", .bold) + "\n"
-            out += excerpt(at: finding.location, sources: sources, paint: paint)
-            if let hint = finding.hint { out += paint("hint: ", .boldCyan) + hint + "\n" }
+            out += terminal.paint("\(TerminalText.visible(finding.location.description)): ", .bold)
+            out += terminal.paint("\(finding.severity.rawValue): ", color(for: finding.severity))
+            out += terminal.paint("\(TerminalText.visible(finding.message)) [\(finding.rule)]", .bold) + "\n"
+            out += terminal.excerpt(at: finding.location, sources: sources)
+            if let hint = finding.hint { out += terminal.paint("hint: ", .boldCyan) + TerminalText.visible(hint) + "\n" }
             for note in finding.notes {
                 if let location = note.location {
-                    out += paint("\(location): ", .bold) + paint("note: ", .bold) + note.message + "\n"
-                    out += excerpt(at: location, sources: sources, paint: paint)
+                    out += terminal.paint("\(TerminalText.visible(location.description)): ", .bold) + terminal.paint("note: ", .bold)
+                    out += TerminalText.visible(note.message) + "\n"
+                    out += terminal.excerpt(at: location, sources: sources)
                 } else {
-                    out += paint("note: ", .bold) + note.message + "\n"
+                    out += terminal.paint("note: ", .bold) + TerminalText.visible(note.message) + "\n"
                 }
             }
         }
@@ -34,41 +35,11 @@ public enum FindingRenderer {
         return out
     }
 
-    private static func excerpt(at location: SourceLocation, sources: any SourceLineProvider, paint: Painter) -> String {
-        guard location.line > 0, let text = sources.text(ofLine: location.line, in: location.file) else { return "" }
-        let gutter = String(location.line)
-        var out = paint(" \(gutter) | ", .cyan) + text + "\n"
-        if location.column > 0 {
-            // Tabs stay tabs under the caret so that it lines up in any terminal.
-            let prefix = String(decoding: text.utf8.prefix(location.column - 1), as: UTF8.self)
-            let spacing = prefix.map { $0 == "\t" ? "\t" : " " }.joined()
-            out += paint(" \(String(repeating: " ", count: gutter.count)) | ", .cyan) + spacing + paint("^", .boldGreen) + "\n"
-        }
-        return out
-    }
-
-    private static func color(for severity: LintSeverity) -> Painter.Style {
+    private static func color(for severity: LintSeverity) -> TerminalText.Style {
         switch severity {
         case .error: .boldRed
         case .warning: .boldYellow
         case .info: .bold
-        }
-    }
-
-    private struct Painter {
-        enum Style: String {
-            case bold = "1"
-            case boldRed = "1;31"
-            case boldYellow = "1;33"
-            case boldGreen = "1;32"
-            case boldCyan = "1;36"
-            case cyan = "36"
-        }
-
-        var colored: Bool
-
-        func callAsFunction(_ text: String, _ style: Style) -> String {
-            colored ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
         }
     }
 

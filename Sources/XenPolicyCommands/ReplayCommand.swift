@@ -129,10 +129,12 @@ struct ReplayCommand: ParsableCommand {
     static func text(_ outcome: ReplayPipeline.Outcome, trace: String) -> String {
         var out = ""
         for finding in outcome.findings {
-            out += "\(trace):\(finding.line): \(finding.severity.rawValue): \(finding.message)\n"
+            // Messages quote paths and values from the trace: shown with their control characters visible.
+            out +=
+                "\(TerminalText.visible(trace)):\(finding.line): \(finding.severity.rawValue): \(TerminalText.visible(finding.message))\n"
             let domain = finding.domid >= 0 ? " (domain \(finding.domid))" : ""
             let instance = finding.instance.isEmpty ? "" : ", \(finding.instance)"
-            out += "    blame: \(finding.role)\(domain)\(instance)\n"
+            out += "    blame: \(TerminalText.visible(finding.role))\(domain)\(TerminalText.visible(instance))\n"
             out += "    rule: \(finding.rule) (\(finding.origin))"
             if finding.repeats > 0 { out += "; repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")" }
             out += "\n"
