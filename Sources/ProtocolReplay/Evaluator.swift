@@ -88,16 +88,24 @@ final class Evaluator {
                         try push(.absent)
                     }
                 case .value(let reference):
-                    if let (_, _, entry) = lookup(program, reference, instance) {
+                    if let value = fixedValue(program, reference, instance) {
+                        try push(value.map { .string($0) } ?? .absent)
+                    } else if let (_, _, entry) = lookup(program, reference, instance) {
                         try push(.string(entry.value))
                     } else {
                         try push(.absent)
                     }
                 case .present(let reference):
-                    try push(.bool(lookup(program, reference, instance) != nil))
+                    if let value = fixedValue(program, reference, instance) {
+                        try push(.bool(value != nil))
+                    } else {
+                        try push(.bool(lookup(program, reference, instance) != nil))
+                    }
                 case .number(let reference, let hasDefault):
                     let fallback: Value = hasDefault ? try pop() : .absent
-                    if let (directory, path, entry) = lookup(program, reference, instance) {
+                    if let value = fixedValue(program, reference, instance), let text = value, let number = Self.decimal(text) {
+                        try push(.int(number))
+                    } else if let (directory, path, entry) = lookup(program, reference, instance) {
                         if let number = Self.decimal(entry.value) {
                             try push(.int(number))
                         } else {
@@ -231,6 +239,20 @@ final class Evaluator {
         guard depth > 0 else { throw EvaluationError(message: "stack underflow") }
         depth -= 1
         return (stack + depth).move()
+    }
+
+    /// For a reference to a fixed slot: the slot's value (`.some(nil)` when the node is absent),
+    /// read in place without copying its entry; `nil` for other references (use `lookup`).
+    @inline(__always)
+    private func fixedValue(_ program: CompiledProgram, _ index: Int, _ instance: Instance) -> String?? {
+        guard index >= 0, index < program.keys.count else { return nil }
+        // Field by field: copying the whole reference would retain its path and segments.
+        let slot = program.keys[index].slot
+        let directoryIndex = program.keys[index].directory
+        guard slot >= 0, directoryIndex >= 0, directoryIndex < instance.directories.count else { return nil }
+        let directory = instance.directories[directoryIndex]
+        guard slot < directory.fixed.count else { return nil }
+        return .some(directory.fixed[slot]?.value)
     }
 
     /// The relative path a key reference denotes with the current locals, and its entry if present.

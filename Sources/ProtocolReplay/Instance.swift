@@ -43,7 +43,12 @@ final class DirectoryState {
         self.rootPath = rootPath
         self.exists = exists
         self.layout = layout
-        fixed = [Entry?](repeating: nil, count: layout.paths.count)
+        // Initialised in place: `Array(repeating:count:)` copies the `nil` through generic witnesses.
+        let count = layout.paths.count
+        fixed = [Entry?](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for index in 0..<count { (buffer.baseAddress! + index).initialize(to: nil) }
+            initialized = count
+        }
     }
 
     /// The node at a relative path.

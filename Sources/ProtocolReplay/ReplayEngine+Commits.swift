@@ -7,7 +7,7 @@ extension ReplayEngine {
     func beginCommit(_ writer: ConnectionID, line: Int) {
         commitWriter = writer
         commitLine = line
-        if !touched.isEmpty { touched.removeAll(keepingCapacity: true) }
+        while touched.popLast() != nil {}
         if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
     }
 
@@ -49,7 +49,7 @@ extension ReplayEngine {
             if !instance.dirty.isEmpty { instance.dirty.removeAll(keepingCapacity: true) }
             instance.dirtyAll = false
         }
-        if !touched.isEmpty { touched.removeAll(keepingCapacity: true) }
+        while touched.popLast() != nil {}
         if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
         commitWriter = nil
     }

@@ -274,7 +274,8 @@ public final class ReplayEngine {
         journalConnection = connection
         journalStaged = nil
         journalInstance = nil
-        if !journalEntries.isEmpty { journalEntries.removeAll(keepingCapacity: true) }
+        // One by one: `removeAll` destroys tuples through the runtime's generic tuple witnesses.
+        while journalEntries.popLast() != nil {}
         journaling = true
         apply(event, path: path, location: resolved.location, connection: connection, judged: .notJudged)
         journaling = false
