@@ -301,16 +301,6 @@ final class DirectoryIndex {
 
     /// Resolves an absolute path given as bytes.
     func locate(_ bytes: UnsafeBufferPointer<UInt8>) -> ByteLocation {
-        var independent = false
-        return locate(bytes, lastSegmentIndependent: &independent)
-    }
-
-    /// Resolves an absolute path given as bytes, and tells whether the answer is the same for every
-    /// path that differs from it only in its last segment (no node the walk reached before that
-    /// segment has edges, so the segment is never looked at; the offsets of the answer all lie
-    /// before it).
-    func locate(_ bytes: UnsafeBufferPointer<UInt8>, lastSegmentIndependent: inout Bool) -> ByteLocation {
-        lastSegmentIndependent = false
         guard bytes.count > 0, bytes[0] == UInt8(ascii: "/") else { return .none }
         // Segment boundaries, only as deep as the deepest template (plus one, to see the rest).
         let limit = maximumDepth + 1
@@ -334,7 +324,6 @@ final class DirectoryIndex {
             }
             var walk = Walk(bytes: bytes, bounds: UnsafeBufferPointer(bounds), segments: min(count, limit), count: count)
             self.walk(0, 0, &walk)
-            lastSegmentIndependent = count >= 2 && count <= limit && !walk.lastSegmentCounts
             let best = walk.best
             guard best >= 0 else { return walk.ancestor ? .ancestor : .none }
             let depth = walk.bestDepth
@@ -372,8 +361,6 @@ final class DirectoryIndex {
         var best = -1
         var bestDepth = -1
         var ancestor = false
-        /// Whether a node reached after all segments but the last has edges (the last could matter).
-        var lastSegmentCounts = false
     }
 
     /// Depth-first over the trie, literal edges before the number edge (the order decides which of
@@ -392,7 +379,6 @@ final class DirectoryIndex {
             let number = Int(numberChild[node])
             let first = Int(edgeStart[node])
             let last = Int(edgeStart[node + 1])
-            if depth == state.count - 1 && (first < last || number >= 0) { state.lastSegmentCounts = true }
             var next = -1
             if depth < state.segments {
                 let start = state.bounds[2 * depth]

@@ -1,12 +1,6 @@
 import ProtocolModel
 import XenstoreTrace
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The path of a mutating message resolved against the directory templates: the absolute path and
 /// where it lies. It depends only on the message and the immutable templates, not on the replay's
 /// state, so `ReplayEngine.replay(_:)` computes it on the reading thread, ahead of the replay.
@@ -68,7 +62,6 @@ final class PathResolver: @unchecked Sendable {
     /// Per directory template: the declared keys without index variables of its directory, by
     /// relative path.
     let fixedKeys: [ByteTable]
-    private let cache = LocationCache()
 
     /// The resolver gets its own index and tables, equal to the engine's: objects that both
     /// threads retain and release would bounce their reference counts between the processors.
@@ -88,7 +81,7 @@ final class PathResolver: @unchecked Sendable {
         path.makeContiguousUTF8()
         var fixedKey = -1
         let location = path.utf8.withContiguousStorageIfAvailable { bytes -> DirectoryIndex.ByteLocation in
-            let location = locate(bytes)
+            let location = index.locate(bytes)
             if case .directory(let found) = location {
                 let relative = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
                 fixedKey = fixedKeys[found.template].value(relative) ?? -1
@@ -105,22 +98,6 @@ final class PathResolver: @unchecked Sendable {
                 template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
             return ResolvedPath(path: path, location: .directory(match))
         }
-    }
-
-    /// `index.locate`, through the cache of parents whose paths below lie in the same place.
-    private func locate(_ bytes: UnsafeBufferPointer<UInt8>) -> DirectoryIndex.ByteLocation {
-        guard let base = bytes.baseAddress, bytes.count > 1 else { return index.locate(bytes) }
-        // The last segment is short: look for its slash from the end.
-        var parentLength = bytes.count - 1
-        while parentLength > 0 && base[parentLength] != UInt8(ascii: "/") { parentLength -= 1 }
-        // The last segment must not be empty (`/a/`): such a path is in no directory.
-        guard parentLength > 0, parentLength < bytes.count - 1 else { return index.locate(bytes) }
-        let parent = UnsafeBufferPointer(start: base, count: parentLength)
-        if let known = cache.location(below: parent) { return known }
-        var independent = false
-        let location = index.locate(bytes, lastSegmentIndependent: &independent)
-        if independent { cache.remember(location, below: parent) }
-        return location
     }
 
     static func absolutePath(_ path: String?, _ connection: Connection) -> String? {
