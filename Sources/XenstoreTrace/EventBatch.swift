@@ -3,8 +3,8 @@
 /// then moved out one by one, so neither side copies an event (a copy retains its strings) and no
 /// array destroys them through generic value witnesses.
 public final class EventBatch: @unchecked Sendable {
-    private let storage: UnsafeMutablePointer<TraceEvent>
-    private let capacity: Int
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<TraceEvent>
+    @exclusivity(unchecked) private var capacity: Int
     /// Events `start..<end` of `storage` are initialised.
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
@@ -22,14 +22,24 @@ public final class EventBatch: @unchecked Sendable {
 
     /// The number of events left in the batch.
     public var count: Int { end - start }
-    /// Whether the batch cannot take another event.
-    public var isFull: Bool { end == capacity }
+    /// Whether the batch has as many events as it was made for (it takes more, growing its storage).
+    public var isFull: Bool { end >= capacity }
 
-    /// Adds an event at the end (the batch must not be full).
+    /// Adds an event at the end.
     public func append(_ event: consuming TraceEvent) {
-        precondition(end < capacity, "EventBatch is full")
+        if end == capacity { grow() }
         storage.advanced(by: end).initialize(to: consume event)
         end += 1
+    }
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<TraceEvent>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: storage + start, count: end - start)
+        storage.deallocate()
+        storage = bigger
+        end -= start
+        start = 0
+        capacity *= 2
     }
 
     /// The events left in the batch, in order, to read in place.

@@ -66,9 +66,13 @@ import Testing
         batch.forEach { lent.append($0.line) }
         #expect(lent == [1, 2, 3])
         #expect(batch.withEvents { $0.map(\.path) } == ["/local/domain/5/x1", "/local/domain/5/x2", "/local/domain/5/x3"])
+        // A full batch still takes events: it grows.
+        batch.append(TraceEvent(line: 4, connection: .socket(1), operation: .rm, path: "/local/domain/5/x1"))
+        #expect(batch.count == 4)
         var given: [TraceEvent] = []
         batch.removeAll { given.append($0) }
-        #expect(given.map(\.line) == [1, 2, 3])
+        #expect(given.map(\.line) == [1, 2, 3, 4])
+        #expect(given.map(\.path) == ["/local/domain/5/x1", "/local/domain/5/x2", "/local/domain/5/x3", "/local/domain/5/x1"])
         #expect(batch.count == 0)
     }
 }
