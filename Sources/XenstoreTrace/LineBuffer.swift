@@ -170,6 +170,18 @@ final class LineBuffer {
                 lineNumber += 1
                 return .tooLong(number: lineNumber, length: length)
             }
+            // A device or a binary file can go on for ever without a line end (`/dev/zero`): give up
+            // rather than read it to the end of time.
+            if length >= maximumSkip {
+                lineNumber += 1
+                readError = "no line end in the \(length) bytes of line \(lineNumber): this is not a text trace"
+                atEnd = true
+                closeSource()
+                return .tooLong(number: lineNumber, length: length)
+            }
         }
     }
+
+    /// How much of one over-long line is read before giving up on the input.
+    private var maximumSkip: Int { max(64 << 20, 64 * maximumLineLength) }
 }

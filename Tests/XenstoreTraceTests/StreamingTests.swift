@@ -134,6 +134,15 @@ import Testing
         #expect(blank.events.isEmpty && blank.diagnostics.isEmpty && blank.reader.statistics.emptyLines == 3)
     }
 
+    /// An input without line ends for ever (a device, a binary file) ends the reading with a
+    /// diagnostic instead of reading it for ever.
+    @Test func endlessInputWithoutLineEndsStops() throws {
+        let reader = try TraceReader(path: "/dev/zero", options: TraceReader.Options(maximumLineLength: 4096))
+        while reader.next() != nil {}
+        #expect(reader.diagnostics.map(\.code) == ["E0807", "E0808"])
+        #expect(reader.diagnostics.last?.message.contains("this is not a text trace") == true)
+    }
+
     @Test func openingFailures() {
         #expect(throws: TraceReader.OpenError.self) { try TraceReader(path: "/nonexistent/trace.log") }
         do {
