@@ -31,8 +31,9 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             The rules are a rule table (xen-policyc compile --rules OUT.xsrt PROTO.xpd...) or protocol \
             descriptions (.xpd, given with --protocols or among the arguments), compiled on the fly. The \
-            trace is an oxenstored access log, a cxenstored trace (xenstored -T) or JSON lines; the format \
-            is detected from the first line unless --trace-format names it. Each violation names the trace \
+            trace is an oxenstored access log, a cxenstored trace (xenstored -T) or JSON lines, from a file \
+            or, as '-', from standard input (a live log: tail -f ... | xen-policy replay --rules T -); the \
+            format is detected from the first line unless --trace-format names it. Each violation names the trace \
             line, the domain and its role, the protocol instance, the rule and where the rule was written. \
             See docs/replay.md for the semantics.
 
@@ -64,7 +65,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Colour diagnostics on stderr: auto, always or never.")
     var color: ColorMode = .auto
 
-    @Argument(help: "The trace (and, optionally, protocol descriptions ending in .xpd).")
+    @Argument(help: "The trace, '-' for standard input (and, optionally, protocol descriptions ending in .xpd).")
     var inputs: [String] = []
 
     // `--protocols` takes every argument up to the next option, so a trace written after the
@@ -121,7 +122,7 @@ struct ReplayCommand: ParsableCommand {
             ])
             Output.standardOutput(document.rendered())
         case .text:
-            Output.standardOutput(Self.text(outcome, trace: trace))
+            Output.standardOutput(Self.text(outcome, trace: trace == "-" ? "<stdin>" : trace))
         }
         if outcome.status != .success { throw Exit(status: outcome.status) }
     }

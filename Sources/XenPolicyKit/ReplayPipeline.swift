@@ -91,7 +91,12 @@ public struct ReplayPipeline: Sendable {
         }
         let reader: TraceReader
         do {
-            reader = try TraceReader(path: request.trace, options: TraceReader.Options(format: request.traceFormat))
+            if request.trace == "-" {
+                // Standard input: a live log piped in (`tail -f access.log | xen-policy replay ... -`).
+                reader = TraceReader(fileDescriptor: 0, options: TraceReader.Options(format: request.traceFormat, fileName: "<stdin>"))
+            } else {
+                reader = try TraceReader(path: request.trace, options: TraceReader.Options(format: request.traceFormat))
+            }
         } catch {
             return Outcome(
                 findings: [], summary: ReplaySummary(), diagnostics: rules.diagnostics + [error.diagnostic], sources: rules.sources,

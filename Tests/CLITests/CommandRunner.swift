@@ -24,7 +24,7 @@ struct CommandRunner {
         .deletingLastPathComponent()
 
     /// Runs `tool` with `arguments` in the package root.
-    static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+    static func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binaries.appendingPathComponent(tool)
         process.arguments = arguments
@@ -36,7 +36,17 @@ struct CommandRunner {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let inputPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
         try process.run()
+        if let input {
+            // Written from another thread: a child that answers while it reads must not block on us.
+            let handle = inputPipe.fileHandleForWriting
+            Thread {
+                handle.write(Data(input.utf8))
+                try? handle.close()
+            }.start()
+        }
         // Read both pipes before waiting, stderr on another thread: a child that fills either pipe
         // while the other is being read would otherwise block for good.
         let errorReader = PipeReader(err.fileHandleForReading)

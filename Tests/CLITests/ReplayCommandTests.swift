@@ -24,6 +24,17 @@ import Testing
         #expect(result.standardOutput == "52 messages, 1 instance: 0 violations\n")
     }
 
+    /// `-` reads the trace from standard input, as from a live log.
+    @Test func theTraceFromStandardInput() throws {
+        let trace = try String(
+            contentsOf: CommandRunner.packageRoot.appendingPathComponent("Examples/traces/violation-fe-ring-ref-while-connected.log"),
+            encoding: .utf8)
+        let result = try CommandRunner.run("xen-policy", ["replay"] + Self.protocols + ["-"], input: trace)
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardOutput.hasPrefix("<stdin>:53: violation: "))
+        #expect(result.standardOutput.hasSuffix("53 messages, 1 instance: 1 violation\n"))
+    }
+
     @Test func violationsExitOneAndNameTheParty() throws {
         let result = try CommandRunner.run(
             "xen-policy",
