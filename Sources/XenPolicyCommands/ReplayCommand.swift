@@ -32,7 +32,7 @@ struct ReplayCommand: ParsableCommand {
             The rules are a rule table (xen-policyc compile --rules OUT.xsrt PROTO.xpd...) or protocol \
             descriptions (.xpd, given with --protocols or among the arguments), compiled on the fly. The \
             trace is an oxenstored access log, a cxenstored trace (xenstored -T) or JSON lines, from a file \
-            or, as '-', from standard input (a live log: tail -f ... | xen-policy replay --rules T -); the \
+            or, as '-', from standard input, read to its end (zcat log.gz | xen-policy replay --rules T -); the \
             format is detected from the first line unless --trace-format names it. Each violation names the trace \
             line, the domain and its role, the protocol instance, the rule and where the rule was written. \
             See docs/replay.md for the semantics.

@@ -92,7 +92,7 @@ public struct ReplayPipeline: Sendable {
         let reader: TraceReader
         do {
             if request.trace == "-" {
-                // Standard input: a live log piped in (`tail -f access.log | xen-policy replay ... -`).
+                // Standard input, read to its end (`zcat access.log.1.gz | xen-policy replay ... -`).
                 reader = TraceReader(fileDescriptor: 0, options: TraceReader.Options(format: request.traceFormat, fileName: "<stdin>"))
             } else {
                 reader = try TraceReader(path: request.trace, options: TraceReader.Options(format: request.traceFormat))
