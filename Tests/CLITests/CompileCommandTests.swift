@@ -2,12 +2,15 @@ import Foundation
 import Testing
 
 /// `xen-policyc` as a user runs it: exit codes, output formats, atomic writes, `--check`.
-@Suite struct CompileCommandTests {
+@Suite final class CompileCommandTests {
+    /// A directory of its own for each test (Swift Testing makes an instance per test), removed after it.
     let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policyc-cli-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 

@@ -2,12 +2,15 @@ import Foundation
 import Testing
 
 /// `xen-policy inspect TABLE.xsrt`: rule tables are recognised by their magic and dumped; ACM blobs are not affected.
-@Suite struct InspectRuleTableTests {
+@Suite final class InspectRuleTableTests {
+    /// A directory of its own for each test (Swift Testing makes an instance per test), removed after it.
     let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policy-xsrt-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 
