@@ -73,6 +73,13 @@ import XenstoreTrace
             file: "violation-pci-empty-reconfigure.jsonl", line: 48, domid: 0, role: "toolstack", protocolName: "pci",
             instance: "pci fe=5 be=0 devid=0", rule: "transition be.state Connected -> Reconfiguring: requires",
             path: "/local/domain/0/backend/pci/5/0/state"),
+        // The toolstack marks an attached pci device Closed itself instead of asking pciback to detach it
+        // (Closing): the per-device machine has no Initialised -> Closed. pciback runs in dom0, so the
+        // socket is both the backend and the toolstack.
+        PlantedViolation(
+            file: "violation-pci-toolstack-closes-device.jsonl", line: 75, domid: 0, role: "dom0 (backend/toolstack)",
+            protocolName: "pci", instance: "pci fe=5 be=0 devid=0", rule: "transition be/state-{n} Initialised -> Closed",
+            path: "/local/domain/0/backend/pci/5/0/state-0"),
         // The 9pfs frontend asks for more rings than the backend's max-rings.
         PlantedViolation(
             file: "violation-9pfs-too-many-rings.trace", line: 127, domid: 5, role: "frontend", protocolName: "p9fs",
