@@ -40,7 +40,7 @@ extension ReplayEngine {
                     origin: transition.origin,
                     message:
                         "the obligation of \(name) does not hold after the write commits (the \(compiled.roleNames(roles).joined(separator: "/")) must publish what it requires first)",
-                    path: obligation.path)
+                    path: obligation.path.string)
             }
         }
         for instance in touched {

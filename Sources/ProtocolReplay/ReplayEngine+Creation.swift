@@ -5,7 +5,8 @@ import XenstoreTrace
 /// control (`docs/replay.md`, "Instances" and "Admission control").
 extension ReplayEngine {
     func applyToPending(
-        _ compiled: CompiledProtocol, _ directory: Int, _ match: DirectoryMatch, path: String, event: TraceEvent, connection: ConnectionID
+        _ compiled: CompiledProtocol, _ directory: Int, _ match: DirectoryMatch, path: MessagePath, event: TraceEvent,
+        connection: ConnectionID
     ) {
         let relative = String(match.relative)
         let existing = pending[match.root]
@@ -17,7 +18,8 @@ extension ReplayEngine {
             let parameters = index.parameters(of: match.root, count: compiled.definition.parameters.count)
             directoryPending = PendingDirectory(
                 protocolDefinition: compiled, directory: directory, parameters: parameters,
-                state: DirectoryState(root: match.root, rootPath: String(match.rootPath), exists: true, layout: compiled.layouts[directory])
+                state: DirectoryState(
+                    root: match.root, rootPath: path.prefix(match.rootLength), exists: true, layout: compiled.layouts[directory])
             )
             pending[match.root] = directoryPending
         }
@@ -31,7 +33,7 @@ extension ReplayEngine {
                 origin: compiled.definition.directories[directory].origin,
                 message:
                     "\(who) \(Self.verb(event.operation)) \(path) before the toolstack created the \(compiled.definition.name) instance (the directory is not linked to its peer)",
-                path: path)
+                path: path.string)
         }
         let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
         switch event.operation {
@@ -86,7 +88,7 @@ extension ReplayEngine {
                 rule: "link \(compiled.directoryNames[directory])/\(link.name)", origin: compiled.keys[link.key].key.origin,
                 message:
                     "\(compiled.directoryNames[directory])/\(link.name) = '\(Self.excerpt(value))' does not name the \(compiled.directoryNames[link.target]) directory of this device",
-                path: path)
+                path: path.string)
             return
         }
         directoryPending.links[linkIndex] = target

@@ -15,7 +15,7 @@ extension ReplayEngine {
     }
 
     func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: String, event: TraceEvent,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: MessagePath, event: TraceEvent,
         connection: ConnectionID, checks: Checks,
         transition: (machine: Int, transition: Int, roles: UInt32, from: Int)?
     ) -> Judged {
@@ -30,7 +30,7 @@ extension ReplayEngine {
     /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
     /// reports the first rule it breaks.
     func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int, path: String, event: TraceEvent,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int, path: MessagePath, event: TraceEvent,
         connection: ConnectionID, checks: Checks,
         transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool,
         resolvedKey: inout Int
@@ -70,7 +70,8 @@ extension ReplayEngine {
                 for (domid, role) in blamed(guarantee.blame, instance, writer: connection, writerRoles: roles) {
                     report(
                         instance, .violation, line: event.line, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
-                        origin: guarantee.origin, message: "\(who) \(verb) \(shown), which guarantee \(guarantee.name) forbids", path: path)
+                        origin: guarantee.origin, message: "\(who) \(verb) \(shown), which guarantee \(guarantee.name) forbids",
+                        path: path.string)
                 }
                 return .violated
             }
@@ -90,12 +91,12 @@ extension ReplayEngine {
                 report(
                     instance, .audit, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
                     origin: compiled.definition.origin, message: "\(who) \(verb) \(shown), which the description does not declare",
-                    path: path)
+                    path: path.string)
             case .deny:
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "unknown key",
                     origin: compiled.definition.origin,
-                    message: "\(who) \(verb) \(shown), which the description does not declare (unknown_keys = deny)", path: path)
+                    message: "\(who) \(verb) \(shown), which the description does not declare (unknown_keys = deny)", path: path.string)
                 return .violated
             }
             return .passed
@@ -114,7 +115,7 @@ extension ReplayEngine {
                     + (allowed.isEmpty
                         ? "only the \(compiled.roleNames(key.initializers).joined(separator: "/")) initialises"
                         : "only the \(allowed.joined(separator: "/")) may change"),
-                path: path)
+                path: path.string)
             return .violated
         }
         // While the toolstack creates the instance, an initialiser's write sets the initial value: no
@@ -128,7 +129,7 @@ extension ReplayEngine {
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): init",
                     origin: key.key.origin,
                     message: "\(who) initialises \(key.name) to '\(Self.excerpt(event.value ?? ""))' instead of \(expected)",
-                    path: path)
+                    path: path.string)
                 return .violated
             }
             if checks.contains(.key), case .write = event.operation, !event.truncated,
@@ -140,7 +141,7 @@ extension ReplayEngine {
                     origin: key.key.origin,
                     message:
                         "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(event.value ?? ""))', which is not \(problem)",
-                    path: path)
+                    path: path.string)
                 return .violated
             }
             return .passed
@@ -170,7 +171,7 @@ extension ReplayEngine {
                     origin: key.key.origin,
                     message:
                         "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) while \(states.joined(separator: " and ")) (allowed in \(permitted))",
-                    path: path)
+                    path: path.string)
                 return .violated
             }
         }
@@ -183,7 +184,7 @@ extension ReplayEngine {
                 origin: key.key.origin,
                 message:
                     "\(who) \(verb) \(key.fixed == nil ? String(relative) : key.name) = '\(Self.excerpt(value))', which is not \(problem)",
-                path: path)
+                path: path.string)
             return .violated
         }
         if checks.contains(.state), !key.key.isState, let keyMachine = compiled.keyMachineOfKey[keyIndex] {
@@ -218,7 +219,7 @@ extension ReplayEngine {
                 instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: origin,
                 message:
                     "illegal transition \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) of \(directoryName).state by \(who)\(others)",
-                path: path)
+                path: path.string)
             return .violated
         }
         for candidate in byRole {
@@ -231,7 +232,7 @@ extension ReplayEngine {
             instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: first.origin,
             message:
                 "\(who) takes \(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) when its guard does not hold (\(stateSummary(instance)))",
-            path: path)
+            path: path.string)
         return .violated
     }
 

@@ -9,7 +9,7 @@ extension ReplayEngine {
     /// that is not a state (the type check reports that) is not a transition.
     func judgeKeyMachine(
         _ machineIndex: Int, _ instance: Instance, _ directory: Int, relative: Substring, value: String, indexValues: [Int],
-        path: String, event: TraceEvent, connection: ConnectionID, roles: UInt32, who: String
+        path: MessagePath, event: TraceEvent, connection: ConnectionID, roles: UInt32, who: String
     ) -> Judged {
         let compiled = instance.protocolDefinition
         guard let current = instance.directories[directory][relative]?.value, let from = stateValue(current, compiled),
@@ -32,7 +32,7 @@ extension ReplayEngine {
             report(
                 instance, .violation, line: event.line, domid: connection.domid, role: who, rule: rule,
                 origin: candidates.first.map { machine.transitions[$0].origin } ?? machine.origin,
-                message: "illegal transition \(change) of \(entry) by \(who)\(others)", path: path)
+                message: "illegal transition \(change) of \(entry) by \(who)\(others)", path: path.string)
             return .violated
         }
         for candidate in byRole {
@@ -46,7 +46,7 @@ extension ReplayEngine {
         report(
             instance, .violation, line: event.line, domid: connection.domid, role: who, rule: rule,
             origin: machine.transitions[byRole[0]].origin,
-            message: "\(who) takes \(entry) \(change) when its guard does not hold (\(stateSummary(instance)))", path: path)
+            message: "\(who) takes \(entry) \(change) when its guard does not hold (\(stateSummary(instance)))", path: path.string)
         return .violated
     }
 

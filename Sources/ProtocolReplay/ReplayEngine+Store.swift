@@ -6,12 +6,12 @@ import XenstoreTrace
 extension ReplayEngine {
     /// Applies a message to the tracked store: judges it (unless judged already), changes the store,
     /// creates and destroys instances; journals what it changed while `journaling` is set.
-    func apply(_ event: TraceEvent, path: String, location: PathLocation, connection: ConnectionID, judged: Judged) {
+    func apply(_ event: TraceEvent, path: MessagePath, location: PathLocation, connection: ConnectionID, judged: Judged) {
         switch location {
         case .none:
             return
         case .ancestor:
-            if case .rm = event.operation { removeBelow(path, event: event, connection: connection) }
+            if case .rm = event.operation { removeBelow(path.string, event: event, connection: connection) }
         case .directory(let match):
             let template = index.templates[match.template]
             if let live = roots[match.root] {
@@ -25,7 +25,7 @@ extension ReplayEngine {
     }
 
     func applyToInstance(
-        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: String, event: TraceEvent,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: MessagePath, event: TraceEvent,
         connection: ConnectionID, judged: Judged
     ) {
         let compiled = instance.protocolDefinition
@@ -194,7 +194,8 @@ extension ReplayEngine {
         for (instance, directory) in affected where instance.live {
             let rootPath = instance.directories[directory].rootPath
             applyToInstance(
-                instance, directory, relative: rootPath[rootPath.endIndex...], path: rootPath, event: event, connection: connection,
+                instance, directory, relative: rootPath[rootPath.endIndex...], path: MessagePath(rootPath), event: event,
+                connection: connection,
                 judged: .notJudged)
         }
         for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }

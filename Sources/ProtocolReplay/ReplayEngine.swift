@@ -76,7 +76,7 @@ public final class ReplayEngine {
 
     struct StagedMessage {
         var event: TraceEvent
-        var path: String
+        var path: MessagePath
         var location: PathLocation
         var judged: Judged
     }
@@ -121,7 +121,8 @@ public final class ReplayEngine {
     // Per commit.
     @exclusivity(unchecked) var touched: [Instance] = []
     @exclusivity(unchecked) var obligations:
-        [(instance: Instance, machine: Int, transition: Int, from: Int, writer: ConnectionID, roles: UInt32, line: Int, path: String)] = []
+        [(instance: Instance, machine: Int, transition: Int, from: Int, writer: ConnectionID, roles: UInt32, line: Int, path: MessagePath)] =
+            []
     @exclusivity(unchecked) var commitWriter: ConnectionID?
     @exclusivity(unchecked) var commitLine = 0
 
@@ -143,7 +144,7 @@ public final class ReplayEngine {
     /// (`TraceReader.forEachBatch`): they need nothing the replay changes.
     public func replay(_ reader: TraceReader, readAhead: Bool = true) {
         let resolver = self.resolver
-        reader.forEachBatch(readAhead: readAhead, prepare: { ResolvedBatch($0, resolver: resolver) }) { batch in
+        reader.forEachBatch(readAhead: readAhead, pathsAsBytes: true, prepare: { ResolvedBatch($0, resolver: resolver) }) { batch in
             batch.forEach { event, resolved in process(event, resolved: resolved) }
         }
     }
@@ -249,7 +250,7 @@ public final class ReplayEngine {
             let replay = TransactionKey(connection: connection, transaction: event.transaction ?? original)
             let staging = staged[replay] ?? Staging()
             staged[replay] = staging
-            staging.messages.append(StagedMessage(event: event, path: path, location: resolved.location, judged: .violated))
+            staging.messages.append(StagedMessage(event: event, path: path.kept, location: resolved.location, judged: .violated))
             return
         }
         if let transaction = event.transaction, !staged.isEmpty,
@@ -263,7 +264,7 @@ public final class ReplayEngine {
                     connection: connection,
                     checks: [.never, .key], transition: nil)
             }
-            staging.messages.append(StagedMessage(event: event, path: path, location: resolved.location, judged: judged))
+            staging.messages.append(StagedMessage(event: event, path: path.kept, location: resolved.location, judged: judged))
             journalConnection = connection
             journalStaged = TransactionKey(connection: connection, transaction: transaction)
             journalInstance = nil

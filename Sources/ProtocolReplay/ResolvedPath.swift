@@ -1,20 +1,54 @@
 import ProtocolModel
 import XenstoreTrace
 
+/// The absolute path of a message: a `String`, or bytes of the batch it came in (which live as long
+/// as the replay of that batch), made a `String` only for a report or to be kept longer.
+struct MessagePath {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let owned: String?
+
+    init(_ string: String) {
+        owned = string
+        bytes = UnsafeBufferPointer(start: nil, count: 0)
+    }
+
+    /// Bytes that stay valid while the path is used (the batch being replayed).
+    init(borrowing bytes: UnsafeBufferPointer<UInt8>) {
+        owned = nil
+        self.bytes = bytes
+    }
+
+    /// The path as a string.
+    var string: String { owned ?? String(decoding: bytes, as: UTF8.self) }
+
+    /// The path with its own storage, to keep beyond the batch (a staged transaction's messages).
+    var kept: MessagePath { owned == nil ? MessagePath(string) : self }
+
+    /// Its first `count` bytes (a directory's root), as a string.
+    func prefix(_ count: Int) -> String {
+        if let owned {
+            let utf8 = owned.utf8
+            return String(owned[owned.startIndex..<utf8.index(utf8.startIndex, offsetBy: count)])
+        }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<count]), as: UTF8.self)
+    }
+}
+
 /// The path of a mutating message resolved against the directory templates: the absolute path and
 /// where it lies. It depends only on the message and the immutable templates, not on the replay's
 /// state, so `ReplayEngine.replay(_:)` computes it on the reading thread, ahead of the replay.
 struct ResolvedPath {
     /// The absolute path (a relative one is under the sender's `/local/domain/<domid>`), or `nil`
     /// when the message names none that can be resolved.
-    var path: String?
+    var path: MessagePath?
     var location: PathLocation
 }
 
 /// A batch of events with their resolved paths, made on the reading thread and replayed on the
 /// engine's. A class, so that the reader's generic batch handling only passes a reference; the
 /// events stay in the reader's `EventBatch` and are moved out one by one for the replay, so no
-/// event is copied and none is destroyed through generic value witnesses.
+/// event is copied and none is destroyed through generic value witnesses. Absolute paths the batch
+/// holds as bytes are resolved and replayed as those bytes: no `String` is made for them.
 final class ResolvedBatch: @unchecked Sendable {
     private let events: EventBatch
     private let paths: UnsafeMutablePointer<ResolvedPath>
@@ -24,12 +58,17 @@ final class ResolvedBatch: @unchecked Sendable {
         self.events = events
         count = events.count
         paths = .allocate(capacity: max(1, count))
-        events.withEvents { events in
-            for index in events.indices {
-                (paths + index).initialize(
-                    to: events[index].operation.isMutating
-                        ? resolver.resolve(path: events[index].path, connection: events[index].connection)
-                        : ResolvedPath(path: nil, location: .none))
+        events.withEvents { list in
+            for index in list.indices {
+                let resolved: ResolvedPath
+                if !list[index].operation.isMutating {
+                    resolved = ResolvedPath(path: nil, location: .none)
+                } else if let bytes = events.pathBytes(at: index) {
+                    resolved = resolver.resolve(bytes: bytes, connection: list[index].connection)
+                } else {
+                    resolved = resolver.resolve(path: list[index].path, connection: list[index].connection)
+                }
+                (paths + index).initialize(to: resolved)
             }
         }
     }
@@ -75,6 +114,27 @@ final class PathResolver: @unchecked Sendable {
         resolve(path: event.path, connection: event.connection)
     }
 
+    /// Resolves a path that a batch holds as bytes (ASCII, see `EventBatch.pathBytes(at:)`), from
+    /// `connection`. An absolute one is located in place; the rest as strings.
+    func resolve(bytes: UnsafeBufferPointer<UInt8>, connection: Connection) -> ResolvedPath {
+        guard bytes.first == UInt8(ascii: "/") else {
+            return resolve(path: String(decoding: bytes, as: UTF8.self), connection: connection)
+        }
+        let path = MessagePath(borrowing: bytes)
+        switch index.locate(bytes) {
+        case .none: return ResolvedPath(path: path, location: .none)
+        case .ancestor: return ResolvedPath(path: path, location: .ancestor)
+        case .directory(let found):
+            let relativeBytes = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
+            let fixedKey = fixedKeys[found.template].value(relativeBytes) ?? -1
+            // Its own string: a key's name is mostly short enough to be stored inline (no allocation).
+            let relative = Substring(String(decoding: relativeBytes, as: UTF8.self))
+            let match = DirectoryMatch(
+                template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
+            return ResolvedPath(path: path, location: .directory(match))
+        }
+    }
+
     /// Resolves the path of a message (`TraceEvent.path`) from `connection`.
     func resolve(path: String?, connection: Connection) -> ResolvedPath {
         guard var path = Self.absolutePath(path, connection) else { return ResolvedPath(path: nil, location: .none) }
@@ -89,14 +149,14 @@ final class PathResolver: @unchecked Sendable {
             return location
         }
         switch location ?? .none {
-        case .none: return ResolvedPath(path: path, location: .none)
-        case .ancestor: return ResolvedPath(path: path, location: .ancestor)
+        case .none: return ResolvedPath(path: MessagePath(path), location: .none)
+        case .ancestor: return ResolvedPath(path: MessagePath(path), location: .ancestor)
         case .directory(let found):
             let utf8 = path.utf8
             let relative = path[utf8.index(utf8.startIndex, offsetBy: found.relativeStart)...]
             let match = DirectoryMatch(
                 template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
-            return ResolvedPath(path: path, location: .directory(match))
+            return ResolvedPath(path: MessagePath(path), location: .directory(match))
         }
     }
 

@@ -84,7 +84,7 @@ final class OxenstoredLogParser {
         return nil
     }
 
-    func parse(_ line: LineBytes, number: Int, diagnostics: BoundedDiagnostics) -> TraceEvent? {
+    func parse(_ line: LineBytes, number: Int, diagnostics: BoundedDiagnostics, pathSink: EventBatch? = nil) -> TraceEvent? {
         // [20261127T10:00:00.000Z]
         guard line.count > 0, line[0] == UInt8(ascii: "[") else {
             diagnostics.emit(
@@ -196,7 +196,7 @@ final class OxenstoredLogParser {
         switch kind {
         case .write:
             operation = .write
-            path = Self.unescaped(line, pathRange)
+            path = Self.path(line, pathRange, pathSink)
             value = Self.unescaped(line, rest)
         case .mkdir, .rm, .read, .directory, .getPermissions:
             operation =
@@ -207,9 +207,9 @@ final class OxenstoredLogParser {
                 case .directory: .directory
                 default: .getPermissions
                 }
-            path = Self.unescaped(line, pathRange)
+            path = Self.path(line, pathRange, pathSink)
         case .setPermissions:
-            path = Self.unescaped(line, pathRange)
+            path = Self.path(line, pathRange, pathSink)
             let text = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
             value = text
             if let permissions = Permission.list(text), !pathRange.isEmpty {
@@ -381,6 +381,27 @@ final class OxenstoredLogParser {
     static func droppingOneTrailingSpace(_ line: LineBytes, _ range: Range<Int>) -> Range<Int> {
         guard !range.isEmpty, line[range.upperBound - 1] == Scan.space else { return range }
         return range.lowerBound..<(range.upperBound - 1)
+    }
+
+    /// The path of a mutating message: `nil` when `pathSink` keeps it as bytes (it has no escape and
+    /// is ASCII, so the bytes are exactly the string's), otherwise the unescaped string.
+    @inline(__always)
+    static func path(_ line: LineBytes, _ range: Range<Int>, _ pathSink: EventBatch?) -> String? {
+        if let pathSink {
+            var plain = true
+            for index in range {
+                let byte = line[index]
+                if byte >= 0x80 || byte == UInt8(ascii: "\\") {
+                    plain = false
+                    break
+                }
+            }
+            if plain {
+                pathSink.keepPath(LineBytes(rebasing: line[range]))
+                return nil
+            }
+        }
+        return unescaped(line, range)
     }
 
     /// Undoes OCaml's `String.escaped`. A malformed or cut-off escape is kept as it is.

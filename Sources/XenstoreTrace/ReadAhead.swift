@@ -30,19 +30,28 @@ extension TraceReader {
     /// Like `forEachBatch(readAhead:batchSize:_:)`, and `prepare` turns each batch into what `body`
     /// gets. With `readAhead`, `prepare` runs on the reading thread, so it must only read state that
     /// nothing changes meanwhile (a consumer's work that depends on no earlier batch).
+    ///
+    /// With `pathsAsBytes`, the batches keep the paths of oxenstored messages as bytes where they
+    /// can (`EventBatch.pathBytes(at:)`; those events have a `nil` path until `EventBatch.removeAll`
+    /// moves them out), so that no `String` is made for them.
     public func forEachBatch<Prepared>(
-        readAhead: Bool = true, batchSize: Int = 1024, prepare: @escaping (EventBatch) -> Prepared, _ body: (Prepared) -> Void
+        readAhead: Bool = true, batchSize: Int = 1024, pathsAsBytes: Bool = false, prepare: @escaping (EventBatch) -> Prepared,
+        _ body: (Prepared) -> Void
     ) {
         let size = Swift.max(1, batchSize)
+        defer { pathSink = nil }
         guard readAhead else {
             var batch = EventBatch(capacity: size)
+            if pathsAsBytes { pathSink = batch }
             while let event = next() {
                 batch.append(event)
                 if batch.isFull {
                     body(prepare(batch))
                     batch = EventBatch(capacity: size)
+                    if pathsAsBytes { pathSink = batch }
                 }
             }
+            pathSink = nil
             if batch.count > 0 { body(prepare(batch)) }
             return
         }
@@ -54,20 +63,23 @@ extension TraceReader {
         let reader = UncheckedReference(self)
         let thread = WorkerThread {
             var batch = EventBatch(capacity: size)
+            if pathsAsBytes { reader.value.pathSink = batch }
             while let event = reader.value.next() {
                 batch.append(event)
                 if batch.isFull {
                     channel.put(prepare(batch))
                     batch = EventBatch(capacity: size)
+                    if pathsAsBytes { reader.value.pathSink = batch }
                     done.drain()
                 }
             }
+            reader.value.pathSink = nil
             if batch.count > 0 { channel.put(prepare(batch)) }
             channel.close()
         }
         guard thread.started else {
             // No second thread to be had: read on this one.
-            forEachBatch(readAhead: false, batchSize: size, prepare: prepare, body)
+            forEachBatch(readAhead: false, batchSize: size, pathsAsBytes: pathsAsBytes, prepare: prepare, body)
             return
         }
         while let batch = channel.take() {

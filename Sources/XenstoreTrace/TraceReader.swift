@@ -70,6 +70,10 @@ public final class TraceReader: Sequence, IteratorProtocol {
     /// What the lines read so far amounted to.
     @exclusivity(unchecked) public private(set) var statistics = TraceStatistics()
 
+    /// While `forEachBatch(readAhead:batchSize:pathsAsBytes:prepare:_:)` fills a batch that keeps
+    /// paths as bytes: the batch (see `EventBatch.pathBytes(at:)`).
+    @exclusivity(unchecked) var pathSink: EventBatch?
+
     /// The diagnostics so far (at most `maximumDiagnostics`, plus a note if more were counted).
     public var diagnostics: [Diagnostic] { sink.all }
 
@@ -157,7 +161,9 @@ public final class TraceReader: Sequence, IteratorProtocol {
                 // Returning straight from each case lets the event be built in place.
                 switch parser! {
                 case .oxenstored(let parser):
-                    if let event = parser.parse(line, number: number, diagnostics: sink) {
+                    // A path kept for a line that then gives no event must not go to the next one.
+                    pathSink?.pendingSpan = .none
+                    if let event = parser.parse(line, number: number, diagnostics: sink, pathSink: pathSink) {
                         statistics.events += 1
                         return event
                     }

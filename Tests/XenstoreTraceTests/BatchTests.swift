@@ -36,6 +36,35 @@ import Testing
         }
     }
 
+    /// Batches that keep paths as bytes give the same events once moved out (their paths made
+    /// strings), and the bytes are the paths' UTF-8.
+    @Test(arguments: fixtures, [true, false])
+    func batchesWithPathsAsBytesGiveTheSameEvents(_ name: String, readAhead: Bool) throws {
+        let expected = try TraceTesting.readFixture(name)
+        let reader = try TraceReader(path: TraceTesting.path(name), options: .init(fileName: name))
+        var events: [TraceEvent] = []
+        var bytesMatch = true
+        var kept = 0
+        reader.forEachBatch(readAhead: readAhead, batchSize: 3, pathsAsBytes: true, prepare: { $0 }) { batch in
+            let inPlace = batch.withEvents { list in
+                list.indices.map { index -> (String?, [UInt8]?) in (list[index].path, batch.pathBytes(at: index).map(Array.init)) }
+            }
+            batch.removeAll { events.append($0) }
+            for (offset, (path, bytes)) in inPlace.enumerated() {
+                guard let bytes else { continue }
+                kept += 1
+                if path != nil || Array(events[events.count - inPlace.count + offset].path?.utf8 ?? "".utf8) != bytes { bytesMatch = false }
+            }
+        }
+        #expect(events == expected.events)
+        #expect(bytesMatch)
+        #expect(reader.statistics == expected.reader.statistics)
+        #expect(
+            TraceTesting.Read(events: [], diagnostics: reader.diagnostics, reader: reader).diagnosticSummaries
+                == expected.diagnosticSummaries)
+        if reader.format == .oxenstored { #expect(kept > 0) }
+    }
+
     /// A trace much longer than the batches that may wait: the reading thread waits for the
     /// consumer, and every line arrives once, in order.
     @Test func aLongTraceArrivesInOrder() {
