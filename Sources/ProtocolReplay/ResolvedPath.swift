@@ -101,6 +101,8 @@ final class PathResolver: @unchecked Sendable {
     /// Per directory template: the declared keys without index variables of its directory, by
     /// relative path.
     let fixedKeys: [ByteTable]
+    /// Per directory template, by declared key: its relative path, shared by the messages that name it.
+    let fixedKeyNames: [[String?]]
 
     /// The resolver gets its own index and tables, equal to the engine's: objects that both
     /// threads retain and release would bounce their reference counts between the processors.
@@ -108,6 +110,11 @@ final class PathResolver: @unchecked Sendable {
         index = DirectoryIndex(protocols: definitions)
         let tables = protocols.map { $0.fixedKeys.map { ByteTable($0.entries) } }
         fixedKeys = index.templates.map { tables[$0.protocolIndex][$0.directory] }
+        fixedKeyNames = fixedKeys.map { table in
+            var names = [String?](repeating: nil, count: (table.entries.map(\.value).max() ?? -1) + 1)
+            for entry in table.entries where entry.value >= 0 { names[entry.value] = entry.key }
+            return names
+        }
     }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
@@ -127,8 +134,10 @@ final class PathResolver: @unchecked Sendable {
         case .directory(let found):
             let relativeBytes = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
             let fixedKey = fixedKeys[found.template].value(relativeBytes) ?? -1
-            // Its own string: a key's name is mostly short enough to be stored inline (no allocation).
-            let relative = Substring(String(decoding: relativeBytes, as: UTF8.self))
+            // A declared key's name is shared; any other path gets its own string (mostly short enough
+            // to be stored inline, without allocating).
+            let relative = Substring(
+                fixedKey >= 0 ? fixedKeyNames[found.template][fixedKey]! : String(decoding: relativeBytes, as: UTF8.self))
             let match = DirectoryMatch(
                 template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
             return ResolvedPath(path: path, location: .directory(match))
