@@ -97,7 +97,9 @@ enum PathLocation {
 struct DirectoryMatch {
     var template: Int
     var root: RootKey
-    /// The path below the root (`ring-ref`, `queue-0/ring-ref1`); empty for the root itself.
+    /// The path below the root (`ring-ref`, `queue-0/ring-ref1`); empty for the root itself. A slice of
+    /// the whole path, or (resolved from a batch's bytes) a string of its own, or a declared key's
+    /// shared name.
     var relative: Substring
     /// The length of the root's path in bytes: `rootPath` is made only when needed (a new pending
     /// directory), not for every message.
@@ -114,7 +116,9 @@ struct DirectoryMatch {
         self.fixedKey = fixedKey
     }
 
-    /// The root's path (a prefix of the path).
+    /// The root's path (a prefix of the path), for a match made by `DirectoryIndex.locate(_:)` from a
+    /// `String`, whose `relative` is a slice of the path. A match resolved from a batch's bytes has a
+    /// `relative` of its own: take the root from the message's path (`MessagePath.prefix(_:)`).
     var rootPath: Substring {
         let path = relative.base
         return path[path.startIndex..<path.utf8.index(path.utf8.startIndex, offsetBy: rootLength)]

@@ -125,7 +125,7 @@ import XenstoreTrace
             default: engine.replay(reader)
             }
             engine.finish()
-            return engine.findings.map { "\($0.line) \($0.rule) \($0.role) \($0.domid) \($0.repeats) \($0.message)" }
+            return engine.findings.map { "\($0.line) \($0.rule) \($0.role) \($0.domid) \($0.repeats) \($0.message) \($0.path ?? "-")" }
                 + ["\(engine.summary)"]
         }
         for name in names {
@@ -161,9 +161,24 @@ import XenstoreTrace
             for leaf in leaves { paths.append(leaf.isEmpty ? root + "/" : root + "/" + leaf) }
             paths.append(root)
         }
-        for path in paths + paths.reversed() {
-            let cached = resolver.resolve(path: path, connection: .socket(1)).location
-            #expect(describe(cached) == describe(index.locate(path)), "\(path)")
+        // Resolved from a batch's bytes, the match has its own `relative`: compare everything else.
+        func describeBytes(_ location: PathLocation, _ path: String) -> String {
+            guard case .directory(let match) = location else { return describe(location) }
+            return "\(match.template) \(match.root.hashValue) \(path.prefix(match.rootLength)) | \(match.relative) \(match.fixedKey)"
         }
+        for path in paths + paths.reversed() {
+            let resolved = resolver.resolve(path: path, connection: .socket(1))
+            #expect(describe(resolved.location) == describe(index.locate(path)), "\(path)")
+            #expect(resolved.path?.string == path)
+            let fromBytes = Array(path.utf8).withUnsafeBufferPointer { bytes in
+                let found = resolver.resolve(bytes: bytes, connection: .socket(1))
+                return (describeBytes(found.location, path), found.path?.string)
+            }
+            #expect(fromBytes.0 == describeBytes(resolved.location, path), "\(path)")
+            #expect(fromBytes.1 == path)
+        }
+        // A relative path is under the sender's domain, from bytes too.
+        let relative = Array("device/vbd/768/state".utf8).withUnsafeBufferPointer { resolver.resolve(bytes: $0, connection: .domain(5)) }
+        #expect(relative.path?.string == "/local/domain/5/device/vbd/768/state")
     }
 }
