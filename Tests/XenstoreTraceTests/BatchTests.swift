@@ -65,6 +65,37 @@ import Testing
         if reader.format == .oxenstored { #expect(kept > 0) }
     }
 
+    /// Escaped, non-ASCII, relative and empty paths stay strings; long ones outgrow the batch's byte
+    /// storage. Either way the events are those of `next()`.
+    @Test(arguments: [true, false])
+    func pathsAsBytesKeepEveryKindOfPath(_ readAhead: Bool) {
+        let long = "/local/domain/5/" + String(repeating: "x", count: 700)
+        let paths = [
+            "/local/domain/5/data/a\\040b", "/local/domain/5/d\u{e9}j\u{e0}", "device/vbd/768/state", long, "/local/domain/5/x",
+            "/local/domain/5/" + String(repeating: "y", count: 7), "/local/domain/5/\\t",
+        ]
+        var lines: [String] = []
+        for (index, path) in paths.enumerated() {
+            lines.append("[20261127T10:00:00.000Z]  D5           write     \(path) v\(index)")
+            lines.append("[20261127T10:00:00.000Z]  D5           rm        \(path)")
+            lines.append("[20261127T10:00:00.000Z]  D5           setperms  \(path) n5 r0 ")
+            lines.append("[20261127T10:00:00.000Z]  D5           mkdir     ")
+            lines.append("[20261127T10:00:00.000Z]  D5           write     ")
+        }
+        let text = Array((lines + lines + lines).joined(separator: "\n").utf8)
+        var expected: [TraceEvent] = []
+        let plain = TraceReader(bytes: text)
+        while let event = plain.next() { expected.append(event) }
+        let reader = TraceReader(bytes: text)
+        var events: [TraceEvent] = []
+        reader.forEachBatch(readAhead: readAhead, batchSize: 4, pathsAsBytes: true, prepare: { $0 }) { batch in
+            batch.removeAll { events.append($0) }
+        }
+        #expect(events == expected)
+        #expect(expected.count == 3 * lines.count)
+        #expect(reader.statistics == plain.statistics)
+    }
+
     /// A trace much longer than the batches that may wait: the reading thread waits for the
     /// consumer, and every line arrives once, in order.
     @Test func aLongTraceArrivesInOrder() {
