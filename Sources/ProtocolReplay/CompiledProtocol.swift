@@ -253,6 +253,8 @@ final class CompiledProtocol {
     let keyMachineOfKey: [Int?]
     /// Per key machine, per transition: its guard (with the key's index variables as locals).
     let keyMachineGuards: [[CompiledProgram?]]
+    /// Per key machine and transition: the canonical roles of its `by`.
+    let keyMachineTransitionRoles: [[UInt32]]
     let nevers: [NeverRule]
     /// Per directory: the `never` guarantees with a path glob in it, in declaration order.
     let neversOfDirectory: [[NeverRule]]
@@ -484,6 +486,7 @@ final class CompiledProtocol {
         }
         self.keyMachineOfKey = keyMachineOfKey
         self.keyMachineGuards = keyMachineGuards
+        keyMachineTransitionRoles = definition.keyMachines.map { machine in machine.transitions.map { canonicalRoles($0.by) } }
 
         var owned = [Int?](repeating: nil, count: roles.count)
         for (index, directory) in definition.directories.enumerated() where directory.owner >= 0 && directory.owner < roles.count {

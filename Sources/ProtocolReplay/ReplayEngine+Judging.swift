@@ -197,41 +197,71 @@ extension ReplayEngine {
         else { return .passed }
         let to = Int(number)
         let from = instance.states[directory]
-        let machine = compiled.definition.machines[machineIndex]
-        // Built only for a report: state writes are frequent.
-        lazy var name = "\(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
+        switch judgeTransition(
+            compiled.definition.machines[machineIndex], roles: compiled.transitionRoles[machineIndex],
+            guards: compiled.guards[machineIndex], presets: [], from: from, to: to, instance, subject: "\(directoryName).state",
+            machineName: "\(directoryName).state", path: path, event: event, connection: connection, writerRoles: roles, who: who)
+        {
+        case .violated: return .violated
+        case .unchanged: return .passed
+        case .taken(let taken):
+            transition = (machineIndex, taken, compiled.transitionRoles[machineIndex][taken] & roles, from)
+            return .passed
+        }
+    }
+
+    /// What ``judgeTransition(_:roles:guards:presets:from:to:_:subject:machineName:path:event:connection:writerRoles:who:)`` found.
+    enum TransitionVerdict {
+        /// The current state was written again, and the machine declares no transition for that.
+        case unchanged
+        /// This transition of the machine was taken.
+        case taken(Int)
+        /// No transition allows the change (reported).
+        case violated
+    }
+
+    /// Judges a change `from -> to` of a machine's state by a writer with `writerRoles`: some
+    /// transition with that source and target must be open to one of the roles, and its guard must
+    /// hold before the write (with `presets` as the guard's first locals); reports a violation.
+    /// Rewriting the current state is no transition unless the machine declares one. `subject` names what changes in messages
+    /// (`fe.state`, `be/state-0`); `machineName` names the machine in the rule (`be/state-{n}`).
+    /// Report strings are built only when there is something to report: state writes are frequent.
+    func judgeTransition(
+        _ machine: Machine, roles transitionRoles: [UInt32], guards: [CompiledProgram?], presets: [Int], from: Int, to: Int,
+        _ instance: Instance, subject: @autoclosure () -> String, machineName: @autoclosure () -> String, path: MessagePath,
+        event: TraceEvent, connection: ConnectionID, writerRoles: UInt32, who: @autoclosure () -> String
+    ) -> TransitionVerdict {
+        let compiled = instance.protocolDefinition
         // The candidates, without allocating in the common case of one or two.
         var candidates: [Int] = []
         var byRole: [Int] = []
         for index in machine.transitions.indices where machine.transitions[index].from.contains(from) && machine.transitions[index].to == to
         {
             candidates.append(index)
-            if compiled.transitionRoles[machineIndex][index] & roles != 0 { byRole.append(index) }
+            if transitionRoles[index] & writerRoles != 0 { byRole.append(index) }
         }
-        if from == to && candidates.isEmpty { return .passed }  // rewriting the current state is not a transition
+        if from == to && candidates.isEmpty { return .unchanged }
+        func change() -> String { "\(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))" }
         guard !byRole.isEmpty else {
             let origin = candidates.first.map { machine.transitions[$0].origin } ?? machine.origin
             let others =
                 candidates.isEmpty
                 ? ""
-                : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | compiled.canonicalMask(machine.transitions[$1].by) }).joined(separator: "/")) may take it)"
+                : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | transitionRoles[$1] }).joined(separator: "/")) may take it)"
             report(
-                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: origin,
-                message:
-                    "illegal transition \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) of \(directoryName).state by \(who)\(others)",
-                path: path.string)
+                instance, .violation, line: event.line, domid: connection.domid, role: who(),
+                rule: "transition \(machineName()) \(change())", origin: origin,
+                message: "illegal transition \(change()) of \(subject()) by \(who())\(others)", path: path.string)
             return .violated
         }
         for candidate in byRole {
-            if let guardProgram = compiled.guards[machineIndex][candidate], !holds(guardProgram, instance) { continue }
-            transition = (machineIndex, candidate, compiled.transitionRoles[machineIndex][candidate] & roles, from)
-            return .passed
+            if let guardProgram = guards[candidate], !holds(guardProgram, instance, presets: presets) { continue }
+            return .taken(candidate)
         }
-        let first = machine.transitions[byRole[0]]
         report(
-            instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "transition \(name)", origin: first.origin,
-            message:
-                "\(who) takes \(directoryName).state \(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to)) when its guard does not hold (\(stateSummary(instance)))",
+            instance, .violation, line: event.line, domid: connection.domid, role: who(),
+            rule: "transition \(machineName()) \(change())", origin: machine.transitions[byRole[0]].origin,
+            message: "\(who()) takes \(subject()) \(change()) when its guard does not hold (\(stateSummary(instance)))",
             path: path.string)
         return .violated
     }

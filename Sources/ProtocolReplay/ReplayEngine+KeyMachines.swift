@@ -16,38 +16,13 @@ extension ReplayEngine {
             let to = stateValue(value, compiled), from != to
         else { return .passed }
         let machine = compiled.definition.keyMachines[machineIndex]
-        let machineName = CompiledProtocol.keyMachineName(compiled.definition, machine)
-        let entry = "\(compiled.directoryNames[directory])/\(relative)"
-        let change = "\(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))"
-        let rule = "transition \(machineName) \(change)"
-        let candidates = machine.transitions.indices.filter {
-            machine.transitions[$0].from.contains(from) && machine.transitions[$0].to == to
-        }
-        let byRole = candidates.filter { compiled.canonicalMask(machine.transitions[$0].by) & roles != 0 }
-        guard !byRole.isEmpty else {
-            let others =
-                candidates.isEmpty
-                ? ""
-                : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | compiled.canonicalMask(machine.transitions[$1].by) }).joined(separator: "/")) may take it)"
-            report(
-                instance, .violation, line: event.line, domid: connection.domid, role: who, rule: rule,
-                origin: candidates.first.map { machine.transitions[$0].origin } ?? machine.origin,
-                message: "illegal transition \(change) of \(entry) by \(who)\(others)", path: path.string)
-            return .violated
-        }
-        for candidate in byRole {
-            if let guardProgram = compiled.keyMachineGuards[machineIndex][candidate],
-                !holds(guardProgram, instance, presets: indexValues)
-            {
-                continue
-            }
-            return .passed
-        }
-        report(
-            instance, .violation, line: event.line, domid: connection.domid, role: who, rule: rule,
-            origin: machine.transitions[byRole[0]].origin,
-            message: "\(who) takes \(entry) \(change) when its guard does not hold (\(stateSummary(instance)))", path: path.string)
-        return .violated
+        let verdict = judgeTransition(
+            machine, roles: compiled.keyMachineTransitionRoles[machineIndex], guards: compiled.keyMachineGuards[machineIndex],
+            presets: indexValues, from: from, to: to, instance, subject: "\(compiled.directoryNames[directory])/\(relative)",
+            machineName: CompiledProtocol.keyMachineName(compiled.definition, machine), path: path, event: event,
+            connection: connection, writerRoles: roles, who: who)
+        if case .violated = verdict { return .violated }
+        return .passed
     }
 
     /// The state a key value stands for, if it is a decimal number that is one of the protocol's states.
