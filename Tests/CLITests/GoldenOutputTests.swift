@@ -57,6 +57,9 @@ import Testing
             arguments: ["diff", "--format", "json", "Examples/policies/xm-test.xml", "Examples/policies/xm-test-update.xml"]),
         Invocation(
             golden: "graph-vbd.txt", tool: "xen-policy", arguments: ["graph", "-I", "Examples/protocols", "Examples/protocols/vbd.xpd"]),
+        // pci has a key machine (be/state-{n}), drawn as a cluster of its own.
+        Invocation(
+            golden: "graph-pci.txt", tool: "xen-policy", arguments: ["graph", "-I", "Examples/protocols", "Examples/protocols/pci.xpd"]),
         Invocation(golden: "help-xen-policyc-compile.txt", tool: "xen-policyc", arguments: ["compile", "--help"]),
         Invocation(
             golden: "usage-unknown-target.txt", tool: "xen-policyc",

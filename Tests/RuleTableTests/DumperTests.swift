@@ -62,6 +62,42 @@ import Testing
         }
     }
 
+    /// Key machines and link keys, in the text and the JSON, after a trip through the bytes.
+    @Test func keyMachinesAndLinks() throws {
+        var definition = MalformedTableTests.protocolDefinition()
+        let origin = MalformedTableTests.origin
+        let bound = Program(instructions: [.integer(4)], localCount: 0)
+        definition.keys += [
+            Key(
+                pattern: KeyPattern(directory: 1, segments: [[.literal("state-"), .index(slot: 0, name: "n")]]), isState: false,
+                type: .state, initializers: RoleMask([1]), initialValue: nil, writers: RoleMask([1]), phase: nil,
+                indices: [IndexVariable(name: "n", slot: 0, lower: Program(instructions: [.integer(0)], localCount: 0), upper: bound)],
+                condition: nil, defaultValue: nil, deprecated: false, origin: origin),
+            Key(
+                pattern: KeyPattern(directory: 1, segments: [[.literal("frontend")]]), isState: false, type: .string(pattern: nil),
+                initializers: RoleMask([1]), initialValue: nil, writers: RoleMask([]), phase: nil, indices: [], condition: nil,
+                defaultValue: nil, deprecated: false, link: 0, origin: origin),
+        ]
+        definition.keyMachines = [
+            Machine(
+                directory: 1, key: 1,
+                transitions: [
+                    Transition(
+                        from: StateMask([1]), to: 3, by: RoleMask([1]), guardProgram: nil, obligation: nil, note: "attach", origin: origin)
+                ], origin: origin)
+        ]
+        let result = RuleTableDecoder.decodeWithLayout(RuleTableEncoder.encode(CompiledRuleTable(protocols: [definition])), file: "k.xsrt")
+        #expect(result.diagnostics == [])
+        let dumper = RuleTableDumper(file: "k.xsrt", layout: try #require(result.layout), table: try #require(result.table))
+        let text = dumper.text()
+        for expected in ["  key machines\n", "be/state-{n} (key 1)", "{S1} -> S3 by backend", "note \"attach\"", "  link fe"] {
+            #expect(text.contains(expected), "missing: \(expected)")
+        }
+        let json = dumper.json(diagnostics: []).rendered()
+        #expect(json.contains("\"key_machines\": ["))
+        #expect(json.contains("\"link\": \"fe\""))
+    }
+
     @Test func disassembly() {
         var generator = DefinitionGenerator(seed: 5)
         let definition = generator.definition(number: 0)
