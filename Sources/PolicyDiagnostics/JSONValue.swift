@@ -35,6 +35,37 @@ public indirect enum JSONValue: Equatable, Sendable, ExpressibleByStringLiteral,
         return out
     }
 
+    /// Serialises on one line (`", "` and `": "` between items) with a final newline: one record of a
+    /// JSON-lines stream.
+    public func renderedOnOneLine() -> String {
+        var out = ""
+        writeOnOneLine(into: &out)
+        out += "\n"
+        return out
+    }
+
+    private func writeOnOneLine(into out: inout String) {
+        switch self {
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += ", " }
+                value.writeOnOneLine(into: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { out += ", " }
+                JSONValue.quote(key, into: &out)
+                out += ": "
+                value.writeOnOneLine(into: &out)
+            }
+            out += "}"
+        default: write(into: &out, indent: 0)
+        }
+    }
+
     private func write(into out: inout String, indent: Int) {
         switch self {
         case .null: out += "null"

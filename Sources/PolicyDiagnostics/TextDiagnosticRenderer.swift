@@ -16,12 +16,15 @@ public struct TextDiagnosticRenderer {
         for diagnostic in diagnostics {
             out += render(diagnostic)
         }
+        return out + Self.summary(of: diagnostics)
+    }
+
+    /// The one-line count of errors and warnings that ends a rendering, or nothing when there are none.
+    public static func summary(of diagnostics: [Diagnostic]) -> String {
         let errors = diagnostics.count { $0.severity == .error }
         let warnings = diagnostics.count { $0.severity == .warning }
-        if errors + warnings > 0 {
-            out += "\(plural(errors, "error")), \(plural(warnings, "warning")) generated\n"
-        }
-        return out
+        guard errors + warnings > 0 else { return "" }
+        return "\(plural(errors, "error")), \(plural(warnings, "warning")) generated\n"
     }
 
     /// One diagnostic with its excerpt. Text from the inputs (names in messages, source lines) is
@@ -55,5 +58,5 @@ public struct TextDiagnosticRenderer {
         }
     }
 
-    private func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
+    private static func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
 }

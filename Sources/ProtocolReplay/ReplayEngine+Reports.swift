@@ -109,5 +109,6 @@ extension ReplayEngine {
             instance.reported[key] = findings.count
         }
         findings.append(finding)
+        findingHandler?(finding)
     }
 }

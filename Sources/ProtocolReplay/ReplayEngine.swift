@@ -53,6 +53,9 @@ public final class ReplayEngine {
     /// Violations and findings, in the order they were found.
     @exclusivity(unchecked) public internal(set) var findings: [Finding] = []
     @exclusivity(unchecked) public internal(set) var summary = ReplaySummary()
+    /// Called with each finding when it is found, before later repeats of it are counted (they
+    /// only raise `repeats` in `findings`): for reporting while the trace is still being read.
+    public var findingHandler: ((Finding) -> Void)?
 
     // MARK: State
 
@@ -142,9 +145,14 @@ public final class ReplayEngine {
     /// Replays every message of `reader` (call `finish()` after the last trace). Reading, parsing
     /// and resolving paths against the directory templates run on a second thread with `readAhead`
     /// (`TraceReader.forEachBatch`): they need nothing the replay changes.
-    public func replay(_ reader: TraceReader, readAhead: Bool = true) {
+    ///
+    /// With `live`, messages are replayed as soon as they are read rather than in batches of 1,024,
+    /// whenever the input pauses (a log followed with `tail -F`); pair it with `findingHandler`.
+    public func replay(_ reader: TraceReader, readAhead: Bool = true, live: Bool = false) {
         let resolver = self.resolver
-        reader.forEachBatch(readAhead: readAhead, pathsAsBytes: true, prepare: { ResolvedBatch($0, resolver: resolver) }) { batch in
+        reader.forEachBatch(
+            readAhead: readAhead, pathsAsBytes: true, handOverWhenIdle: live, prepare: { ResolvedBatch($0, resolver: resolver) }
+        ) { batch in
             batch.forEach { event, resolved in process(event, resolved: resolved) }
         }
     }

@@ -37,6 +37,10 @@ struct ReplayCommand: ParsableCommand {
             line, the domain and its role, the protocol instance, the rule and where the rule was written. \
             See docs/replay.md for the semantics.
 
+            With --stream, each finding is printed as soon as it is found, and messages are replayed as they \
+            arrive: follow a live log with tail -F /var/log/xenstored-access.log | xen-policy replay --stream \
+            --rules T -. With --format json it prints JSON lines: one object per finding, then one with the counts.
+
             Exit status: 0 the trace is clean (audit findings do not count), 1 it has violations, 2 \
             unreadable rules or trace, or malformed trace lines (their diagnostics are printed on stderr).
             """
@@ -58,6 +62,9 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(help: "Output: text or json (on stdout).")
     var format: ReplayFormat = .text
+
+    @Flag(help: "Print each finding when it is found (a live log); with --format json, as JSON lines.")
+    var stream = false
 
     @Option(name: .customLong("trace-format"), help: "The trace format: auto, oxenstored, cxenstored or jsonl.")
     var traceFormat: TraceFormatOption = .auto
@@ -95,51 +102,100 @@ struct ReplayCommand: ParsableCommand {
             labelMap[domid] = name
         }
         let trace = traces[0]
+        let shownTrace = trace == "-" ? "<stdin>" : trace
+        let printer = DiagnosticPrinter(format: .text, color: color)
         let outcome = ReplayPipeline(searchPaths: searchPaths).run(
-            ReplayPipeline.Request(rules: descriptions, trace: trace, traceFormat: traceFormat.format, labels: labelMap))
-        DiagnosticPrinter(format: .text, color: color).emit(outcome.diagnostics, sources: outcome.sources, tool: "xen-policy")
+            ReplayPipeline.Request(
+                rules: descriptions, trace: trace, traceFormat: traceFormat.format, labels: labelMap,
+                stream: stream ? Self.stream(format: format, trace: shownTrace, colored: printer.colored) : nil))
+        if stream {
+            // The trace's diagnostics went out as they were found; what is left is the rules' and the
+            // note on diagnostics over the limit, and the count of them all.
+            let renderer = TextDiagnosticRenderer(colored: printer.colored, sources: outcome.sources)
+            Output.standardError(
+                outcome.diagnostics.map(renderer.render).joined()
+                    + TextDiagnosticRenderer.summary(of: outcome.streamedDiagnostics + outcome.diagnostics))
+        } else {
+            printer.emit(outcome.diagnostics, sources: outcome.sources, tool: "xen-policy")
+        }
         if outcome.status == .usageOrIOError && outcome.traceFormat == nil && outcome.summary.messages == 0 {
             throw Exit(status: outcome.status)
         }
         let violations = outcome.findings.filter { $0.severity == .violation }
         let others = outcome.findings.filter { $0.severity != .violation }
-        switch format {
-        case .json:
-            let summary = outcome.summary
+        switch (format, stream) {
+        case (.json, false):
             let document: JSONValue = .object([
-                ("messages", .int(summary.messages)),
+                ("messages", .int(outcome.summary.messages)),
                 ("violations", .array(violations.map(\.json))),
                 ("findings", .array(others.map(\.json))),
-                (
-                    "summary",
-                    .object([
-                        ("instances_created", .int(summary.instancesCreated)), ("instances_live", .int(summary.instancesLive)),
-                        ("pending_expectations", .int(summary.pendingExpectations)),
-                        ("uncommitted_messages", .int(summary.uncommittedMessages)),
-                        ("trace_format", outcome.traceFormat.map { .string($0.rawValue) } ?? .null),
-                    ])
-                ),
+                ("summary", Self.summaryJSON(outcome)),
             ])
             Output.standardOutput(document.rendered())
-        case .text:
-            Output.standardOutput(Self.text(outcome, trace: trace == "-" ? "<stdin>" : trace))
+        case (.json, true):
+            let repeated = outcome.findings.filter { $0.repeats > 0 }.map { finding -> JSONValue in
+                .object([("line", .int(finding.line)), ("rule", .string(finding.rule)), ("repeats", .int(finding.repeats))])
+            }
+            let end: JSONValue = .object([
+                ("messages", .int(outcome.summary.messages)), ("violations", .int(violations.count)),
+                ("findings", .int(others.count)), ("repeated", .array(repeated)), ("summary", Self.summaryJSON(outcome)),
+            ])
+            Output.standardOutput(end.renderedOnOneLine())
+        case (.text, false):
+            Output.standardOutput(outcome.findings.map { Self.text($0, trace: shownTrace) }.joined() + Self.summaryText(outcome))
+        case (.text, true):
+            var out = ""
+            for finding in outcome.findings where finding.repeats > 0 {
+                out +=
+                    "\(TerminalText.visible(shownTrace)):\(finding.line): note: \(finding.rule) (\(finding.severity.rawValue)) "
+                    + "repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")\n"
+            }
+            Output.standardOutput(out + Self.summaryText(outcome))
         }
         if outcome.status != .success { throw Exit(status: outcome.status) }
     }
 
-    static func text(_ outcome: ReplayPipeline.Outcome, trace: String) -> String {
+    /// What `--stream` prints as the replay goes: findings on stdout, trace diagnostics on stderr.
+    static func stream(format: ReplayFormat, trace: String, colored: Bool) -> ReplayPipeline.Stream {
+        ReplayPipeline.Stream(
+            finding: { finding in
+                switch format {
+                case .json: Output.standardOutput(finding.json.renderedOnOneLine())
+                case .text: Output.standardOutput(text(finding, trace: trace))
+                }
+            },
+            diagnostic: { diagnostic in
+                // A trace line's diagnostic has no source excerpt: the trace is not kept.
+                Output.standardError(TextDiagnosticRenderer(colored: colored, sources: SourceLines()).render(diagnostic))
+            })
+    }
+
+    static func summaryJSON(_ outcome: ReplayPipeline.Outcome) -> JSONValue {
+        let summary = outcome.summary
+        return .object([
+            ("instances_created", .int(summary.instancesCreated)), ("instances_live", .int(summary.instancesLive)),
+            ("pending_expectations", .int(summary.pendingExpectations)),
+            ("uncommitted_messages", .int(summary.uncommittedMessages)),
+            ("trace_format", outcome.traceFormat.map { .string($0.rawValue) } ?? .null),
+        ])
+    }
+
+    /// One finding: where, what, whom it blames and which rule says so.
+    static func text(_ finding: Finding, trace: String) -> String {
+        // Messages quote paths and values from the trace: shown with their control characters visible.
+        var out =
+            "\(TerminalText.visible(trace)):\(finding.line): \(finding.severity.rawValue): \(TerminalText.visible(finding.message))\n"
+        let domain = finding.domid >= 0 ? " (domain \(finding.domid))" : ""
+        let instance = finding.instance.isEmpty ? "" : ", \(finding.instance)"
+        out += "    blame: \(TerminalText.visible(finding.role))\(domain)\(TerminalText.visible(instance))\n"
+        out += "    rule: \(finding.rule) (\(finding.origin))"
+        if finding.repeats > 0 { out += "; repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")" }
+        return out + "\n"
+    }
+
+    /// The closing line: messages, instances, violations, other findings, pending expectations.
+    static func summaryText(_ outcome: ReplayPipeline.Outcome) -> String {
         var out = ""
-        for finding in outcome.findings {
-            // Messages quote paths and values from the trace: shown with their control characters visible.
-            out +=
-                "\(TerminalText.visible(trace)):\(finding.line): \(finding.severity.rawValue): \(TerminalText.visible(finding.message))\n"
-            let domain = finding.domid >= 0 ? " (domain \(finding.domid))" : ""
-            let instance = finding.instance.isEmpty ? "" : ", \(finding.instance)"
-            out += "    blame: \(TerminalText.visible(finding.role))\(domain)\(TerminalText.visible(instance))\n"
-            out += "    rule: \(finding.rule) (\(finding.origin))"
-            if finding.repeats > 0 { out += "; repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")" }
-            out += "\n"
-        }
         let summary = outcome.summary
         let violations = outcome.findings.filter { $0.severity == .violation }.count
         let others = outcome.findings.count - violations

@@ -22,12 +22,33 @@ public struct ReplayPipeline: Sendable {
         public var trace: String
         public var traceFormat: TraceFormat?
         public var labels: [Int: String]
+        /// Where to report while the trace is read, for a live log; `nil` to report at the end only.
+        public var stream: Stream?
 
-        public init(rules: [String], trace: String, traceFormat: TraceFormat? = nil, labels: [Int: String] = [:]) {
+        public init(
+            rules: [String], trace: String, traceFormat: TraceFormat? = nil, labels: [Int: String] = [:], stream: Stream? = nil
+        ) {
             self.rules = rules
             self.trace = trace
             self.traceFormat = traceFormat
             self.labels = labels
+            self.stream = stream
+        }
+    }
+
+    /// Reporting while the trace is read (`replay --stream`): messages are replayed as soon as the
+    /// input pauses, not in batches of 1,024, and each finding and each diagnostic of a malformed
+    /// line is handed over when it is found. The outcome still lists them all.
+    public struct Stream: Sendable {
+        /// Called with each finding when it is found, on the thread that called `run`.
+        public var finding: @Sendable (Finding) -> Void
+        /// Called with each diagnostic of a malformed trace line (up to the reader's limit), on the
+        /// thread that reads the trace.
+        public var diagnostic: @Sendable (Diagnostic) -> Void
+
+        public init(finding: @escaping @Sendable (Finding) -> Void, diagnostic: @escaping @Sendable (Diagnostic) -> Void) {
+            self.finding = finding
+            self.diagnostic = diagnostic
         }
     }
 
@@ -42,6 +63,9 @@ public struct ReplayPipeline: Sendable {
         public var status: ExitStatus
         /// The trace format read (given or detected).
         public var traceFormat: TraceFormat?
+        /// With `Request.stream`: the trace's diagnostics that went to `Stream.diagnostic` already,
+        /// and so are not in `diagnostics` (which keeps the rules' and the note on those over the limit).
+        public var streamedDiagnostics: [Diagnostic] = []
     }
 
     /// Loads the protocol definitions (and label admissions) the rules name.
@@ -104,14 +128,24 @@ public struct ReplayPipeline: Sendable {
         }
         let engine = ReplayEngine(
             protocols: rules.protocols, options: ReplayEngine.Options(labels: request.labels, admissions: rules.admissions))
+        if let stream = request.stream {
+            engine.findingHandler = stream.finding
+            reader.diagnosticHandler = stream.diagnostic
+        }
         // The trace is parsed on a second thread while the engine replays the events before it.
-        engine.replay(reader)
+        engine.replay(reader, live: request.stream != nil)
         engine.finish()
         let traceDiagnostics = reader.diagnostics
         let status: ExitStatus =
             reader.errorCount > 0 ? .usageOrIOError : engine.hasViolations ? .inputError : .success
-        return Outcome(
+        var outcome = Outcome(
             findings: engine.findings, summary: engine.summary, diagnostics: rules.diagnostics + traceDiagnostics, sources: rules.sources,
             status: status, traceFormat: reader.format)
+        if request.stream != nil {
+            let streamed = reader.keptDiagnosticCount
+            outcome.streamedDiagnostics = Array(traceDiagnostics.prefix(streamed))
+            outcome.diagnostics = rules.diagnostics + traceDiagnostics.dropFirst(streamed)
+        }
+        return outcome
     }
 }

@@ -37,6 +37,9 @@ final class LineBuffer {
     @exclusivity(unchecked) private var lineNumber = 0
     /// The reason reading stopped early, if it did.
     private(set) var readError: String?
+    /// Called before a read that would wait for more input (a pipe or terminal the writer has not
+    /// filled yet), so that whoever collects lines can hand over what it has (`replay --stream`).
+    @exclusivity(unchecked) var beforeWaiting: (() -> Void)?
 
     init(source: ByteSource, maximumLineLength: Int) {
         self.source = source
@@ -75,6 +78,7 @@ final class LineBuffer {
             source = .bytes(bytes, position: position + count)
             end += count
         case .descriptor(let fd, _):
+            if let beforeWaiting, !Self.readable(fd) { beforeWaiting() }
             while true {
                 let count = read(fd, storage + end, room)
                 if count > 0 {
@@ -96,6 +100,12 @@ final class LineBuffer {
     }
 
     /// Moves the unread bytes to the front of the buffer.
+    /// Whether a read of `fd` would return at once (data, end of input or an error: `read` tells which).
+    private static func readable(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) != 0
+    }
+
     private func compact() {
         guard start > 0 else { return }
         let count = end - start

@@ -34,25 +34,28 @@ extension TraceReader {
     /// With `pathsAsBytes`, the batches keep the paths of oxenstored messages as bytes where they
     /// can (`EventBatch.pathBytes(at:)`; those events have a `nil` path until `EventBatch.removeAll`
     /// moves them out), so that no `String` is made for them.
+    ///
+    /// With `handOverWhenIdle`, a batch is also handed over before it is full whenever the input has
+    /// no more bytes ready (a pipe from `tail -F` that is waiting for xenstored), so that a live log's
+    /// messages are replayed as they arrive instead of when 1,024 more have come. Regular files
+    /// always have bytes ready, so it changes nothing for them.
     public func forEachBatch<Prepared>(
-        readAhead: Bool = true, batchSize: Int = 1024, pathsAsBytes: Bool = false, prepare: @escaping (EventBatch) -> Prepared,
-        _ body: (Prepared) -> Void
+        readAhead: Bool = true, batchSize: Int = 1024, pathsAsBytes: Bool = false, handOverWhenIdle: Bool = false,
+        prepare: @escaping (EventBatch) -> Prepared, _ body: (Prepared) -> Void
     ) {
         let size = Swift.max(1, batchSize)
-        defer { pathSink = nil }
-        guard readAhead else {
-            var batch = EventBatch(capacity: size)
-            if pathsAsBytes { pathSink = batch }
-            while let event = next() {
-                batch.append(event)
-                if batch.isFull {
-                    body(prepare(batch))
-                    batch = EventBatch(capacity: size)
-                    if pathsAsBytes { pathSink = batch }
-                }
-            }
+        defer {
             pathSink = nil
-            if batch.count > 0 { body(prepare(batch)) }
+            beforeWaiting = nil
+        }
+        guard readAhead else {
+            withoutActuallyEscaping(body) { body in
+                let collector = BatchCollector(size: size, reader: self, pathsAsBytes: pathsAsBytes) { body(prepare($0)) }
+                if handOverWhenIdle { beforeWaiting = { [unowned collector] in collector.handOver() } }
+                while let event = next() { collector.append(event) }
+                beforeWaiting = nil
+                collector.handOver()
+            }
             return
         }
         let channel = BatchChannel<Prepared>(capacity: Self.readAheadBatches)
@@ -62,19 +65,14 @@ extension TraceReader {
         let done = BatchChannel<Prepared>(capacity: Self.readAheadBatches + 2)
         let reader = UncheckedReference(self)
         let thread = WorkerThread {
-            var batch = EventBatch(capacity: size)
-            if pathsAsBytes { reader.value.pathSink = batch }
-            while let event = reader.value.next() {
-                batch.append(event)
-                if batch.isFull {
-                    channel.put(prepare(batch))
-                    batch = EventBatch(capacity: size)
-                    if pathsAsBytes { reader.value.pathSink = batch }
-                    done.drain()
-                }
+            let collector = BatchCollector(size: size, reader: reader.value, pathsAsBytes: pathsAsBytes) { batch in
+                channel.put(prepare(batch))
+                done.drain()
             }
-            reader.value.pathSink = nil
-            if batch.count > 0 { channel.put(prepare(batch)) }
+            if handOverWhenIdle { reader.value.beforeWaiting = { [unowned collector] in collector.handOver() } }
+            while let event = reader.value.next() { collector.append(event) }
+            reader.value.beforeWaiting = nil
+            collector.handOver()
             channel.close()
         }
         guard thread.started else {
@@ -87,6 +85,38 @@ extension TraceReader {
             done.offer(batch)
         }
         thread.join()
+    }
+}
+
+/// Fills batches of events and hands each over when it is full, or earlier when asked to.
+private final class BatchCollector {
+    private let size: Int
+    private unowned let reader: TraceReader
+    private let pathsAsBytes: Bool
+    private let handOverBatch: (EventBatch) -> Void
+    @exclusivity(unchecked) private var batch: EventBatch
+
+    init(size: Int, reader: TraceReader, pathsAsBytes: Bool, handOver: @escaping (EventBatch) -> Void) {
+        self.size = size
+        self.reader = reader
+        self.pathsAsBytes = pathsAsBytes
+        handOverBatch = handOver
+        batch = EventBatch(capacity: size)
+        if pathsAsBytes { reader.pathSink = batch }
+    }
+
+    @inline(__always) func append(_ event: TraceEvent) {
+        batch.append(event)
+        if batch.isFull { handOver() }
+    }
+
+    /// Hands over the batch being filled, if it holds any event, and starts the next one.
+    func handOver() {
+        guard batch.count > 0 else { return }
+        let full = batch
+        batch = EventBatch(capacity: size)
+        if pathsAsBytes { reader.pathSink = batch }
+        handOverBatch(full)
     }
 }
 

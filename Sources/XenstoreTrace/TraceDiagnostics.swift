@@ -47,6 +47,8 @@ final class BoundedDiagnostics {
     private(set) var errors = 0
     private(set) var warnings = 0
     private(set) var suppressed = 0
+    /// Called with each diagnostic as it is kept, on the thread that reads the trace.
+    var onKept: ((Diagnostic) -> Void)?
     /// Names already reported by once-per-name warnings; bounded so that it cannot grow with the trace.
     private var reportedNames: Set<String> = []
     private static let reportedNamesLimit = 1024
@@ -72,7 +74,9 @@ final class BoundedDiagnostics {
             suppressed += 1
             return
         }
-        kept.append(Diagnostic(severity, code, message, at: location(line: line, column: column), hint: hint))
+        let diagnostic = Diagnostic(severity, code, message, at: location(line: line, column: column), hint: hint)
+        kept.append(diagnostic)
+        onKept?(diagnostic)
     }
 
     /// Set by a parser that skips a well-formed line (it then returns no event); taken by the reader.

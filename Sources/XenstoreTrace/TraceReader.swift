@@ -77,6 +77,24 @@ public final class TraceReader: Sequence, IteratorProtocol {
     /// The diagnostics so far (at most `maximumDiagnostics`, plus a note if more were counted).
     public var diagnostics: [Diagnostic] { sink.all }
 
+    /// Called with each diagnostic of a malformed line as soon as it is kept (within
+    /// `Options.maximumDiagnostics`), on the thread that reads the trace: with read-ahead
+    /// (`forEachBatch`), not the caller's. `diagnostics` still holds them all at the end.
+    public var diagnosticHandler: ((Diagnostic) -> Void)? {
+        get { sink.onKept }
+        set { sink.onKept = newValue }
+    }
+
+    /// How many diagnostics were kept (the first ones of `diagnostics`; a note on those over the
+    /// limit may follow).
+    public var keptDiagnosticCount: Int { sink.kept.count }
+
+    /// Set by `forEachBatch(handOverWhenIdle: true)` while it runs.
+    var beforeWaiting: (() -> Void)? {
+        get { buffer.beforeWaiting }
+        set { buffer.beforeWaiting = newValue }
+    }
+
     private enum Parser {
         case oxenstored(OxenstoredLogParser)
         case cxenstored(CxenstoredTraceParser)
