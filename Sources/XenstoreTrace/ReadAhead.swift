@@ -52,9 +52,8 @@ extension TraceReader {
             withoutActuallyEscaping(body) { body in
                 let collector = BatchCollector(size: size, reader: self, pathsAsBytes: pathsAsBytes) { body(prepare($0)) }
                 if handOverWhenIdle { beforeWaiting = { [unowned collector] in collector.handOver() } }
-                while let event = next() { collector.append(event) }
+                collector.readAll()
                 beforeWaiting = nil
-                collector.handOver()
             }
             return
         }
@@ -70,9 +69,8 @@ extension TraceReader {
                 done.drain()
             }
             if handOverWhenIdle { reader.value.beforeWaiting = { [unowned collector] in collector.handOver() } }
-            while let event = reader.value.next() { collector.append(event) }
+            collector.readAll()
             reader.value.beforeWaiting = nil
-            collector.handOver()
             channel.close()
         }
         guard thread.started else {
@@ -91,10 +89,13 @@ extension TraceReader {
 /// Fills batches of events and hands each over when it is full, or earlier when asked to.
 private final class BatchCollector {
     private let size: Int
-    private unowned let reader: TraceReader
+    // Strong: an unowned reference is checked on every use, once per line here. The reader holds
+    // the collector only unowned (`beforeWaiting`), so there is no cycle.
+    private let reader: TraceReader
     private let pathsAsBytes: Bool
     private let handOverBatch: (EventBatch) -> Void
     @exclusivity(unchecked) private var batch: EventBatch
+    @exclusivity(unchecked) private var handOvers = 0
 
     init(size: Int, reader: TraceReader, pathsAsBytes: Bool, handOver: @escaping (EventBatch) -> Void) {
         self.size = size
@@ -105,15 +106,34 @@ private final class BatchCollector {
         if pathsAsBytes { reader.pathSink = batch }
     }
 
-    @inline(__always) func append(_ event: TraceEvent) {
-        batch.append(event)
-        if batch.isFull { handOver() }
+    /// Reads the trace to its end, handing over each full batch and then the last one.
+    func readAll() {
+        // The event goes straight from `next()` into the batch: a parameter in between would copy it.
+        // The batch is held in a local, not read from the property for each event (a retain and a
+        // release each time); `handOvers` tells when `beforeWaiting` handed it over inside `next()`.
+        let reader = self.reader
+        var current = batch
+        var seen = handOvers
+        while let event = reader.next() {
+            if handOvers != seen {
+                current = batch
+                seen = handOvers
+            }
+            current.append(event)
+            if current.isFull {
+                handOver()
+                current = batch
+                seen = handOvers
+            }
+        }
+        handOver()
     }
 
     /// Hands over the batch being filled, if it holds any event, and starts the next one.
     func handOver() {
         guard batch.count > 0 else { return }
         let full = batch
+        handOvers &+= 1
         batch = EventBatch(capacity: size)
         if pathsAsBytes { reader.pathSink = batch }
         handOverBatch(full)
