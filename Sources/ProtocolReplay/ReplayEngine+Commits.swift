@@ -178,7 +178,7 @@ extension ReplayEngine {
                 instance, .violation, line: armedLine, time: deadline, domid: domid, role: role, rule: expectation.rule,
                 origin: expectation.expectation.origin,
                 message:
-                    "\(expectation.expectation.summary) did not hold within \(ReplayTime.duration(expectation.expectation.milliseconds)) after line \(armedLine) (deadline \(ReplayTime.iso8601(deadline)), passed at line \(currentLine))",
+                    "\(expectation.expectation.summary) did not hold within \(ReplayTime.duration(expectation.expectation.milliseconds)) after line \(armedLine) (deadline \(ReplayTime.iso8601(deadline)), \(idleClock ? "passed while the trace was idle after line" : "passed at line") \(currentLine))",
                 detectedLine: currentLine, deduplicate: false)
         }
     }

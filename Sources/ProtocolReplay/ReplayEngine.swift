@@ -56,6 +56,8 @@ public final class ReplayEngine {
     /// Called with each finding when it is found, before later repeats of it are counted (they
     /// only raise `repeats` in `findings`): for reporting while the trace is still being read.
     public var findingHandler: ((Finding) -> Void)?
+    /// Whether time is advancing by the clock of `replay(_:readAhead:live:clock:)`, not a message.
+    var idleClock = false
 
     // MARK: State
 
@@ -147,12 +149,24 @@ public final class ReplayEngine {
     /// (`TraceReader.forEachBatch`): they need nothing the replay changes.
     ///
     /// With `live`, messages are replayed as soon as they are read rather than in batches of 1,024,
-    /// whenever the input pauses (a log followed with `tail -F`); pair it with `findingHandler`.
-    public func replay(_ reader: TraceReader, readAhead: Bool = true, live: Bool = false) {
+    /// whenever the input pauses (a log followed with `tail -F`); pair it with `findingHandler`. With
+    /// a `clock` as well (milliseconds since the epoch, in the trace's time), every second the input
+    /// stays idle the replay's time advances to what it says, so that an expectation whose deadline
+    /// passes while nothing is logged is reported then, not when the next message comes.
+    public func replay(_ reader: TraceReader, readAhead: Bool = true, live: Bool = false, clock: (() -> Int64)? = nil) {
         let resolver = self.resolver
         reader.forEachBatch(
-            readAhead: readAhead, pathsAsBytes: true, handOverWhenIdle: live, prepare: { ResolvedBatch($0, resolver: resolver) }
+            readAhead: readAhead, pathsAsBytes: true, handOverWhenIdle: live, idleTicks: live && clock != nil,
+            prepare: { ResolvedBatch($0, resolver: resolver) }
         ) { batch in
+            if batch.isIdleTick {
+                if let clock {
+                    idleClock = true
+                    advance(to: clock())
+                    idleClock = false
+                }
+                return
+            }
             batch.forEach { event, resolved in process(event, resolved: resolved) }
         }
     }

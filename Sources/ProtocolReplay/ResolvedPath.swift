@@ -78,6 +78,9 @@ final class ResolvedBatch: @unchecked Sendable {
         paths.deallocate()
     }
 
+    /// Whether the batch only marks a second without input (`EventBatch.isIdleTick`).
+    var isIdleTick: Bool { events.isIdleTick }
+
     /// Hands each event and its path to `body`, in order, without copying them; they are destroyed
     /// with the batch, which `TraceReader.forEachBatch` releases on the reading thread, where their
     /// strings were allocated (freeing them on the replay's thread makes the two threads contend for

@@ -66,6 +66,11 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print each finding when it is found (a live log); with --format json, as JSON lines.")
     var stream = false
 
+    @Flag(
+        name: .customLong("live-clock"),
+        help: "With --stream: while the input is idle, let time run with this host's clock (2 s behind), for a log written here now.")
+    var liveClock = false
+
     @Option(name: .customLong("trace-format"), help: "The trace format: auto, oxenstored, cxenstored or jsonl.")
     var traceFormat: TraceFormatOption = .auto
 
@@ -85,6 +90,7 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError(traces.isEmpty ? "give the trace to replay" : "give one trace (found \(traces.count))")
         }
         guard !descriptions.isEmpty else { throw ValidationError("give the rules: --rules TABLE or --protocols PROTO.xpd...") }
+        guard !liveClock || stream else { throw ValidationError("--live-clock needs --stream: it is for a live log") }
         for label in labels { _ = try Self.parseLabel(label) }
     }
 
@@ -107,7 +113,10 @@ struct ReplayCommand: ParsableCommand {
         let outcome = ReplayPipeline(searchPaths: searchPaths).run(
             ReplayPipeline.Request(
                 rules: descriptions, trace: trace, traceFormat: traceFormat.format, labels: labelMap,
-                stream: stream ? Self.stream(format: format, trace: shownTrace, colored: printer.colored) : nil))
+                stream: stream
+                    ? Self.stream(
+                        format: format, trace: shownTrace, colored: printer.colored,
+                        clock: liveClock ? ReplayPipeline.Stream.hostClock() : nil) : nil))
         if stream {
             // The trace's diagnostics went out as they were found; what is left is the rules' and the
             // note on diagnostics over the limit, and the count of them all.
@@ -156,7 +165,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// What `--stream` prints as the replay goes: findings on stdout, trace diagnostics on stderr.
-    static func stream(format: ReplayFormat, trace: String, colored: Bool) -> ReplayPipeline.Stream {
+    static func stream(format: ReplayFormat, trace: String, colored: Bool, clock: (@Sendable () -> Int64)?) -> ReplayPipeline.Stream {
         ReplayPipeline.Stream(
             finding: { finding in
                 switch format {
@@ -167,7 +176,7 @@ struct ReplayCommand: ParsableCommand {
             diagnostic: { diagnostic in
                 // A trace line's diagnostic has no source excerpt: the trace is not kept.
                 Output.standardError(TextDiagnosticRenderer(colored: colored, sources: SourceLines()).render(diagnostic))
-            })
+            }, clock: clock)
     }
 
     static func summaryJSON(_ outcome: ReplayPipeline.Outcome) -> JSONValue {

@@ -4,6 +4,12 @@ import ProtocolReplay
 import RuleTable
 import XenstoreTrace
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// `xen-policy replay`: loads the rules (a compiled rule table, or protocol descriptions compiled on
 /// the fly), streams the trace through the reference checker and collects what it found.
 public struct ReplayPipeline: Sendable {
@@ -45,10 +51,29 @@ public struct ReplayPipeline: Sendable {
         /// Called with each diagnostic of a malformed trace line (up to the reader's limit), on the
         /// thread that reads the trace.
         public var diagnostic: @Sendable (Diagnostic) -> Void
+        /// The trace's time now (milliseconds since the epoch), read once a second while the input
+        /// is idle so that expectations expire on time in a quiet log; `nil` lets time pass only
+        /// with the messages' timestamps.
+        public var clock: (@Sendable () -> Int64)?
 
-        public init(finding: @escaping @Sendable (Finding) -> Void, diagnostic: @escaping @Sendable (Diagnostic) -> Void) {
+        public init(
+            finding: @escaping @Sendable (Finding) -> Void, diagnostic: @escaping @Sendable (Diagnostic) -> Void,
+            clock: (@Sendable () -> Int64)? = nil
+        ) {
             self.finding = finding
             self.diagnostic = diagnostic
+            self.clock = clock
+        }
+
+        /// This host's clock, `lag` milliseconds behind: a log's lines reach the reader a little after
+        /// their timestamps (buffering, the timestamps' granularity), and a deadline must not pass
+        /// before the message that meets it has been read.
+        public static func hostClock(lag: Int64 = 2000) -> @Sendable () -> Int64 {
+            {
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000 - lag
+            }
         }
     }
 
@@ -133,7 +158,7 @@ public struct ReplayPipeline: Sendable {
             reader.diagnosticHandler = stream.diagnostic
         }
         // The trace is parsed on a second thread while the engine replays the events before it.
-        engine.replay(reader, live: request.stream != nil)
+        engine.replay(reader, live: request.stream != nil, clock: request.stream?.clock)
         engine.finish()
         let traceDiagnostics = reader.diagnostics
         let status: ExitStatus =

@@ -43,6 +43,10 @@ public final class EventBatch: @unchecked Sendable {
         bytes.deallocate()
     }
 
+    /// Whether this is no batch of events but the mark of a second without input
+    /// (`forEachBatch(handOverWhenIdle: true, idleTicks: true)`, for a live log's clock).
+    public internal(set) var isIdleTick = false
+
     /// The number of events left in the batch.
     public var count: Int { end - start }
     /// Whether the batch has as many events as it was made for (it takes more, growing its storage).

@@ -40,6 +40,9 @@ final class LineBuffer {
     /// Called before a read that would wait for more input (a pipe or terminal the writer has not
     /// filled yet), so that whoever collects lines can hand over what it has (`replay --stream`).
     @exclusivity(unchecked) var beforeWaiting: (() -> Void)?
+    /// Called once a second while the input stays idle, after `beforeWaiting`.
+    @exclusivity(unchecked) var whileWaiting: (() -> Void)?
+    static let idleTickMilliseconds: Int32 = 1000
 
     init(source: ByteSource, maximumLineLength: Int) {
         self.source = source
@@ -78,7 +81,10 @@ final class LineBuffer {
             source = .bytes(bytes, position: position + count)
             end += count
         case .descriptor(let fd, _):
-            if let beforeWaiting, !Self.readable(fd) { beforeWaiting() }
+            if let beforeWaiting, !Self.readable(fd, within: 0) {
+                beforeWaiting()
+                if let whileWaiting { while !Self.readable(fd, within: Self.idleTickMilliseconds) { whileWaiting() } }
+            }
             while true {
                 let count = read(fd, storage + end, room)
                 if count > 0 {
@@ -100,10 +106,11 @@ final class LineBuffer {
     }
 
     /// Moves the unread bytes to the front of the buffer.
-    /// Whether a read of `fd` would return at once (data, end of input or an error: `read` tells which).
-    private static func readable(_ fd: Int32) -> Bool {
+    /// Whether a read of `fd` would return at once (data, end of input or an error: `read` tells
+    /// which), waiting up to `milliseconds` for it to become so.
+    private static func readable(_ fd: Int32, within milliseconds: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&entry, 1, 0) != 0
+        return poll(&entry, 1, milliseconds) != 0
     }
 
     private func compact() {

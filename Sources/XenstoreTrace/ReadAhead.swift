@@ -38,22 +38,26 @@ extension TraceReader {
     /// With `handOverWhenIdle`, a batch is also handed over before it is full whenever the input has
     /// no more bytes ready (a pipe from `tail -F` that is waiting for xenstored), so that a live log's
     /// messages are replayed as they arrive instead of when 1,024 more have come. Regular files
-    /// always have bytes ready, so it changes nothing for them.
+    /// always have bytes ready, so it changes nothing for them. With `idleTicks` as well, every second
+    /// the input stays idle hands over an empty batch marked `isIdleTick`, so that the consumer can
+    /// let its clock run while nothing is written.
     public func forEachBatch<Prepared>(
         readAhead: Bool = true, batchSize: Int = 1024, pathsAsBytes: Bool = false, handOverWhenIdle: Bool = false,
-        prepare: @escaping (EventBatch) -> Prepared, _ body: (Prepared) -> Void
+        idleTicks: Bool = false, prepare: @escaping (EventBatch) -> Prepared, _ body: (Prepared) -> Void
     ) {
         let size = Swift.max(1, batchSize)
         defer {
             pathSink = nil
             beforeWaiting = nil
+            whileWaiting = nil
         }
         guard readAhead else {
             withoutActuallyEscaping(body) { body in
                 let collector = BatchCollector(size: size, reader: self, pathsAsBytes: pathsAsBytes) { body(prepare($0)) }
-                if handOverWhenIdle { beforeWaiting = { [unowned collector] in collector.handOver() } }
+                watchIdleness(collector, handOver: handOverWhenIdle, ticks: idleTicks)
                 collector.readAll()
                 beforeWaiting = nil
+                whileWaiting = nil
             }
             return
         }
@@ -68,9 +72,10 @@ extension TraceReader {
                 channel.put(prepare(batch))
                 done.drain()
             }
-            if handOverWhenIdle { reader.value.beforeWaiting = { [unowned collector] in collector.handOver() } }
+            reader.value.watchIdleness(collector, handOver: handOverWhenIdle, ticks: idleTicks)
             collector.readAll()
             reader.value.beforeWaiting = nil
+            reader.value.whileWaiting = nil
             channel.close()
         }
         guard thread.started else {
@@ -86,8 +91,17 @@ extension TraceReader {
     }
 }
 
+extension TraceReader {
+    /// What the collector does when the input pauses: nothing, hand over its batch, or also tick.
+    fileprivate func watchIdleness(_ collector: BatchCollector, handOver: Bool, ticks: Bool) {
+        guard handOver else { return }
+        beforeWaiting = { [unowned collector] in collector.handOver() }
+        if ticks { whileWaiting = { [unowned collector] in collector.tick() } }
+    }
+}
+
 /// Fills batches of events and hands each over when it is full, or earlier when asked to.
-private final class BatchCollector {
+fileprivate final class BatchCollector {
     private let size: Int
     // Strong: an unowned reference is checked on every use, once per line here. The reader holds
     // the collector only unowned (`beforeWaiting`), so there is no cycle.
@@ -127,6 +141,14 @@ private final class BatchCollector {
             }
         }
         handOver()
+    }
+
+    /// Hands over the batch being filled, then an empty one marked as an idle tick.
+    func tick() {
+        handOver()
+        let mark = EventBatch(capacity: 1)
+        mark.isIdleTick = true
+        handOverBatch(mark)
     }
 
     /// Hands over the batch being filled, if it holds any event, and starts the next one.

@@ -95,6 +95,12 @@ public final class TraceReader: Sequence, IteratorProtocol {
         set { buffer.beforeWaiting = newValue }
     }
 
+    /// Set by `forEachBatch(handOverWhenIdle: true, idleTicks: true)` while it runs.
+    var whileWaiting: (() -> Void)? {
+        get { buffer.whileWaiting }
+        set { buffer.whileWaiting = newValue }
+    }
+
     private enum Parser {
         case oxenstored(OxenstoredLogParser)
         case cxenstored(CxenstoredTraceParser)

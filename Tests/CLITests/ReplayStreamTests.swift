@@ -92,6 +92,14 @@ import Testing
                 + "54 messages, 1 instance: 1 violation\n")
     }
 
+    @Test func theLiveClockNeedsStreaming() throws {
+        let result = try CommandRunner.run(
+            "xen-policy", ["replay", "--live-clock"] + Self.protocols + ["Examples/traces/vbd-connect.log"])
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("--live-clock needs --stream"))
+        #expect(result.standardError.contains("[E0990]"))
+    }
+
     static func key(_ finding: [String: Any]) -> String {
         "\(finding["line"] as? Int ?? -1)|\(finding["rule"] as? String ?? "")|\(finding["role"] as? String ?? "")|\(finding["message"] as? String ?? "")"
     }
