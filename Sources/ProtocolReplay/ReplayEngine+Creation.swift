@@ -271,7 +271,7 @@ extension ReplayEngine {
             report(
                 instance, .violation, line: event.line, domid: connection.domid,
                 role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
-                rule: "labels \(role)", origin: compiled.definition.origin,
+                rule: "labels \(role)", origin: binding.origins.first ?? compiled.definition.origin,
                 message:
                     "domain \(domid) has label '\(label)', which may not act as \(role) of \(compiled.definition.name) (allowed: \(binding.labels.joined(separator: ", "))); the toolstack should not have connected it"
             )
@@ -287,7 +287,8 @@ extension ReplayEngine {
             report(
                 instance, .violation, line: event.line, domid: connection.domid,
                 role: toolstack.isEmpty ? "toolstack" : toolstack.joined(separator: "/"),
-                rule: "labels \(roles[rule.firstRole].name)/\(roles[rule.secondRole].name)", origin: compiled.definition.origin,
+                rule: "labels \(roles[rule.firstRole].name)/\(roles[rule.secondRole].name)",
+                origin: rule.origin ?? compiled.definition.origin,
                 message:
                     "\(roles[rule.firstRole].name) domain \(first) ('\(firstLabel)') and \(roles[rule.secondRole].name) domain \(second) ('\(secondLabel)') may not bind: the policy gives them no common STE type"
             )

@@ -36,12 +36,16 @@ public final class ReplayEngine {
         public var firstRole: Int
         public var secondRole: Int
         public var pairs: [(String, String)]
+        /// Where the rule was written (the first `labels` line the row comes from), named by its
+        /// findings; nil: the protocol's origin is named.
+        public var origin: Origin?
 
-        public init(protocolIndex: Int, firstRole: Int, secondRole: Int, pairs: [(String, String)]) {
+        public init(protocolIndex: Int, firstRole: Int, secondRole: Int, pairs: [(String, String)], origin: Origin? = nil) {
             self.protocolIndex = protocolIndex
             self.firstRole = firstRole
             self.secondRole = secondRole
             self.pairs = pairs
+            self.origin = origin
         }
     }
 

@@ -52,12 +52,18 @@ public struct LabelAdmission: Equatable, Sendable {
     public var backendRole: Int
     /// Exactly the pairs that may bind; any other pair is refused.
     public var pairs: [Pair]
+    /// Where the row comes from: the `labels` line of the frontend role, then that of the backend
+    /// role, for each that has one (a binding's location is that of its first label, as in
+    /// `RoleLabels.origins`). Empty when neither role has a `labels` line: the pairs then come from
+    /// the policy alone.
+    public var origins: [Origin]
 
-    public init(protocolIndex: Int, frontendRole: Int, backendRole: Int, pairs: [Pair]) {
+    public init(protocolIndex: Int, frontendRole: Int, backendRole: Int, pairs: [Pair], origins: [Origin] = []) {
         self.protocolIndex = protocolIndex
         self.frontendRole = frontendRole
         self.backendRole = backendRole
         self.pairs = pairs
+        self.origins = origins
     }
 
     /// The admission rows the compiler writes when a policy is given: for each protocol with two
@@ -65,6 +71,7 @@ public struct LabelAdmission: Equatable, Sendable {
     /// directories (the convention of the turn table); each role's candidate labels are its `labels`
     /// list, or every VM label of the policy when it has none; a pair is permitted when the two labels
     /// share an STE type (otherwise the hypervisor refuses the grant mapping and event channel).
+    /// The row's origins are the `labels` lines the candidates came from.
     /// Deterministic: pairs in the order of the label lists.
     public static func compute(
         for protocols: [ProtocolDefinition], vmLabels: [String], sharesType: (String, String) -> Bool
@@ -77,16 +84,19 @@ public struct LabelAdmission: Equatable, Sendable {
             }
             let frontend = directories[definition.machines[0].directory].owner
             let backend = directories[definition.machines[1].directory].owner
-            func candidates(_ role: Int) -> [String] {
-                definition.labels.last { $0.role == role }?.labels ?? vmLabels
-            }
+            func binding(_ role: Int) -> RoleLabels? { definition.labels.last { $0.role == role } }
             var pairs: [Pair] = []
-            for frontendLabel in candidates(frontend) {
-                for backendLabel in candidates(backend) where sharesType(frontendLabel, backendLabel) {
+            for frontendLabel in binding(frontend)?.labels ?? vmLabels {
+                for backendLabel in binding(backend)?.labels ?? vmLabels where sharesType(frontendLabel, backendLabel) {
                     pairs.append(Pair(frontend: frontendLabel, backend: backendLabel))
                 }
             }
-            admissions.append(LabelAdmission(protocolIndex: index, frontendRole: frontend, backendRole: backend, pairs: pairs))
+            var origins: [Origin] = []
+            for role in frontend == backend ? [frontend] : [frontend, backend] {
+                if let origin = binding(role)?.origins.first { origins.append(origin) }
+            }
+            admissions.append(
+                LabelAdmission(protocolIndex: index, frontendRole: frontend, backendRole: backend, pairs: pairs, origins: origins))
         }
         return admissions
     }

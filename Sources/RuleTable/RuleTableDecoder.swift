@@ -890,7 +890,8 @@ private struct Decoding {
         guard sections[.admission] != nil else { return (nil, []) }
         var reader = reader(.admission)
         let policyName = try optionalString(&reader, "policy name")
-        let count = try reader.count("admission rows", minimumSize: 4)
+        // Protocol, two roles, pair count and origin count: at least 5 bytes.
+        let count = try reader.count("admission rows", minimumSize: 5)
         var admissions: [LabelAdmission] = []
         var listed = Set<Int>()
         for number in 0..<count {
@@ -909,8 +910,13 @@ private struct Decoding {
                 let frontend = try string(&reader, "\(what()): frontend label")
                 pairs.append(LabelAdmission.Pair(frontend: frontend, backend: try string(&reader, "\(what()): backend label")))
             }
+            // An origin is a string index, a line and a column: at least 3 bytes.
+            let originCount = try reader.count("admission origins", minimumSize: 3)
+            var origins: [Origin] = []
+            for _ in 0..<originCount { origins.append(try origin(&reader, "\(what()): labels line")) }
             admissions.append(
-                LabelAdmission(protocolIndex: protocolIndex, frontendRole: frontendRole, backendRole: backendRole, pairs: pairs))
+                LabelAdmission(
+                    protocolIndex: protocolIndex, frontendRole: frontendRole, backendRole: backendRole, pairs: pairs, origins: origins))
         }
         try finish(reader)
         return (policyName, admissions)

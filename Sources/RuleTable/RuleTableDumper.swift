@@ -41,7 +41,9 @@ public struct RuleTableDumper {
                 guard admission.protocolIndex >= 0, admission.protocolIndex < table.protocols.count else { continue }
                 let definition = table.protocols[admission.protocolIndex]
                 out +=
-                    "  \(definition.name): \(roleName(definition, admission.frontendRole)) label -> \(roleName(definition, admission.backendRole)) label\n"
+                    "  \(definition.name): \(roleName(definition, admission.frontendRole)) label -> \(roleName(definition, admission.backendRole)) label"
+                if !admission.origins.isEmpty { out += "  (\(admission.origins.map(\.description).joined(separator: ", ")))" }
+                out += "\n"
                 if admission.pairs.isEmpty { out += "    (no pair may bind)\n" }
                 for pair in admission.pairs { out += "    \(quote(pair.frontend)) -> \(quote(pair.backend))\n" }
             }
@@ -258,6 +260,7 @@ public struct RuleTableDumper {
                                 ("frontend_role", .string(roleName(definition, admission.frontendRole))),
                                 ("backend_role", .string(roleName(definition, admission.backendRole))),
                                 ("pairs", .array(admission.pairs.map { .array([.string($0.frontend), .string($0.backend)]) })),
+                                ("origins", .array(admission.origins.map { .string($0.description) })),
                             ])
                         })
                 ))

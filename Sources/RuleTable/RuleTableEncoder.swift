@@ -427,6 +427,8 @@ private struct Encoding {
                 string(pair.frontend, &out)
                 string(pair.backend, &out)
             }
+            out.uleb(admission.origins.count)
+            for labelsOrigin in admission.origins { origin(labelsOrigin, &out) }
         }
         return out.bytes
     }

@@ -3,7 +3,7 @@ public enum RuleTableFormat {
     /// `"XSRT"` at offset 0.
     public static let magic: [UInt8] = [0x58, 0x53, 0x52, 0x54]
     /// The only format version this code reads and writes.
-    public static let version: UInt16 = 2
+    public static let version: UInt16 = 3
     /// Header: magic, version, flags, length, checksum, section count.
     public static let headerSize = 20
     /// A section directory entry: id, offset, length (three `u32`).
@@ -53,7 +53,7 @@ public enum RuleTableFormat {
             }
         }
 
-        /// Every section but ADMISSION must be present in a version-1 table.
+        /// Every section but ADMISSION must be present.
         public var isRequired: Bool { self != .admission }
     }
 

@@ -126,7 +126,7 @@ public struct ReplayPipeline: Sendable {
         let admissions = table.admissions.map { admission in
             ReplayEngine.Admission(
                 protocolIndex: admission.protocolIndex, firstRole: admission.frontendRole, secondRole: admission.backendRole,
-                pairs: admission.pairs.map { ($0.frontend, $0.backend) })
+                pairs: admission.pairs.map { ($0.frontend, $0.backend) }, origin: admission.origins.first)
         }
         return (table.protocols, admissions, diagnostics, SourceLines(), .success)
     }

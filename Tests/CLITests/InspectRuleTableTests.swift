@@ -21,7 +21,7 @@ import Testing
 
         let text = try CommandRunner.run("xen-policy", ["inspect", table])
         #expect(text.status == 0)
-        #expect(text.standardOutput.contains("xenstore rule table, format version 2"))
+        #expect(text.standardOutput.contains("xenstore rule table, format version 3"))
         #expect(text.standardOutput.contains("protocol vbd ("))
         #expect(text.standardOutput.contains("guard:"))
 

@@ -93,6 +93,42 @@ import Testing
         let violations = try #require(try Self.json(result.standardOutput)["violations"] as? [[String: Any]])
         #expect(violations.map { $0["rule"] as? String } == ["labels frontend"])
         #expect(violations.first?["role"] as? String == "toolstack")
+        // The `labels frontend` line of vbd.xpd, not the protocol.
+        #expect(violations.first?["origin"] as? String == "Examples/protocols/vbd.xpd:24:21")
+    }
+
+    /// A pair of labels the table's admission row refuses is reported at the `labels` line the row
+    /// comes from: here the backend's, as the frontend has none (every VM label of the policy may be
+    /// the frontend, and red shares no STE type with a green driver domain).
+    @Test func admissionFindingsPointAtTheLabelsLineOfTheirRow() throws {
+        let directory = Self.temporary("admission")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let examples = CommandRunner.packageRoot.appendingPathComponent("Examples/protocols")
+        let library = try String(contentsOf: examples.appendingPathComponent("xenbus.xpd"), encoding: .utf8)
+        try library.write(toFile: directory + "/xenbus.xpd", atomically: true, encoding: .utf8)
+        var vbd = try String(contentsOf: examples.appendingPathComponent("vbd.xpd"), encoding: .utf8)
+        vbd = vbd.replacingOccurrences(of: #"labels backend  = "SystemManagement";"#, with: #"labels backend  = "green";"#)
+        vbd = vbd.replacingOccurrences(of: #"labels frontend = "SystemManagement" | "green" | "red" | "blue";"#, with: "")
+        try vbd.write(toFile: directory + "/vbd.xpd", atomically: true, encoding: .utf8)
+        let table = directory + "/vbd.xsrt"
+        let compile = try CommandRunner.run(
+            "xen-policyc",
+            ["compile", directory + "/vbd.xpd", "--rules", table, "Examples/policies/xm-test.xml", "-o", directory + "/x.bin"])
+        #expect(compile.status == 0, "\(compile.standardError)")
+        let inspect = try CommandRunner.run("xen-policy", ["inspect", table])
+        #expect(inspect.standardOutput.contains("vbd: frontend label -> backend label  (\(directory)/vbd.xpd:23:21)"))
+
+        let result = try CommandRunner.run(
+            "xen-policy",
+            ["replay", "--rules", table, "--label", "5=red", "--label", "0=green", "--format", "json", "Examples/traces/vbd-connect.log"])
+        #expect(result.status == 1, "\(result.standardError)")
+        let violations = try #require(try Self.json(result.standardOutput)["violations"] as? [[String: Any]])
+        #expect(violations.map { $0["rule"] as? String } == ["labels frontend/backend"])
+        #expect(violations.first?["origin"] as? String == "\(directory)/vbd.xpd:23:21")
+        let allowed = try CommandRunner.run(
+            "xen-policy", ["replay", "--rules", table, "--label", "5=green", "--label", "0=green", "Examples/traces/vbd-connect.log"])
+        #expect(allowed.status == 0, "\(allowed.standardOutput)")
     }
 
     @Test func malformedTraceLinesExitTwoWithDiagnostics() throws {

@@ -1,3 +1,4 @@
+import ProtocolModel
 import ProtocolReplay
 import Testing
 
@@ -57,7 +58,29 @@ import Testing
     @Test func labelsRefuseAFrontendTheProtocolDoesNotAllow() throws {
         let result = try replayExample("vbd-connect.log", options: .init(labels: [5: "black", 0: "SystemManagement"]))
         #expect(result.violationKeys == ["labels frontend | toolstack | 0 | 8"])
+        #expect(result.violations.first?.origin.hasSuffix("Examples/protocols/vbd.xpd:24:21") == true, "the `labels frontend` line")
         let allowed = try replayExample("vbd-connect.log", options: .init(labels: [5: "green", 0: "SystemManagement"]))
         #expect(allowed.findings.isEmpty)
+    }
+
+    /// A refused label pair is reported at the origin of its admission row (the `labels` line it
+    /// comes from), or at the protocol when the row has none.
+    @Test func admissionFindingsNameTheOriginOfTheirRow() throws {
+        let vbd = try #require(exampleProtocol("vbd"))
+        let index = try #require(exampleProtocols.firstIndex { $0.name == "vbd" })
+        let backendLine = try #require(vbd.labels.first { vbd.roles[$0.role].name == "backend" }?.origins.first)
+        let frontend = try #require(vbd.roles.firstIndex { $0.name == "frontend" })
+        let backend = try #require(vbd.roles.firstIndex { $0.name == "backend" })
+        func replayed(origin: Origin?) throws -> ReplayResult {
+            let row = ReplayEngine.Admission(
+                protocolIndex: index, firstRole: frontend, secondRole: backend, pairs: [("SystemManagement", "SystemManagement")],
+                origin: origin)
+            return try replayExample(
+                "vbd-connect.log", options: .init(labels: [5: "green", 0: "SystemManagement"], admissions: [row]))
+        }
+        let result = try replayed(origin: backendLine)
+        #expect(result.violationKeys == ["labels frontend/backend | toolstack | 0 | 8"])
+        #expect(result.violations.first?.origin == backendLine.description)
+        #expect(try replayed(origin: nil).violations.first?.origin == vbd.origin.description)
     }
 }

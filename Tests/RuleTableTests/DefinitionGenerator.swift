@@ -319,11 +319,15 @@ struct DefinitionGenerator {
     mutating func table(protocols count: Int) -> CompiledRuleTable {
         let protocols = (0..<count).map { definition(number: $0 + int(0...20)) }
         guard bool(), !protocols.isEmpty else { return CompiledRuleTable(protocols: protocols) }
+        // Origins from a generator of their own, so that the draws of seeds other tests rely on stay as
+        // they were before admission rows had origins.
+        var side = DefinitionGenerator(seed: 0x6164_6D69_7373_696F &+ UInt64(protocols.count))
         let admissions = protocols.indices.filter { _ in bool() }.map { index in
             LabelAdmission(
                 protocolIndex: index, frontendRole: int(0...(protocols[index].roles.count - 1)),
                 backendRole: int(0...(protocols[index].roles.count - 1)),
-                pairs: (0..<int(0...3)).map { _ in LabelAdmission.Pair(frontend: word(), backend: word()) })
+                pairs: (0..<int(0...3)).map { _ in LabelAdmission.Pair(frontend: word(), backend: word()) },
+                origins: (0..<side.int(0...2)).map { _ in side.origin() })
         }
         return CompiledRuleTable(protocols: protocols, policyName: bool() ? "policy-\(int(0...9))" : nil, admissions: admissions)
     }

@@ -9,6 +9,8 @@ import Testing
         var table = try Support.referenceTable()
         table.policyName = "example"
         table.admissions = LabelAdmission.compute(for: table.protocols, vmLabels: ["dom0", "guest"]) { _, backend in backend == "dom0" }
+        // The reference description has no `labels` lines; these stand for a frontend's and a backend's.
+        table.admissions[0].origins = [Origin(file: "vbd.xpd", line: 24, column: 21), Origin(file: "vbd.xpd", line: 23, column: 21)]
         let result = RuleTableDecoder.decodeWithLayout(RuleTableEncoder.encode(table), file: "vbd.xsrt")
         return RuleTableDumper(file: "vbd.xsrt", layout: try #require(result.layout), table: try #require(result.table))
     }
@@ -16,7 +18,7 @@ import Testing
     @Test func text() throws {
         let text = try Self.dumper().text()
         for expected in [
-            "vbd.xsrt: xenstore rule table, format version 2",
+            "vbd.xsrt: xenstore rule table, format version 3",
             "flags     0x0001 (admission)",
             "policy    example",
             "STRINGS", "PROTOCOLS", "CODE", "KEYS", "MACHINES", "GUARANTEES", "EXPECTATIONS", "TURNS", "PATHS", "ADMISSION",
@@ -33,7 +35,7 @@ import Testing
             "(Initialising, Initialising):",
             "/local/domain/{#}/device/vbd/{#}  -> vbd.fe",
             "/local/domain/{#}/backend/qdisk/{#}/{#}  -> vbd.be",
-            "frontend label -> backend label",
+            "frontend label -> backend label  (vbd.xpd:24:21, vbd.xpd:23:21)",
             "\"guest\" -> \"dom0\"",
         ] {
             #expect(text.contains(expected), "missing: \(expected)")
@@ -57,6 +59,7 @@ import Testing
         for expected in [
             "\"format\": \"xsrt\"", "\"name\": \"vbd\"", "\"template\": \"/local/domain/{fe}/device/vbd/{devid}\"", "\"guard\": {",
             "\"code\": [", "\"turns\": [", "\"frontend_role\": \"frontend\"", "[\"guest\", \"dom0\"]", "[W0870]",
+            "\"origins\": [\"vbd.xpd:24:21\", \"vbd.xpd:23:21\"]",
         ] {
             #expect(rendered.contains(expected), "missing: \(expected)")
         }

@@ -80,13 +80,17 @@ import Testing
         #expect(Self.decode(longer).1 == ["E0870"])
 
         var version = Self.valid
-        version[4] = 3
+        version[4] = 4
         Support.fixChecksum(&version)
         #expect(Self.decode(version).1 == ["E0872"])
-        // A table of the previous format (no origins for machines and labels) is refused, not misread.
-        version[4] = 1
-        Support.fixChecksum(&version)
-        #expect(Self.decode(version).1 == ["E0872"])
+        // Tables of the previous formats (version 1: no origins for machines and labels; version 2: none
+        // for admission rows) are refused, not misread.
+        for previous: UInt8 in [1, 2] {
+            version[4] = previous
+            Support.fixChecksum(&version)
+            #expect(Self.decode(version).1 == ["E0872"])
+            #expect(Self.decode(version).0 == nil)
+        }
 
         var flags = Self.valid
         flags[7] = 0x80

@@ -138,6 +138,35 @@ enum Support {
         #expect(decoded == table)
     }
 
+    /// An admission row points at the `labels` lines it comes from (frontend's, then backend's), and
+    /// keeps them through the bytes; a row of roles without `labels` lines has none.
+    @Test func admissionRowsKeepTheLocationsOfTheirLabelsLines() throws {
+        let examples = Support.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/protocols")
+        let loaded = ProtocolLoader().load([examples.appendingPathComponent("vbd.xpd").path])
+        let (definitions, diagnostics) = ProtocolChecker().check(loaded.files)
+        #expect((loaded.diagnostics + diagnostics).filter { $0.severity == .error }.map(\.message) == [])
+        var unbound = try #require(definitions.first)
+        unbound.labels = []
+        var table = CompiledRuleTable(protocols: definitions + [unbound], policyName: "xm-test")
+        table.admissions = LabelAdmission.compute(for: table.protocols, vmLabels: ["SystemManagement", "green"]) { _, _ in true }
+        let bound = try #require(table.admissions.first { $0.protocolIndex == 0 })
+        #expect(
+            bound.origins.map { "\(($0.file as NSString).lastPathComponent):\($0.line):\($0.column)" } == [
+                "vbd.xpd:24:21", "vbd.xpd:23:21",
+            ])
+        #expect(table.admissions.first { $0.protocolIndex == 1 }?.origins == [])
+
+        let bytes = RuleTableEncoder.encode(table)
+        let (decoded, decodeDiagnostics) = RuleTableDecoder.decode(bytes, file: "vbd.xsrt")
+        #expect(decodeDiagnostics == [])
+        #expect(decoded?.admissions == table.admissions)
+        #expect(decoded.map(RuleTableEncoder.encode) == bytes)
+        var moved = table
+        moved.admissions[0].origins[1].line += 1
+        #expect(RuleTableEncoder.encode(moved) != bytes, "the origins are in the bytes")
+    }
+
     @Test func shippedDescriptionsCompileIntoOneTable() throws {
         let directory = Support.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Examples/protocols")
@@ -173,7 +202,7 @@ enum Support {
         #expect(Array(bytes[0..<4]) == Array("XSRT".utf8))
         // The bytes docs/rule-table.md shows ("Example: the empty table").
         let documented: [UInt8] =
-            [0x58, 0x53, 0x52, 0x54, 0x02, 0x00, 0x00, 0x00, 0x86, 0x00, 0x00, 0x00, 0xb1, 0x9e, 0x01, 0xcc]
+            [0x58, 0x53, 0x52, 0x54, 0x03, 0x00, 0x00, 0x00, 0x86, 0x00, 0x00, 0x00, 0xed, 0xce, 0xbd, 0xf5]
             + [0x09, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00]
         #expect(bytes.count == 134)
         #expect(Array(bytes[0..<32]) == documented)
