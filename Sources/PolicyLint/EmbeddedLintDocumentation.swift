@@ -193,7 +193,7 @@ a rule and cannot be disabled:
 2. **A description that does not check** (a syntax, name or type error, a missing import, a checker
    error such as `E0742`) is reported with the checker's diagnostics, their codes in place of a
    rule ID (see [../diagnostics.md](../diagnostics.md)), and the run exits 1. Otherwise the checker's
-   warnings (`W0720`-`W0745`) are left to `xen-policyc compile --rules` and `xen-policy graph`;
+   warnings (`W0720`-`W0748`) are left to `xen-policyc compile --rules` and `xen-policy graph`;
    `W0741` and `W0744` have rule counterparts here
    ([`unreachable-state`](unreachable-state.md),
    [`state-without-expectation`](state-without-expectation.md)), one finding per transition and per
@@ -204,7 +204,9 @@ a rule and cannot be disabled:
    machines use the checker's static analysis: the reachable global states of the protocol's
    machines, explored from the state keys' `init` values with a transition enabled whenever its guard
    may hold, and a three-valued evaluation of expressions in which only the machines' states are
-   known. Both over-approximate what drivers can do, so "never reached", "false in every reachable
+   known. Key machines (`machine be/state-{n}`) are not part of the global state: each is explored on
+   its own from its key's `init` value, with a transition enabled whenever its guard may hold in some
+   reachable global state. Both over-approximate what drivers can do, so "never reached", "false in every reachable
    state" and "true in every reachable state" are safe conclusions. Each rule makes a fixed number of
    passes over the declarations and the reachable states, so linting grows with the description and
    its state space, as the checker does.
@@ -1168,6 +1170,12 @@ values, a transition counting as enabled whenever its guard may hold given the m
 can never be taken at all or only not from them. It is the lint counterpart of the checker's warning
 `W0741` (one per transition here, so that each can be suppressed on its own).
 
+Key machines (`machine be/state-{n}`) are not part of that product: each is explored on its own, as
+the life of one entry of its key family, from the key's `init` value (the state entries are created
+in), a transition counting as enabled whenever its guard may hold in some reachable global state of
+the directory machines. A key without an `init` value may be created in any state, so its machine
+has no unreached state.
+
 Transitions inherited from a library are judged in each protocol that extends it, and reported at
 the library's line.
 
@@ -1196,10 +1204,32 @@ blk.xpd:16:5: warning: state 'Closing' of 'fe.state' is never reached, so this t
 hint: add the transition that reaches it, or remove the dead source
 ```
 
+A key machine whose detach waits for a backend state that the backend's machine never reaches (it
+closes directly):
+
+```
+  key be/state-{n} : enum XenbusState init toolstack = Initialising writer toolstack | backend
+                     for n in [0 .. val(be/num, 0));
+  machine be/state-{n} {
+    Initialising -> Initialised by backend when be.state == Connected;
+    Initialised -> Closing by toolstack when be.state == Closing;
+    Closing -> Closed by backend;
+  }
+```
+
+```
+blk.xpd:21:5: warning: state 'Closing' of 'be/state-{n}' is never reached, so this transition can never be taken [unreachable-state]
+ 21 |     Closing -> Closed by backend;
+    |     ^
+hint: add the transition that reaches it, or remove the dead source
+```
+
 ## How to fix
 
 Add the transition that reaches the state (here `Connected -> Closing by frontend;`), or remove the
-state from the transition's sources (the whole transition if it has no other).
+state from the transition's sources (the whole transition if it has no other). For a key machine, also
+check the key's `init` value and the directory states its guards name: a guard that names a state the
+directory machines never reach disables its transition for every entry.
 
 ## How to suppress
 
@@ -1222,9 +1252,11 @@ A key that no expression reads and that no role but its writers can read.
 
 ## What it finds
 
-A key (not a `state` key, not `deprecated`) that is read by nobody the description knows of:
+A key (not a `state` key, not one a key machine drives, not `deprecated`) that is read by nobody the
+description knows of:
 
-- no expression of the protocol mentions it: no guard, obligation, predicate used by one, key
+- no expression of the protocol mentions it: no guard (of a directory machine or a key machine),
+  obligation, predicate used by one, key
   condition (`if`), index bound (`for`), `always` or `never ... unless` guarantee, or expectation
   trigger or condition; and
 - no role other than its writers and initialisers may read its directory: the directory's owner and
@@ -1342,7 +1374,8 @@ A role that no directory, key, transition, guarantee, expectation or label bindi
 ## What it finds
 
 A `role` of the protocol (declared in it or in a library it extends) that is not a directory's
-owner or reader, not among a key's `init` or `writer` roles, not in a transition's `by`, not in a
+owner or reader, not among a key's `init` or `writer` roles, not in a transition's `by` (of a
+directory machine or a key machine), not in a
 `never` guarantee, not blamed by a guarantee or expectation, not bound by `labels`, and not the
 target of another role's alias. Roles inherited from a library are judged in each protocol that
 extends it.

@@ -11,6 +11,9 @@ struct ProtocolAnalysis {
     var diagnostics: [Diagnostic] = []
     /// The reachable global states found by `explore()` (one state value per machine), in search order.
     private(set) var reachableStates: [[Int]] = []
+    /// Per key machine (`definition.keyMachines`), the states an entry can reach, found by
+    /// `exploreKeyMachines()`.
+    var keyMachineReachableStates: [Set<Int>] = []
 
     init(definition: ProtocolDefinition, syntax: SyntaxIndex) {
         self.definition = definition
@@ -19,7 +22,7 @@ struct ProtocolAnalysis {
 
     private var location: SourceLocation { syntax.protocolLocation }
 
-    private func sourceLocation(_ origin: Origin) -> SourceLocation {
+    func sourceLocation(_ origin: Origin) -> SourceLocation {
         SourceLocation(file: origin.file, line: origin.line, column: origin.column)
     }
 
@@ -28,6 +31,7 @@ struct ProtocolAnalysis {
         checkMachineRoles()
         checkObservability()
         explore()
+        exploreKeyMachines()
         return definition
     }
 
@@ -51,7 +55,7 @@ struct ProtocolAnalysis {
         isPrivileged(role) || !principals(role).isDisjoint(with: principals(definition.directories[directory].owner))
     }
 
-    private func canRead(_ role: Int, directory: Int) -> Bool {
+    func canRead(_ role: Int, directory: Int) -> Bool {
         let dir = definition.directories[directory]
         return canWrite(role, directory: directory) || dir.readers.contains { !principals($0).isDisjoint(with: principals(role)) }
     }
@@ -87,16 +91,21 @@ struct ProtocolAnalysis {
                             at: sourceLocation(transition.origin), hint: "add it to the key's 'writer' list, or remove it from 'by'"))
                 }
             }
-            // Identical unguarded transitions are redundant.
-            var seen: Set<String> = []
-            for transition in machine.transitions where transition.guardProgram == nil {
-                let signature = "\(transition.from.rawValue)-\(transition.to)-\(transition.by.rawValue)"
-                if !seen.insert(signature).inserted {
-                    diagnostics.append(
-                        .warning(
-                            "W0745", "duplicate transition to '\(definition.stateName(transition.to))'",
-                            at: sourceLocation(transition.origin)))
-                }
+            checkDuplicateTransitions(machine)
+        }
+        // A key machine's roles are checked against its key's writers when it is resolved (W0746).
+        for machine in definition.keyMachines { checkDuplicateTransitions(machine) }
+    }
+
+    /// Identical unguarded transitions are redundant.
+    private mutating func checkDuplicateTransitions(_ machine: Machine) {
+        var seen: Set<String> = []
+        for transition in machine.transitions where transition.guardProgram == nil {
+            let signature = "\(transition.from.rawValue)-\(transition.to)-\(transition.by.rawValue)"
+            if !seen.insert(signature).inserted {
+                diagnostics.append(
+                    .warning(
+                        "W0745", "duplicate transition to '\(definition.stateName(transition.to))'", at: sourceLocation(transition.origin)))
             }
         }
     }
@@ -106,16 +115,8 @@ struct ProtocolAnalysis {
     private mutating func checkObservability() {
         for (machineIndex, machine) in definition.machines.enumerated() {
             for (transitionIndex, transition) in machine.transitions.enumerated() {
+                checkGuardObservability(transition.by, reads: syntax.guardKeys[machineIndex][transitionIndex])
                 for role in definition.roles.indices where transition.by.contains(role) {
-                    for (pattern, keyLocation) in syntax.guardKeys[machineIndex][transitionIndex]
-                    where !canRead(role, directory: pattern.directory) {
-                        diagnostics.append(
-                            .error(
-                                "E0742",
-                                "the guard of a transition by '\(definition.roles[role].name)' reads '\(definition.directories[pattern.directory].name)/\(pattern)', which '\(definition.roles[role].name)' cannot read",
-                                at: keyLocation,
-                                hint: "a role can only act on what it can observe; add it to the directory's readers or change the guard"))
-                    }
                     for (pattern, keyLocation) in syntax.obligationKeys[machineIndex][transitionIndex] {
                         guard
                             let key = definition.keys.first(where: {
@@ -137,6 +138,26 @@ struct ProtocolAnalysis {
                         }
                     }
                 }
+            }
+        }
+        // Key machines have no obligations (E0752).
+        for (machineIndex, machine) in definition.keyMachines.enumerated() {
+            for (transitionIndex, transition) in machine.transitions.enumerated() {
+                checkGuardObservability(transition.by, reads: syntax.keyMachineGuardKeys[machineIndex][transitionIndex])
+            }
+        }
+    }
+
+    /// Each role taking a transition must be able to read every key its guard reads.
+    private mutating func checkGuardObservability(_ roles: RoleMask, reads keys: [(KeyPattern, SourceLocation)]) {
+        for role in definition.roles.indices where roles.contains(role) {
+            for (pattern, keyLocation) in keys where !canRead(role, directory: pattern.directory) {
+                diagnostics.append(
+                    .error(
+                        "E0742",
+                        "the guard of a transition by '\(definition.roles[role].name)' reads '\(definition.directories[pattern.directory].name)/\(pattern)', which '\(definition.roles[role].name)' cannot read",
+                        at: keyLocation,
+                        hint: "a role can only act on what it can observe; add it to the directory's readers or change the guard"))
             }
         }
     }
@@ -271,7 +292,7 @@ struct ProtocolAnalysis {
         return value
     }
 
-    private func mayHold(_ expression: Expression?, _ states: [Int: Int]) -> Bool {
+    func mayHold(_ expression: Expression?, _ states: [Int: Int]) -> Bool {
         guard let expression else { return true }
         return evaluate(expression, Context(states: states)) != .bool(false)
     }

@@ -25,6 +25,12 @@ public struct ProtocolAnalysisResult: Sendable {
     /// with the initial state (empty when the protocol has no machine).
     public var reachableStates: [[Int]] { analysis.reachableStates }
 
+    /// Per key machine of `definition.keyMachines`, the states an entry of its key family can reach:
+    /// explored on its own from the key's `init` value, a transition enabled whenever its guard may
+    /// hold in some reachable global state; every state when the key has no `init` value (an entry
+    /// may then be created in any state).
+    public var keyMachineReachableStates: [Set<Int>] { analysis.keyMachineReachableStates }
+
     /// Whether `expression` (written in this protocol or the units it extends) holds when the
     /// machines are in `global`: true, false, or nil when that depends on keys other than the
     /// machines' states (predicates are expanded, `forall`, `present`, `val` and `seen` are unknown).

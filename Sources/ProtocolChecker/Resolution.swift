@@ -10,6 +10,11 @@ struct SyntaxIndex {
     var guardKeys: [[[(KeyPattern, SourceLocation)]]] = []
     var obligationKeys: [[[(KeyPattern, SourceLocation)]]] = []
     var transitionLocations: [[SourceLocation]] = []
+    /// The same for the key machines (`machine be/state-{n}`), in the order of `keyMachines`: per
+    /// machine, per transition, the guard as written, the keys it reads, and where it is written.
+    var keyMachineGuards: [[Expression?]] = []
+    var keyMachineGuardKeys: [[[(KeyPattern, SourceLocation)]]] = []
+    var keyMachineTransitionLocations: [[SourceLocation]] = []
     var expectationTriggers: [Expression] = []
     var expectationConditions: [Expression] = []
     var names = NameTable()
@@ -632,6 +637,9 @@ struct Resolution {
             } else {
                 machineIndex = machines.count
                 machines.append(Machine(directory: directory, key: keyIndex, transitions: [], origin: declaration.location.origin))
+                syntaxIndex.keyMachineGuards.append([])
+                syntaxIndex.keyMachineGuardKeys.append([])
+                syntaxIndex.keyMachineTransitionLocations.append([])
             }
             var scope = Scope()
             for index in key.indices { scope.locals[index.name] = index.slot }
@@ -667,6 +675,9 @@ struct Resolution {
                     ProtocolModel.Transition(
                         from: stateMask(transition.from), to: to, by: by, guardProgram: guardProgram, obligation: nil,
                         note: transition.note, origin: transition.location.origin))
+                syntaxIndex.keyMachineGuards[machineIndex].append(transition.guardExpression)
+                syntaxIndex.keyMachineGuardKeys[machineIndex].append(guardProgram == nil ? [] : compiler.referencedKeys)
+                syntaxIndex.keyMachineTransitionLocations[machineIndex].append(transition.location)
             }
         }
         return machines

@@ -25,7 +25,16 @@ public struct UnreadKeyRule: ProtocolLintRule {
                     "guarantee generation_bounded: always val(priv/generation, 0) < 1000 blame writer;",
                     // Deprecated keys are kept only so that what old drivers write is accepted.
                     "key priv/legacy : string writer backend deprecated;",
-                ]))
+                ])),
+            // A key machine's guard reads priv/ready; the machine's own key is read by the roles
+            // that take its transitions.
+            RuleExample(
+                protocolDescription: ExampleProtocol.description([
+                    "dir priv = \"/local/domain/{be}/private/x/{devid}\" owner backend;",
+                    "key priv/ready : \"0\" | \"1\" writer backend;",
+                    "key priv/stage : enum XenbusState init backend = Initialising writer backend;",
+                    "machine priv/stage { Initialising -> Initialised by backend when priv/ready == \"1\"; }",
+                ])),
         ])
 
     public init() {}
@@ -49,12 +58,14 @@ public struct UnreadKeyRule: ProtocolLintRule {
                 scan(index.upper)
             }
         }
-        for machine in definition.machines {
+        for machine in definition.machines + definition.keyMachines {
             for transition in machine.transitions {
                 scan(transition.guardProgram)
                 scan(transition.obligation)
             }
         }
+        // A key a machine drives is read by the roles that take its transitions, as a state key is.
+        let driven = Set(definition.keyMachines.map(\.key))
         for guarantee in definition.guarantees {
             switch guarantee.kind {
             case .never(_, _, _, let unless): scan(unless)
@@ -65,7 +76,8 @@ public struct UnreadKeyRule: ProtocolLintRule {
             scan(expectation.condition)
             scan(expectation.trigger)
         }
-        for key in definition.keys where !key.isState && !key.deprecated && !read.contains(ProtocolLintContext.shape(of: key.pattern)) {
+        for (index, key) in definition.keys.enumerated()
+        where !key.isState && !driven.contains(index) && !key.deprecated && !read.contains(ProtocolLintContext.shape(of: key.pattern)) {
             let writers = Set(
                 definition.roles.indices.filter { key.writers.contains($0) || key.initializers.contains($0) }
                     .flatMap(context.principals))

@@ -11,7 +11,16 @@ public struct UnusedRoleRule: ProtocolLintRule {
                 protocolDescription: ExampleProtocol.description([
                     "role hotplug = backend;",
                     "key be/hotplug-status : \"connected\" | \"error\" writer hotplug;",
-                ]))
+                ])),
+            // Named only by a key machine's transition (an alias of one of the key's writers).
+            RuleExample(
+                protocolDescription: ExampleProtocol.description([
+                    "role pciback = backend;",
+                    "key be/num : u32 init toolstack writer toolstack;",
+                    "key be/state-{n} : enum XenbusState init toolstack = Initialising writer toolstack | backend"
+                        + " for n in [0 .. val(be/num, 0));",
+                    "machine be/state-{n} { Initialising -> Initialised by pciback; }",
+                ])),
         ])
 
     public init() {}
@@ -26,7 +35,7 @@ public struct UnusedRoleRule: ProtocolLintRule {
             use(key.writers)
             use(key.initializers)
         }
-        for machine in definition.machines {
+        for machine in definition.machines + definition.keyMachines {
             for transition in machine.transitions { use(transition.by) }
         }
         for guarantee in definition.guarantees {
