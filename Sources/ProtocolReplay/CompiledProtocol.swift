@@ -153,10 +153,15 @@ final class CompiledKey {
         if case .string(let pattern?) = key.type { simple = SimplePattern(pattern) } else { simple = nil }
     }
 
+    /// Whether the key's pattern compiles, asked once: reading `regex` copies the `Regex` out of
+    /// its lazy storage (about a thousand instructions) and this is asked for every string write.
+    lazy var patternCompiles: Bool = regex != nil
+
     /// Whether `value` matches the key's regular expression (whole match).
     func matches(_ value: String) -> Bool {
-        guard let regex else { return false }
+        guard patternCompiles else { return false }
         if let simple, let result = simple.matches(value) { return result }
+        guard let regex else { return false }
         if let known = regexCache[value] { return known }
         let result = ((try? regex.wholeMatch(in: value)) ?? nil) != nil
         if regexCache.count >= 1024 { regexCache.removeAll(keepingCapacity: true) }

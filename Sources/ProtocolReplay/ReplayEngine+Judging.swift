@@ -323,7 +323,7 @@ extension ReplayEngine {
             return nil
         case .string(let pattern):
             guard let pattern else { return nil }
-            guard key.regex != nil else { return "a string matching \(pattern) (the pattern does not compile)" }
+            guard key.patternCompiles else { return "a string matching \(pattern) (the pattern does not compile)" }
             return key.matches(value) ? nil : "a string matching \(pattern)"
         case .literals(let values):
             return values.contains(value) ? nil : "one of \(values.map { "'\($0)'" }.joined(separator: ", "))"
