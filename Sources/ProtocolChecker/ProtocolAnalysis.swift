@@ -44,7 +44,10 @@ struct ProtocolAnalysis {
         return result
     }
 
-    private func isPrivileged(_ role: Int) -> Bool { definition.roles[role].principal == .privileged }
+    func isPrivileged(_ role: Int) -> Bool { definition.roles[role].principal == .privileged }
+
+    /// The privileged roles (the toolstack, and aliases of it).
+    var privilegedRoles: RoleMask { RoleMask(definition.roles.indices.filter(isPrivileged)) }
 
     private func mask(_ mask: RoleMask, allows role: Int) -> Bool {
         principals(role).contains { mask.contains($0) }
@@ -165,7 +168,7 @@ struct ProtocolAnalysis {
     // MARK: - Product exploration
 
     /// Three-valued evaluation results.
-    private enum Abstract: Equatable {
+    enum Abstract: Equatable {
         case bool(Bool)
         case int(Int128)
         case string(String)
@@ -174,19 +177,24 @@ struct ProtocolAnalysis {
     }
 
     /// Bounds the work of one abstract evaluation: nested predicates can make it exponential.
-    private final class Budget {
+    final class Budget {
         var remaining = 100_000
     }
 
-    private struct Context {
+    struct Context {
         var states: [Int: Int]
         var budget = Budget()
         var locals: [String: Abstract] = [:]
         var prefixes: [String: String] = [:]
         var depth = 0
+        /// Whether what the checker's tracking implies of the states is used: `seen(d.state, S)` holds
+        /// when `d` is in `S` (the seen set always holds the current state), and `present(d/state)`
+        /// when `d` is in a state other than Unknown (a missing state key reads as Unknown). Only the
+        /// turn table uses it; the exploration and lint keep both unknown, as they always have.
+        var statesTracked = false
     }
 
-    private func evaluate(_ expression: Expression, _ context: Context) -> Abstract {
+    func evaluate(_ expression: Expression, _ context: Context) -> Abstract {
         context.budget.remaining -= 1
         guard context.depth < 32, context.budget.remaining > 0 else { return .unknown }
         switch expression {
@@ -209,6 +217,7 @@ struct ProtocolAnalysis {
         case .set(let elements, _):
             return .set(elements.map { evaluate($0, context) })
         case .call(let name, let arguments):
+            if context.statesTracked, let known = trackedStateTruth(name.name, arguments, context) { return .bool(known) }
             guard let predicate = syntax.names.predicates[name.name], predicate.parameters.count == arguments.count else { return .unknown }
             var inner = context
             inner.depth += 1
@@ -282,6 +291,24 @@ struct ProtocolAnalysis {
             guard element != .unknown, case .set(let members) = evaluate(set, context) else { return .unknown }
             if members.contains(element) { return .bool(true) }
             return members.contains(.unknown) ? .unknown : .bool(false)
+        }
+    }
+
+    /// `seen(d.state, S)`, `present(d/state)` and `absent(d/state)` where the state of `d` decides them.
+    private func trackedStateTruth(_ function: String, _ arguments: [Expression], _ context: Context) -> Bool? {
+        guard case .key(let reference) = arguments.first,
+            let directory = syntax.names.directories[context.prefixes[reference.directory.name] ?? reference.directory.name],
+            let state = context.states[directory], state != 0
+        else { return nil }
+        switch function {
+        case "seen" where arguments.count == 2 && reference.segments == nil:
+            guard case .name(let name) = arguments[1], let value = syntax.names.states[name.name], value == state else { return nil }
+            return true
+        case "present", "absent":
+            guard arguments.count == 1, reference.segments == ["state"] else { return nil }
+            return function == "present"
+        default:
+            return nil
         }
     }
 
@@ -366,46 +393,15 @@ struct ProtocolAnalysis {
         }
 
         // Deadlocks: nobody but the toolstack can move, and the handshake is not finished.
-        // Whose turn: the roles the armed expectations blame; failing those, the roles that can move
-        // forward (not into Closing/Closed, not out of Closed); failing those, the roles that can continue
-        // a teardown; then those that can restart from Closed; the toolstack only when nobody else can act.
         let teardown: Set<Int> = Set(definition.states.filter { $0.name == "Closing" || $0.name == "Closed" }.map(\.value))
         var deadlocks: [String] = []
         var turns: [Turn] = []
         for global in order where !isTerminal(global) {
-            let env = environment(global)
-            var expected = RoleMask.empty
-            for (index, expectation) in definition.expectations.enumerated() {
-                guard case .role(let role) = expectation.blame, mayHold(syntax.expectationTriggers[index], env),
-                    mayFail(syntax.expectationConditions[index], env)
-                else { continue }
-                expected.rawValue |= 1 << UInt32(role)
+            let progress = enabled(global).contains { m, t in
+                machines[m].transitions[t].by.rawValue & ~privilegedRoles.rawValue != 0
             }
-            var forward = RoleMask.empty
-            var closing = RoleMask.empty
-            var reconnect = RoleMask.empty
-            var privileged = RoleMask.empty
-            for (m, t) in enabled(global) {
-                let transition = machines[m].transitions[t]
-                for role in definition.roles.indices where transition.by.contains(role) {
-                    let bit = UInt32(1) << UInt32(role)
-                    if isPrivileged(role) {
-                        privileged.rawValue |= bit
-                    } else if teardown.contains(transition.to) {
-                        closing.rawValue |= bit
-                    } else if global[m] == closed {
-                        // Leaving Closed is an optional restart; a side that has closed has done its part.
-                        reconnect.rawValue |= bit
-                    } else {
-                        forward.rawValue |= bit
-                    }
-                }
-            }
-            if forward.isEmpty && closing.isEmpty && reconnect.isEmpty { deadlocks.append(names(global)) }
-            let turn = [expected, forward, closing, reconnect, privileged].first { !$0.isEmpty } ?? .empty
-            if machines.count == 2 {
-                turns.append(Turn(frontendState: global[0], backendState: global[1], roles: turn))
-            }
+            if !progress { deadlocks.append(names(global)) }
+            if machines.count == 2 { turns += turnRows(global, teardown: teardown, closed: closed) }
         }
         if !deadlocks.isEmpty {
             diagnostics.append(

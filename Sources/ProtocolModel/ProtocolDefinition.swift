@@ -399,15 +399,33 @@ public struct RoleLabels: Equatable, Sendable {
     }
 }
 
-/// One row of the turn table: in global state (frontend state, backend state), these roles can progress.
+/// One row of the turn table: in global state (frontend state, backend state), while `condition`
+/// holds, these roles can progress. A global state may have several rows, in order: the first whose
+/// condition holds decides, and a row without a condition is the state's fallback.
 public struct Turn: Equatable, Sendable {
+    /// What a row asks of the keys: a boolean program, evaluated on the instance's store like a
+    /// transition guard, and its source text for dumps and drawings.
+    public struct Condition: Equatable, Sendable {
+        public var program: Program
+        /// The condition as an expression of the description (`present(be/physical-device)`).
+        public var text: String
+
+        public init(program: Program, text: String) {
+            self.program = program
+            self.text = text
+        }
+    }
+
     public var frontendState: Int
     public var backendState: Int
+    /// Nil: the row holds whatever the keys are.
+    public var condition: Condition?
     public var roles: RoleMask
 
-    public init(frontendState: Int, backendState: Int, roles: RoleMask) {
+    public init(frontendState: Int, backendState: Int, condition: Condition? = nil, roles: RoleMask) {
         self.frontendState = frontendState
         self.backendState = backendState
+        self.condition = condition
         self.roles = roles
     }
 }
