@@ -804,14 +804,34 @@ private struct Decoding {
         var reader = reader(.turns)
         for protocolIndex in contexts.indices {
             let context = contexts[protocolIndex]
-            let count = try reader.count("turns", minimumSize: 3)
+            let count = try reader.count("turns", minimumSize: 4)
             var turns: [Turn] = []
+            // The global states whose fallback row (no condition) has been read: no row may follow it.
+            var ended: Set<[Int]> = []
             for number in 0..<count {
                 let what = { "protocol '\(context.name)': turn \(number)" }
+                let flagsAt = reader.position
+                let flags = try reader.u8("turn flags")
+                if flags & ~0x01 != 0 {
+                    try invalid(
+                        "E0882", "\(what()): reserved flag bits 0x\(String(flags & ~0x01, radix: 16)) are set", reader, at: flagsAt)
+                }
                 let frontend = try state(&reader, context, "\(what()): frontend state")
                 let backend = try state(&reader, context, "\(what()): backend state")
                 let roles = try roleMask(&reader, context, "\(what()): roles")
-                turns.append(Turn(frontendState: frontend, backendState: backend, roles: roles))
+                var condition: Turn.Condition? = nil
+                if flags & 1 != 0 {
+                    let program = try program(&reader, context, "\(what()): condition")
+                    condition = Turn.Condition(program: program, text: try string(&reader, "\(what()): condition text"))
+                }
+                if ended.contains([frontend, backend]) {
+                    try invalid(
+                        "E0888",
+                        "\(what()) follows the row without condition of (\(frontend), \(backend)), which always decides: it is never reached",
+                        reader, at: flagsAt)
+                }
+                if condition == nil { ended.insert([frontend, backend]) }
+                turns.append(Turn(frontendState: frontend, backendState: backend, condition: condition, roles: roles))
             }
             definitions[protocolIndex].turns = turns
         }

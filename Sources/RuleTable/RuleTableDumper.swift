@@ -133,10 +133,12 @@ public struct RuleTableDumper {
             out += "        trigger:\n" + disassembly(expectation.trigger, definition, indent: 10)
             out += "        condition:\n" + disassembly(expectation.condition, definition, indent: 10)
         }
-        out += "  turns (frontend state, backend state: whose turn)\n"
+        out += "  turns (frontend state, backend state [if condition]: whose turn; the first row that holds decides)\n"
         for turn in definition.turns {
-            out +=
-                "    (\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState))): \(roles(turn.roles, definition))\n"
+            out += "    (\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState)))"
+            if let condition = turn.condition { out += " if \(condition.text)" }
+            out += ": \(roles(turn.roles, definition))\n"
+            if let condition = turn.condition { out += "        condition:\n" + disassembly(condition.program, definition, indent: 10) }
         }
         return out
     }
@@ -423,11 +425,16 @@ public struct RuleTableDumper {
                 "turns",
                 .array(
                     definition.turns.map { turn in
-                        .object([
+                        var fields: [(String, JSONValue)] = [
                             ("frontend", .string(definition.stateName(turn.frontendState))),
                             ("backend", .string(definition.stateName(turn.backendState))),
-                            ("roles", roleList(turn.roles)),
-                        ])
+                        ]
+                        if let condition = turn.condition {
+                            fields.append(("condition", .string(condition.text)))
+                            fields.append(("condition_code", code(condition.program)))
+                        }
+                        fields.append(("roles", roleList(turn.roles)))
+                        return .object(fields)
                     })
             ))
         return .object(members)

@@ -22,12 +22,7 @@ public enum RuleTableEncoder {
             encoder.machines(definition.keyMachines, programs: &programs, into: &machines)
             encoder.guarantees(definition.guarantees, programs: &programs, into: &guarantees)
             encoder.expectations(definition.expectations, programs: &programs, into: &expectations)
-            turns.uleb(definition.turns.count)
-            for turn in definition.turns {
-                turns.sleb(turn.frontendState)
-                turns.sleb(turn.backendState)
-                turns.uleb(UInt64(turn.roles.rawValue))
-            }
+            encoder.turns(definition.turns, programs: &programs, into: &turns)
             code.uleb(programs.encoded.count)
             for program in programs.encoded { code.append(program) }
         }
@@ -392,6 +387,20 @@ private struct Encoding {
             blame(expectation.blame, &out)
             origin(expectation.origin, &out)
             string(expectation.summary, &out)
+        }
+    }
+
+    mutating func turns(_ turns: [Turn], programs: inout ProgramPool, into out: inout TableWriter) {
+        out.uleb(turns.count)
+        for turn in turns {
+            out.u8(turn.condition == nil ? 0 : 1)
+            out.sleb(turn.frontendState)
+            out.sleb(turn.backendState)
+            out.uleb(UInt64(turn.roles.rawValue))
+            if let condition = turn.condition {
+                out.uleb(program(condition.program, &programs))
+                string(condition.text, &out)
+            }
         }
     }
 

@@ -24,11 +24,13 @@ import Testing
         #expect(text.standardOutput.contains("xenstore rule table, format version 3"))
         #expect(text.standardOutput.contains("protocol vbd ("))
         #expect(text.standardOutput.contains("guard:"))
+        #expect(text.standardOutput.contains("(Initialised, InitWait) if device_ready: backend\n"))
 
         let json = try CommandRunner.run("xen-policy", ["inspect", table, "--format", "json"])
         #expect(json.status == 0)
         #expect(json.standardOutput.hasPrefix("{\n  \"file\": "))
         #expect(json.standardOutput.contains("\"format\": \"xsrt\""))
+        #expect(json.standardOutput.contains("\"condition\": \"device_ready\""))
 
         let usage = try CommandRunner.run("xen-policy", ["inspect", table, "--map", "x.map"])
         #expect(usage.status == 2)

@@ -285,7 +285,7 @@ struct DefinitionGenerator {
             return RoleLabels(
                 role: int(0...(roleCount - 1)), labels: (0..<count).map { _ in word() }, origins: (0..<count).map { _ in origin() })
         }
-        let turns = (0..<int(0...5)).map { _ in
+        var turns = (0..<int(0...5)).map { _ in
             Turn(frontendState: pick(context.states), backendState: pick(context.states), roles: roleMask(roleCount))
         }
         if number % 2 == 0 {
@@ -309,6 +309,17 @@ struct DefinitionGenerator {
         for index in keys.indices where keys[index].indices.isEmpty && !keys[index].isState && directories.count > 1 && side.bool() {
             let others = directories.indices.filter { $0 != keys[index].pattern.directory }
             keys[index].link = side.pick(others)
+        }
+        // Conditions last, from the side generator, for the same reason. A state's row without
+        // condition ends its rows (the decoder refuses rows after it), so later ones are dropped.
+        for index in turns.indices where side.bool() {
+            turns[index].condition = Turn.Condition(program: side.program(context), text: side.word())
+        }
+        var ended: Set<[Int]> = []
+        turns = turns.filter { turn in
+            guard !ended.contains([turn.frontendState, turn.backendState]) else { return false }
+            if turn.condition == nil { ended.insert([turn.frontendState, turn.backendState]) }
+            return true
         }
         return ProtocolDefinition(
             name: "proto\(number)", origin: origin(), parameters: parameters, roles: roles, states: states, directories: directories,

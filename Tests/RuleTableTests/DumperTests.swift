@@ -33,6 +33,9 @@ import Testing
             "sector_geometry: always  blame writer",
             "within 10000 ms  blame backend",
             "(Initialising, Initialising):",
+            // A global state split by a key: a conditional row with its code, then the fallback.
+            "(Initialised, InitWait) if present(be/physical-device): backend\n        condition:\n          0  present be/physical-device\n",
+            "(Initialised, InitWait): hotplug\n",
             "/local/domain/{#}/device/vbd/{#}  -> vbd.fe",
             "/local/domain/{#}/backend/qdisk/{#}/{#}  -> vbd.be",
             "frontend label -> backend label  (vbd.xpd:24:21, vbd.xpd:23:21)",
@@ -58,8 +61,8 @@ import Testing
         let rendered = json.rendered()
         for expected in [
             "\"format\": \"xsrt\"", "\"name\": \"vbd\"", "\"template\": \"/local/domain/{fe}/device/vbd/{devid}\"", "\"guard\": {",
-            "\"code\": [", "\"turns\": [", "\"frontend_role\": \"frontend\"", "[\"guest\", \"dom0\"]", "[W0870]",
-            "\"origins\": [\"vbd.xpd:24:21\", \"vbd.xpd:23:21\"]",
+            "\"code\": [", "\"turns\": [", "\"condition\": \"present(be/physical-device)\"", "\"condition_code\": {",
+            "\"frontend_role\": \"frontend\"", "[\"guest\", \"dom0\"]", "[W0870]", "\"origins\": [\"vbd.xpd:24:21\", \"vbd.xpd:23:21\"]",
         ] {
             #expect(rendered.contains(expected), "missing: \(expected)")
         }

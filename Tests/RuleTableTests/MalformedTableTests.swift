@@ -84,12 +84,13 @@ import Testing
         Support.fixChecksum(&version)
         #expect(Self.decode(version).1 == ["E0872"])
         // Tables of the previous formats (version 1: no origins for machines and labels; version 2: none
-        // for admission rows) are refused, not misread.
+        // for admission rows, and turn rows without conditions) are refused, not misread.
         for previous: UInt8 in [1, 2] {
             version[4] = previous
             Support.fixChecksum(&version)
-            #expect(Self.decode(version).1 == ["E0872"])
-            #expect(Self.decode(version).0 == nil)
+            let (table, codes) = Self.decode(version)
+            #expect(codes == ["E0872"])
+            #expect(table == nil)
         }
 
         var flags = Self.valid
@@ -316,6 +317,42 @@ import Testing
             admissions: [LabelAdmission(protocolIndex: 0, frontendRole: 0, backendRole: 9, pairs: [])])
         #expect(Self.codes(of: role) == ["E0881"])
     }
+
+    /// Turn rows with conditions: the flags, the program and its text are checked like other rows'.
+    @Test func turnConditions() {
+        let condition = Turn.Condition(program: Program(instructions: [.present(Self.statePattern)], localCount: 0), text: "present(fe/state)")
+        let rows = [
+            Turn(frontendState: 1, backendState: 1, condition: condition, roles: RoleMask([0])),
+            Turn(frontendState: 1, backendState: 1, roles: RoleMask([1])),
+        ]
+        let table = CompiledRuleTable(protocols: [Self.protocolDefinition(turns: rows)])
+        let (decoded, codes) = Self.decode(RuleTableEncoder.encode(table))
+        #expect(codes == [])
+        #expect(decoded == table)
+        // The count, then the first row: flags, frontend state, backend state, roles, program, text.
+        let payload = Support.sections(of: RuleTableEncoder.encode(table)).first { $0.id == RuleTableFormat.Section.turns.rawValue }?.payload
+        #expect(payload?.prefix(6) == [2, 1, 1, 1, 1, 0])
+        // Reserved flag bits.
+        #expect(Self.decode(Support.replacing(.turns, in: table) { $0[1] = 0x03 }).1 == ["E0882"])
+        // A condition naming a program the protocol does not have.
+        #expect(Self.decode(Support.replacing(.turns, in: table) { $0[5] = 7 }).1 == ["E0881"])
+        // A condition text that is not a string of the table.
+        #expect(Self.decode(Support.replacing(.turns, in: table) { $0[6] = 0x7F }).1 == ["E0880"])
+        // A row cut short inside its condition.
+        #expect(Self.decode(Support.replacing(.turns, in: table) { $0.removeLast() }).1 == ["E0877"])
+        // A condition program that leaves two values is refused by the program verifier.
+        var twoValues = rows
+        twoValues[0].condition?.program = Program(instructions: [.boolean(true), .boolean(true)], localCount: 0)
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [Self.protocolDefinition(turns: twoValues)])) == ["E0885"])
+        // A row after the state's row without condition could never decide.
+        let unreachable = [rows[1], rows[0]]
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [Self.protocolDefinition(turns: unreachable)])) == ["E0888"])
+        // Other states' rows may follow it.
+        let other = [rows[1], Turn(frontendState: 1, backendState: 3, condition: condition, roles: RoleMask([0]))]
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [Self.protocolDefinition(turns: other)])) == [])
+    }
+
+    static let statePattern = KeyPattern(directory: 0, segments: [[.literal("state")]])
 
     @Test func tooManyRoles() {
         let roles = (0..<33).map { Role(name: "r\($0)", principal: .privileged) }

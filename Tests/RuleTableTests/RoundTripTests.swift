@@ -336,6 +336,10 @@ enum Support {
                     note(expectation.trigger)
                 }
                 if !definition.turns.isEmpty { seen.insert("turns") }
+                for turn in definition.turns {
+                    note(turn.condition?.program)
+                    if turn.condition != nil { seen.insert("turn.condition") }
+                }
                 if !definition.labels.isEmpty { seen.insert("labels") }
             }
         }
@@ -345,7 +349,7 @@ enum Support {
             "principal.privileged", "alias", "segments.none", "segment.literal", "segment.parameter", "segment.alternatives",
             "type.unsigned", "type.string", "type.pattern", "type.literals", "type.state", "part.index", "part.literal", "phase",
             "from.all", "blame.writer", "blame.turn", "blame.role", "never", "never.unless", "always", "glob.literal", "glob.any",
-            "glob.anyDepth", "turns", "labels", "policy", "admission",
+            "glob.anyDepth", "turns", "turn.condition", "labels", "policy", "admission",
         ]
         for operation in BinaryOperation.allCases { expected.insert("binary.\(operation)") }
         for policy in UnknownKeyPolicy.allCases { expected.insert("unknownKeys.\(policy)") }
