@@ -265,6 +265,8 @@ final class CompiledProtocol {
     let neversOfDirectory: [[NeverRule]]
     let always: [AlwaysRule]
     let expectations: [CompiledExpectation]
+    /// Per turn row (`definition.turns`): its condition, which `blame turn` evaluates on the store.
+    let turnConditions: [CompiledProgram?]
     /// The value of the state named `Closed` (resets `seen`), if there is one.
     let closedState: Int?
     /// Per declared key: the `always` guarantees and the expectations that read it, as bits (all
@@ -540,6 +542,12 @@ final class CompiledProtocol {
             return CompiledExpectation(
                 expectation: expectation, trigger: compile(expectation.trigger, context: "trigger of \(rule)", origin: expectation.origin),
                 condition: condition, rule: rule, conditionWriters: writers)
+        }
+        turnConditions = definition.turns.map { turn in
+            turn.condition.map {
+                let state = "(\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState)))"
+                return compile($0.program, context: "condition of turn row \(state) if \($0.text)", origin: definition.origin)
+            }
         }
         let keyCount = definition.keys.count
         func masks(_ programs: [[CompiledProgram]]) -> ([UInt64], UInt64) {

@@ -59,15 +59,7 @@ extension ReplayEngine {
         case .role(let role):
             return [party(role, instance)]
         case .turn:
-            let machines = compiled.definition.machines
-            var roles: UInt32 = 0
-            if machines.count >= 2, machines[0].directory < instance.states.count, machines[1].directory < instance.states.count {
-                let frontend = instance.states[machines[0].directory]
-                let backend = instance.states[machines[1].directory]
-                if let turn = compiled.definition.turns.first(where: { $0.frontendState == frontend && $0.backendState == backend }) {
-                    roles = compiled.canonicalMask(turn.roles)
-                }
-            }
+            var roles = turnRoles(instance)
             if roles == 0 { roles = compiled.privilegedRoles }
             var parties: [(Int, String)] = []
             var remaining = roles
@@ -79,6 +71,31 @@ extension ReplayEngine {
             }
             return parties
         }
+    }
+
+    /// Whose turn it is: the roles of the first row of the turn table for the instance's (state of the
+    /// first machine, state of the second) whose condition holds on the current store (0: no row).
+    /// An alias is named as itself (hotplug, not backend) unless the role it stands for shares the row.
+    func turnRoles(_ instance: Instance) -> UInt32 {
+        let compiled = instance.protocolDefinition
+        let machines = compiled.definition.machines
+        guard machines.count >= 2, machines[0].directory < instance.states.count, machines[1].directory < instance.states.count else {
+            return 0
+        }
+        let frontend = instance.states[machines[0].directory]
+        let backend = instance.states[machines[1].directory]
+        for (index, turn) in compiled.definition.turns.enumerated() where turn.frontendState == frontend && turn.backendState == backend {
+            if index < compiled.turnConditions.count, let condition = compiled.turnConditions[index], !holds(condition, instance) {
+                continue
+            }
+            var roles: UInt32 = 0
+            for role in compiled.canonical.indices where role < 32 && turn.roles.contains(role) {
+                let target = compiled.canonical[role]
+                roles |= 1 << UInt32(target != role && turn.roles.contains(target) ? target : role)
+            }
+            return roles
+        }
+        return 0
     }
 
     func party(_ role: Int, _ instance: Instance) -> (Int, String) {
