@@ -19,10 +19,20 @@ public enum GraphvizRenderer {
         }
         if !definition.turns.isEmpty, definition.machines.count == 2 {
             var rows = "<TR><TD><B>\(htmlEscape(definition.directories[definition.machines[0].directory].name))</B></TD>"
-            rows += "<TD><B>\(htmlEscape(definition.directories[definition.machines[1].directory].name))</B></TD><TD><B>turn</B></TD></TR>"
+            rows += "<TD><B>\(htmlEscape(definition.directories[definition.machines[1].directory].name))</B></TD>"
+            // Only tables with conditional rows get the column; the first row whose condition holds decides.
+            let conditional = definition.turns.contains { $0.condition != nil }
+            if conditional { rows += "<TD><B>when</B></TD>" }
+            rows += "<TD><B>turn</B></TD></TR>"
+            var previous: (Int, Int)? = nil
             for turn in definition.turns {
                 rows +=
                     "<TR><TD>\(htmlEscape(definition.stateName(turn.frontendState)))</TD><TD>\(htmlEscape(definition.stateName(turn.backendState)))</TD>"
+                if conditional {
+                    let sameState = previous.map { $0 == (turn.frontendState, turn.backendState) } ?? false
+                    rows += "<TD>\(htmlEscape(turn.condition?.text ?? (sameState ? "otherwise" : "")))</TD>"
+                }
+                previous = (turn.frontendState, turn.backendState)
                 rows += "<TD>\(htmlEscape(definition.roleNames(turn.roles).joined(separator: ", ")))</TD></TR>"
             }
             out += "  turns [shape=plaintext, label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\">\(rows)</TABLE>>];\n"
