@@ -188,4 +188,65 @@ import Testing
             ["replay", "--trace-format", "jsonl", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-reconnect.trace"])
         #expect(wrong.status == 2)
     }
+
+    /// `blame turn` through a compiled table: the turn row conditions survive encoding, and the
+    /// stalled (Initialised, InitWait) is the hotplug script's turn until physical-device is there,
+    /// the backend's after (Tests/ProtocolReplayTests/TurnBlameTests.swift has the same description).
+    @Test func turnBlameEvaluatesTheRowConditions() throws {
+        let description = """
+            protocol split {
+              enum XenbusState { Unknown = 0, Initialising = 1, InitWait = 2, Initialised = 3, Connected = 4 }
+              type domid = uint [0 .. 65536);
+              params (fe: domid, be: domid, devid: domid);
+              role frontend = domain(fe);
+              role backend = domain(be);
+              role toolstack = privileged;
+              role hotplug = backend;
+              dir fe = "/local/domain/{fe}/device/vbd/{devid}" owner frontend readers backend;
+              dir be = "/local/domain/{be}/backend/vbd/{fe}/{devid}" owner backend readers frontend;
+              key fe.state : enum XenbusState init toolstack = Initialising writer frontend;
+              key be.state : enum XenbusState init toolstack = Initialising writer backend;
+              key fe/backend : string init toolstack link be;
+              key be/frontend : string init toolstack link fe;
+              key be/physical-device : string writer hotplug;
+              machine fe.state { Initialising -> Initialised by frontend; }
+              machine be.state {
+                Initialising -> InitWait by backend;
+                InitWait -> Connected by backend when present(be/physical-device);
+              }
+              expect be.state == Connected within 10s after fe.state == Initialised && be.state == InitWait blame turn;
+            }
+            """
+        let source = Self.temporary("split.xpd")
+        let table = Self.temporary("split.xsrt")
+        let trace = Self.temporary("split.jsonl")
+        defer { for path in [source, table, trace] { try? FileManager.default.removeItem(atPath: path) } }
+        try description.write(toFile: source, atomically: true, encoding: .utf8)
+        let compiled = try CommandRunner.run("xen-policyc", ["compile", "--rules", table, source])
+        #expect(compiled.status == 0, "\(compiled.standardError)")
+        let f = "/local/domain/5/device/vbd/1"
+        let b = "/local/domain/3/backend/vbd/5/1"
+        for (published, role) in [(false, "hotplug"), (true, "backend")] {
+            var lines = [
+                "{\"time\": 1000, \"socket\": 1, \"tx\": 1, \"op\": \"tx_start\"}",
+                "{\"time\": 1001, \"socket\": 1, \"tx\": 1, \"op\": \"write\", \"path\": \"\(f)/backend\", \"value\": \"\(b)\"}",
+                "{\"time\": 1002, \"socket\": 1, \"tx\": 1, \"op\": \"write\", \"path\": \"\(b)/frontend\", \"value\": \"\(f)\"}",
+                "{\"time\": 1003, \"socket\": 1, \"tx\": 1, \"op\": \"write\", \"path\": \"\(f)/state\", \"value\": \"1\"}",
+                "{\"time\": 1004, \"socket\": 1, \"tx\": 1, \"op\": \"write\", \"path\": \"\(b)/state\", \"value\": \"1\"}",
+                "{\"time\": 1005, \"socket\": 1, \"tx\": 1, \"op\": \"tx_end\", \"commit\": true}",
+                "{\"time\": 1006, \"domid\": 3, \"op\": \"write\", \"path\": \"\(b)/state\", \"value\": \"2\"}",
+                "{\"time\": 1007, \"domid\": 5, \"op\": \"write\", \"path\": \"\(f)/state\", \"value\": \"3\"}",
+            ]
+            if published {
+                lines.append("{\"time\": 1008, \"domid\": 3, \"op\": \"write\", \"path\": \"\(b)/physical-device\", \"value\": \"fd:3\"}")
+            }
+            lines.append("{\"time\": 20000, \"domid\": 7, \"op\": \"write\", \"path\": \"/local/domain/7/data/x\", \"value\": \"1\"}")
+            try (lines.joined(separator: "\n") + "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+            let result = try CommandRunner.run("xen-policy", ["replay", "--format", "json", "--rules", table, trace])
+            #expect(result.status == 1, "\(result.standardError)")
+            let violations = try #require(try Self.json(result.standardOutput)["violations"] as? [[String: Any]])
+            #expect(violations.map { $0["role"] as? String } == [role], "physical-device published: \(published)")
+            #expect(violations.first?["domid"] as? Int == 3)
+        }
+    }
 }

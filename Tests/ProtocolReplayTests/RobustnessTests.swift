@@ -103,6 +103,10 @@ import Testing
         vbd.turns = vbd.turns.map {
             Turn(frontendState: $0.frontendState, backendState: $0.backendState, roles: RoleMask(rawValue: UInt32(random.below(1 << 8))))
         }
+        // Conditions last, so that the draws above (and the seeds' traces) stay as they were.
+        for t in vbd.turns.indices where random.chance(50) {
+            vbd.turns[t].condition = Turn.Condition(program: randomProgram(&random, keys: keys, directories: directories), text: "random")
+        }
         return vbd
     }
 

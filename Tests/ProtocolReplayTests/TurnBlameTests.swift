@@ -1,0 +1,100 @@
+import Foundation
+import PolicyDiagnostics
+import ProtocolChecker
+import ProtocolModel
+import Testing
+
+/// `blame turn` with turn rows split by key values: which row decides is evaluated on the
+/// instance's store when the expectation expires.
+@Suite struct TurnBlameTests {
+    /// vbd's connect in miniature: the backend connects once the hotplug script (the backend's
+    /// domain) has published physical-device; one expectation, blaming whoever's turn it is.
+    static let description = """
+        protocol split {
+          enum XenbusState { Unknown = 0, Initialising = 1, InitWait = 2, Initialised = 3,
+                             Connected = 4, Closing = 5, Closed = 6 }
+          type domid = uint [0 .. 65536);
+          type u32 = uint [0 .. 4294967296);
+          params (fe: domid, be: domid, devid: u32);
+          role frontend = domain(fe);
+          role backend = domain(be);
+          role toolstack = privileged;
+          role hotplug = backend;
+          dir fe = "/local/domain/{fe}/device/vbd/{devid}" owner frontend readers backend;
+          dir be = "/local/domain/{be}/backend/vbd/{fe}/{devid}" owner backend readers frontend;
+          key fe.state : enum XenbusState init toolstack = Initialising writer frontend;
+          key be.state : enum XenbusState init toolstack = Initialising writer backend | toolstack;
+          key fe/backend : string init toolstack link be;
+          key be/frontend : string init toolstack link fe;
+          key be/physical-device : string writer hotplug;
+          option unknown_keys = allow;
+          machine fe.state {
+            Initialising -> Initialised by frontend;
+            Initialised -> Connected by frontend when be.state == Connected;
+          }
+          machine be.state {
+            Initialising -> InitWait by backend;
+            InitWait -> Connected by backend when fe.state == Initialised && present(be/physical-device);
+          }
+          expect be.state == Connected within 10s after fe.state == Initialised && be.state == InitWait blame turn;
+        }
+        """
+
+    static func checked() throws -> ProtocolDefinition {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turn-blame-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("split.xpd").path
+        try description.write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = ProtocolLoader().load([path])
+        let (definitions, diagnostics) = ProtocolChecker().check(loaded.files)
+        #expect((loaded.diagnostics + diagnostics).filter { $0.severity == .error }.map(\.message) == [])
+        return try #require(definitions.first)
+    }
+
+    /// Both sides past their first step, (Initialised, InitWait), then eleven seconds of silence.
+    static func stalled(hotplugPublished: Bool) -> String {
+        let f = TraceBuilder.vbdFrontend(5, 51712)
+        let b = TraceBuilder.vbdBackend(3, 5, 51712)
+        var trace = TraceBuilder()
+        trace.createVBD(be: 3)
+        trace.write("D3", b + "/state", "2")
+        trace.write("D5", f + "/state", "3")
+        if hotplugPublished { trace.write("D3", b + "/physical-device", "fd:3") }
+        trace.wait(11_000)
+        trace.write("D7", "/local/domain/7/data/x", "1")
+        return trace.text
+    }
+
+    @Test func theTableSplitsTheStalledState() throws {
+        let split = try Self.checked()
+        let rows = split.turns.filter { $0.frontendState == 3 && $0.backendState == 2 }
+        #expect(rows.map { $0.condition?.text } == ["present(be/physical-device)", nil])
+        #expect(rows.map { split.roleNames($0.roles) } == [["backend"], ["hotplug"]])
+    }
+
+    /// Without physical-device the backend cannot move: the hotplug script owes it.
+    @Test func withoutThePhysicalDeviceHotplugIsBlamed() throws {
+        let result = replay(Self.stalled(hotplugPublished: false), protocols: [try Self.checked()])
+        #expect(result.violations.map { "\($0.role) dom\($0.domid)" } == ["hotplug dom3"])
+        #expect(result.violations.first?.rule.hasPrefix("expect be.state == Connected") == true)
+        #expect(result.findings.filter { $0.severity == .evaluation } == [])
+    }
+
+    /// With it, the backend's connect is enabled: its turn.
+    @Test func withThePhysicalDeviceTheBackendIsBlamed() throws {
+        let result = replay(Self.stalled(hotplugPublished: true), protocols: [try Self.checked()])
+        #expect(result.violations.map { "\($0.role) dom\($0.domid)" } == ["backend dom3"])
+    }
+
+    /// A row whose condition cannot be evaluated counts as not holding, reported once as an evaluation finding.
+    @Test func aConditionThatCannotBeEvaluatedIsReported() throws {
+        var split = try Self.checked()
+        let index = try #require(split.turns.firstIndex { $0.condition != nil })
+        split.turns[index].condition?.program = Program(instructions: [.integer(1), .integer(0), .binary(.remainder)], localCount: 0)
+        let result = replay(Self.stalled(hotplugPublished: true), protocols: [split])
+        #expect(result.violations.map(\.role) == ["hotplug"])
+        let evaluation = try #require(result.findings.first { $0.severity == .evaluation })
+        #expect(evaluation.message.hasPrefix("cannot evaluate the condition of turn row (Initialised, InitWait) if present(be/physical-device): "))
+    }
+}
