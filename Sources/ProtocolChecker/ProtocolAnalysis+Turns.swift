@@ -141,7 +141,8 @@ extension ProtocolAnalysis {
             }
         }
         for (m, machine) in machines.enumerated() {
-            for (t, transition) in machine.transitions.enumerated() where transition.from.contains(global[m]) && transition.to != global[m] {
+            for (t, transition) in machine.transitions.enumerated() where transition.from.contains(global[m]) && transition.to != global[m]
+            {
                 var condition: Expression? = nil
                 if let guardExpression = syntax.guards[m][t] {
                     switch residual(guardExpression, context) {
@@ -240,7 +241,8 @@ extension ProtocolAnalysis {
             var candidates: [([(Expression, TurnAtom)], RoleMask)] = []
             if conditional.count > Self.maximumConditionalRoles {
                 let any = conditional.dropFirst().reduce(conditional[0].conjunct.0) { .binary(.or, $0, $1.conjunct.0) }
-                candidates.append(([Self.conjunct(any)], RoleMask(rawValue: unconditional.rawValue | RoleMask(conditional.map(\.role)).rawValue)))
+                candidates.append(
+                    ([Self.conjunct(any)], RoleMask(rawValue: unconditional.rawValue | RoleMask(conditional.map(\.role)).rawValue)))
             } else {
                 for subset in Self.subsetsLargestFirst(conditional.count) {
                     let roles = RoleMask(rawValue: unconditional.rawValue | RoleMask(subset.map { conditional[$0].role }).rawValue)

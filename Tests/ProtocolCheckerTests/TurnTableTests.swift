@@ -52,7 +52,10 @@ import Testing
                 "if seen(be.state, Connected): frontend", "hotplug",
             ])
         // Past the expectations, the forward move waits on device_ready, which only hotplug can change.
-        #expect(Self.rows(vbd, "Initialised", "Initialised") == ["if device_ready: backend", "if seen(be.state, Connected): frontend", "hotplug"])
+        #expect(
+            Self.rows(vbd, "Initialised", "Initialised") == [
+                "if device_ready: backend", "if seen(be.state, Connected): frontend", "hotplug",
+            ])
     }
 
     /// Conditions are compiled like guards: the program reads what the text says.

@@ -95,6 +95,8 @@ import Testing
         let result = replay(Self.stalled(hotplugPublished: true), protocols: [split])
         #expect(result.violations.map(\.role) == ["hotplug"])
         let evaluation = try #require(result.findings.first { $0.severity == .evaluation })
-        #expect(evaluation.message.hasPrefix("cannot evaluate the condition of turn row (Initialised, InitWait) if present(be/physical-device): "))
+        #expect(
+            evaluation.message.hasPrefix(
+                "cannot evaluate the condition of turn row (Initialised, InitWait) if present(be/physical-device): "))
     }
 }

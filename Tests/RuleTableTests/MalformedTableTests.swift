@@ -320,7 +320,8 @@ import Testing
 
     /// Turn rows with conditions: the flags, the program and its text are checked like other rows'.
     @Test func turnConditions() {
-        let condition = Turn.Condition(program: Program(instructions: [.present(Self.statePattern)], localCount: 0), text: "present(fe/state)")
+        let condition = Turn.Condition(
+            program: Program(instructions: [.present(Self.statePattern)], localCount: 0), text: "present(fe/state)")
         let rows = [
             Turn(frontendState: 1, backendState: 1, condition: condition, roles: RoleMask([0])),
             Turn(frontendState: 1, backendState: 1, roles: RoleMask([1])),
@@ -330,7 +331,8 @@ import Testing
         #expect(codes == [])
         #expect(decoded == table)
         // The count, then the first row: flags, frontend state, backend state, roles, program, text.
-        let payload = Support.sections(of: RuleTableEncoder.encode(table)).first { $0.id == RuleTableFormat.Section.turns.rawValue }?.payload
+        let payload = Support.sections(of: RuleTableEncoder.encode(table)).first { $0.id == RuleTableFormat.Section.turns.rawValue }?
+            .payload
         #expect(payload?.prefix(6) == [2, 1, 1, 1, 1, 0])
         // Reserved flag bits.
         #expect(Self.decode(Support.replacing(.turns, in: table) { $0[1] = 0x03 }).1 == ["E0882"])
