@@ -13,7 +13,7 @@ extension ProtocolAnalysis {
     static let maximumTurnRows = 16
 
     /// Why a role may have the turn, in the order the tiers are tried.
-    enum TurnTier: Int, CaseIterable {
+    private enum TurnTier: Int, CaseIterable {
         /// An expectation that blames the role may be armed.
         case expected
         /// The role can move forward (not into Closing or Closed, not out of Closed).
@@ -30,7 +30,7 @@ extension ProtocolAnalysis {
 
     /// A conjunct of a row's condition: an expression the states leave open, or its negation.
     /// Identified by its printed text, so that equal conditions written twice are one.
-    struct TurnAtom: Hashable {
+    private struct TurnAtom: Hashable {
         var text: String
         var negated: Bool
         var negation: TurnAtom { TurnAtom(text: text, negated: !negated) }
@@ -44,7 +44,7 @@ extension ProtocolAnalysis {
     }
 
     /// What is left of an expression once the machine states are known.
-    enum Residual {
+    private enum Residual {
         case decided(Bool)
         case open(Expression)
     }
@@ -52,7 +52,7 @@ extension ProtocolAnalysis {
     /// `expression` in `context` with the parts the states decide taken out: `fe.state == Initialised
     /// && present(be/physical-device)` is `present(be/physical-device)` in (Initialised, _).
     /// Predicates stay calls (their names read better than their bodies).
-    func residual(_ expression: Expression, _ context: Context) -> Residual {
+    private func residual(_ expression: Expression, _ context: Context) -> Residual {
         switch expression {
         case .binary(let operation, let lhs, let rhs) where operation == .and || operation == .or || operation == .implies:
             let left = residual(lhs, context)
@@ -265,7 +265,7 @@ extension ProtocolAnalysis {
     }
 
     /// The non-empty subsets of `0..<count`, largest first, each size in lexicographic order.
-    static func subsetsLargestFirst(_ count: Int) -> [[Int]] {
+    private static func subsetsLargestFirst(_ count: Int) -> [[Int]] {
         guard count > 0 else { return [] }
         var subsets: [[Int]] = []
         for size in stride(from: count, through: 1, by: -1) {
