@@ -144,6 +144,30 @@ import Testing
         #expect(rows.last == "frontend, backend")
     }
 
+    /// A state that would need more than 16 rows keeps one row: the first tier's roles, as if every condition held.
+    @Test func aStateWithTooManyRowsIsNotSplit() throws {
+        let (definitions, _) = checkWithLibrary(
+            """
+            protocol p extends xb {
+              role helper = backend;
+              key be/a : string writer backend;
+              key be/b : string writer backend;
+              machine fe.state { Initialising -> Connected by frontend when present(be/b); }
+              machine be.state { Initialising -> Connected by backend; }
+              expect absent(be/a) within 1s after val(be/a, 0) == 1 blame frontend;
+              expect absent(be/a) within 1s after val(be/a, 0) == 2 blame backend;
+              expect absent(be/a) within 1s after val(be/a, 0) == 3 blame hotplug;
+              expect absent(be/a) within 1s after val(be/a, 0) == 4 blame helper;
+            }
+            """)
+        let p = try #require(definitions.first)
+        // 15 rows for the expectations' four roles, two for the forward moves: one too many.
+        #expect(Self.rows(p, "Initialising", "Initialising") == ["frontend, backend, hotplug, helper"])
+        // Once the frontend is Connected, the expectations' 15 rows and the backend's fallback fit.
+        #expect(Self.rows(p, "Connected", "Initialising").count == 16)
+        #expect(Self.rows(p, "Connected", "Initialising").last == "backend")
+    }
+
     @Test func theTableIsDeterministic() throws {
         let first = try Self.shippedVBD()
         let second = try Self.shippedVBD()
