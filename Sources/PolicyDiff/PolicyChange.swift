@@ -41,6 +41,8 @@ public struct PolicyChange: Equatable, Sendable {
         case protocolOption = "protocol_option"
         /// The ACM VM labels allowed to act as a role.
         case protocolLabels = "protocol_labels"
+        /// Whose turn it is in a global state (fe, be): the rows of the derived turn table.
+        case protocolTurn = "protocol_turn"
 
         /// A short name for people.
         public var title: String {
@@ -62,6 +64,7 @@ public struct PolicyChange: Equatable, Sendable {
             case .protocolExpectation: "expectation"
             case .protocolOption: "option"
             case .protocolLabels: "role labels"
+            case .protocolTurn: "turn"
             }
         }
 

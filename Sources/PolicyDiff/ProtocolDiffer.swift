@@ -237,6 +237,7 @@ private struct Comparison {
         compareExpectations()
         compareOptions()
         compareLabels()
+        compareTurns()
     }
 
     private mutating func add(
@@ -568,6 +569,51 @@ private struct Comparison {
                 if !gained.isEmpty { widen(.labelsWidened, role, "labels gained " + gained.joined(separator: ", ")) }
             default:
                 break
+            }
+        }
+    }
+
+    // MARK: Turn table
+
+    /// Whose turn it is in each global state, as `xen-policy inspect` prints a state's rows:
+    /// `if CONDITION: roles; ...; otherwise: roles`, and the same rows with the conditions compiled,
+    /// which is what is compared (a condition written differently but compiling the same is no change).
+    /// The table is derived from the machines, guards and expectations, so comparing it shows what a
+    /// change of those does to `blame turn`.
+    private func turnRows(_ view: View) -> [String: (shown: String, compared: String)] {
+        let definition = view.definition
+        var rows: [String: [Turn]] = [:]
+        for turn in definition.turns {
+            rows["(\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState)))", default: []].append(turn)
+        }
+        return rows.mapValues { turns in
+            var shown: [String] = []
+            var compared: [String] = []
+            for turn in turns {
+                let roles = view.roles(turn.roles)
+                let who = roles.isEmpty ? "nobody" : roles.joined(separator: ", ")
+                if let condition = turn.condition {
+                    shown.append("if \(condition.text): \(who)")
+                    compared.append(view.program(condition.program) + "\u{1}" + who)
+                } else {
+                    shown.append(turns.count > 1 ? "otherwise: \(who)" : who)
+                    compared.append(who)
+                }
+            }
+            return (shown.joined(separator: "; "), compared.joined(separator: "\u{2}"))
+        }
+    }
+
+    private mutating func compareTurns() {
+        let before = turnRows(old)
+        let after = turnRows(new)
+        for state in Set(before.keys).union(after.keys).sorted(by: codePointPrecedes) {
+            switch (before[state], after[state]) {
+            case (let a?, nil): add(.protocolTurn, .removed, state, old: .text(a.shown), at: nil)
+            case (nil, let b?): add(.protocolTurn, .added, state, new: .text(b.shown), at: nil)
+            case (let a?, let b?) where a.compared != b.compared:
+                add(.protocolTurn, .changed, state, attribute: "whose_turn", old: .text(a.shown), new: .text(b.shown), at: nil)
+            default: break
             }
         }
     }

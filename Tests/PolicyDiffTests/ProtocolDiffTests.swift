@@ -155,6 +155,25 @@ import XenPolicyKit
         #expect(Self.widenings(unguarded) == ["guard_removed fe.state {Initialising} -> Connected by {frontend}"])
     }
 
+    /// The turn table is derived: a changed guard shows what it does to `blame turn`, state by state.
+    @Test func turnTableChangesFollowGuards() throws {
+        let report = try Self.diff(replacing: "seen(be.state, InitWait)", with: "seen(be.state, InitWait) && present(be/feature)")
+        let turns = report.changes.filter { $0.category == .protocolTurn }
+        #expect(
+            turns.map { "\($0.kind.rawValue) \($0.name) \($0.attribute ?? "")" } == [
+                "changed (Initialising, Closed) whose_turn", "changed (Initialising, Initialising) whose_turn",
+            ])
+        // The frontend's move now also waits for be/feature: while it is missing, only the backend can
+        // act, and a stall is the backend's alone.
+        let change = try #require(turns.first { $0.name == "(Initialising, Initialising)" })
+        #expect(change.oldValue == .text("if seen(be.state, InitWait): backend, frontend; otherwise: backend"))
+        #expect(change.newValue == .text("if seen(be.state, InitWait) && present(be/feature): backend, frontend; otherwise: backend"))
+        // The same guard written another way compiles the same: no change to the table either.
+        let reworded = try Self.diff(
+            replacing: "seen(be.state, InitWait)", with: "(seen(be.state, InitWait))")
+        #expect(Self.lines(reworded, .protocolTurn).isEmpty)
+    }
+
     /// A key machine's transitions are compared like a directory machine's, named after the key family.
     @Test func keyMachineTransitionAdded() throws {
         let family = """
