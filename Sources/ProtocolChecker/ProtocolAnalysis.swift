@@ -31,6 +31,7 @@ struct ProtocolAnalysis {
         checkMachineRoles()
         checkObservability()
         explore()
+        checkOverlappingGuards()
         exploreKeyMachines()
         return definition
     }

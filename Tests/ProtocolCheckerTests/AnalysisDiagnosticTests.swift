@@ -2,7 +2,7 @@ import PolicyDiagnostics
 import ProtocolModel
 import Testing
 
-/// One test per code of the static analysis (E0740-E0746, W0740-W0745), and the product
+/// One test per code of the static analysis (E0740-E0746, W0740-W0745, W0749), and the product
 /// exploration: deadlocks, trap states, uncovered and unreachable states, whose turn it is.
 @Suite struct AnalysisDiagnosticTests {
     /// Both sides may close; every non-terminal state is covered by an expectation.
@@ -204,6 +204,38 @@ import Testing
         #expect(diagnostic.message == "1 reachable state(s) have no liveness expectation: (fe=Closed, be=Initialising)")
         // Without an expectation, the role that can move forward or tear down has the turn.
         #expect(definitions.first.map { Self.turn($0, "Closed", "Initialising") } == ["backend"])
+    }
+
+    /// The same move twice with guards that may hold together and different obligations: the
+    /// checker takes the first, so the second's obligation is never checked there.
+    @Test func w0749OverlappingGuardsWithDifferentObligations() throws {
+        let overlapping = Self.cleanHandshake.replacingOccurrences(
+            of: "Initialising -> Closed by backend;",
+            with:
+                "Initialising -> Closed by backend;\n    Initialising -> Closed by backend when be/online == \"0\" requires present(be/frontend);"
+        )
+        let diagnostic = try expectSingle(diagnose(overlapping), "W0749", .warning, line: 7, column: 5)
+        #expect(
+            diagnostic.message
+                == "this transition and the one at line 6 both allow be.state Initialising -> Closed with guards that may hold together, but require different things: the checker takes the first and never checks this one's obligation there"
+        )
+        // Guards that exclude each other by the states: never both enabled.
+        let exclusive = Self.cleanHandshake.replacingOccurrences(
+            of: "Initialising -> Closed by backend;",
+            with: "Initialising -> Closed by backend when fe.state == Closed;\n"
+                + "    Initialising -> Closed by backend when fe.state != Closed requires present(be/frontend);")
+        #expect(diagnose(exclusive).filter { $0.code == "W0749" }.isEmpty)
+        // The same obligation: redundant, not ambiguous.
+        let same = Self.cleanHandshake.replacingOccurrences(
+            of: "Initialising -> Closed by backend;",
+            with: "Initialising -> Closed by backend requires present(be/frontend);\n"
+                + "    Initialising -> Closed by backend when be/online == \"0\" requires present(be/frontend);")
+        #expect(diagnose(same).filter { $0.code == "W0749" }.isEmpty)
+        // Other roles: each takes its own.
+        let otherRole = Self.cleanHandshake.replacingOccurrences(
+            of: "Initialising -> Closed by backend;",
+            with: "Initialising -> Closed by backend;\n    Initialising -> Closed by toolstack requires present(be/frontend);")
+        #expect(diagnose(otherRole).filter { $0.code == "W0749" }.isEmpty)
     }
 
     @Test func w0745DuplicateTransition() throws {
