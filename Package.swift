@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics"]),
         .testTarget(
             name: "ProtocolReplayTests",
-            dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"]),
+            dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
@@ -75,7 +76,7 @@ let package = Package(
             name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyEmitter", "PolicyModel", "PolicyDiagnostics"],
             exclude: ["Fixtures"]),
         // Depends on the executables so that `swift test` builds them; the tests run the binaries.
-        .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"]),
+        .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"], exclude: ["Fixtures", "Goldens"]),
     ]
 )
 

@@ -191,37 +191,12 @@ import Testing
 
     /// `blame turn` through a compiled table: the turn row conditions survive encoding, and the
     /// stalled (Initialised, InitWait) is the hotplug script's turn until physical-device is there,
-    /// the backend's after (Tests/ProtocolReplayTests/TurnBlameTests.swift has the same description).
+    /// the backend's after (the description of Tests/ProtocolReplayTests/TurnBlameTests.swift).
     @Test func turnBlameEvaluatesTheRowConditions() throws {
-        let description = """
-            protocol split {
-              enum XenbusState { Unknown = 0, Initialising = 1, InitWait = 2, Initialised = 3, Connected = 4 }
-              type domid = uint [0 .. 65536);
-              params (fe: domid, be: domid, devid: domid);
-              role frontend = domain(fe);
-              role backend = domain(be);
-              role toolstack = privileged;
-              role hotplug = backend;
-              dir fe = "/local/domain/{fe}/device/vbd/{devid}" owner frontend readers backend;
-              dir be = "/local/domain/{be}/backend/vbd/{fe}/{devid}" owner backend readers frontend;
-              key fe.state : enum XenbusState init toolstack = Initialising writer frontend;
-              key be.state : enum XenbusState init toolstack = Initialising writer backend;
-              key fe/backend : string init toolstack link be;
-              key be/frontend : string init toolstack link fe;
-              key be/physical-device : string writer hotplug;
-              machine fe.state { Initialising -> Initialised by frontend; }
-              machine be.state {
-                Initialising -> InitWait by backend;
-                InitWait -> Connected by backend when present(be/physical-device);
-              }
-              expect be.state == Connected within 10s after fe.state == Initialised && be.state == InitWait blame turn;
-            }
-            """
-        let source = Self.temporary("split.xpd")
+        let source = "Tests/ProtocolReplayTests/Fixtures/turn-split.xpd"
         let table = Self.temporary("split.xsrt")
         let trace = Self.temporary("split.jsonl")
-        defer { for path in [source, table, trace] { try? FileManager.default.removeItem(atPath: path) } }
-        try description.write(toFile: source, atomically: true, encoding: .utf8)
+        defer { for path in [table, trace] { try? FileManager.default.removeItem(atPath: path) } }
         let compiled = try CommandRunner.run("xen-policyc", ["compile", "--rules", table, source])
         #expect(compiled.status == 0, "\(compiled.standardError)")
         let f = "/local/domain/5/device/vbd/1"

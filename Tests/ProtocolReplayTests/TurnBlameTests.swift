@@ -7,46 +7,13 @@ import Testing
 /// `blame turn` with turn rows split by key values: which row decides is evaluated on the
 /// instance's store when the expectation expires.
 @Suite struct TurnBlameTests {
-    /// vbd's connect in miniature: the backend connects once the hotplug script (the backend's
-    /// domain) has published physical-device; one expectation, blaming whoever's turn it is.
-    static let description = """
-        protocol split {
-          enum XenbusState { Unknown = 0, Initialising = 1, InitWait = 2, Initialised = 3,
-                             Connected = 4, Closing = 5, Closed = 6 }
-          type domid = uint [0 .. 65536);
-          type u32 = uint [0 .. 4294967296);
-          params (fe: domid, be: domid, devid: u32);
-          role frontend = domain(fe);
-          role backend = domain(be);
-          role toolstack = privileged;
-          role hotplug = backend;
-          dir fe = "/local/domain/{fe}/device/vbd/{devid}" owner frontend readers backend;
-          dir be = "/local/domain/{be}/backend/vbd/{fe}/{devid}" owner backend readers frontend;
-          key fe.state : enum XenbusState init toolstack = Initialising writer frontend;
-          key be.state : enum XenbusState init toolstack = Initialising writer backend | toolstack;
-          key fe/backend : string init toolstack link be;
-          key be/frontend : string init toolstack link fe;
-          key be/physical-device : string writer hotplug;
-          option unknown_keys = allow;
-          machine fe.state {
-            Initialising -> Initialised by frontend;
-            Initialised -> Connected by frontend when be.state == Connected;
-          }
-          machine be.state {
-            Initialising -> InitWait by backend;
-            InitWait -> Connected by backend when fe.state == Initialised && present(be/physical-device);
-          }
-          expect be.state == Connected within 10s after fe.state == Initialised && be.state == InitWait blame turn;
-        }
-        """
+    /// vbd's connect in miniature (`Fixtures/turn-split.xpd`): the backend connects once the hotplug
+    /// script (the backend's domain) has published physical-device; one expectation, blaming whoever's
+    /// turn it is.
+    static let description = packageRoot.appendingPathComponent("Tests/ProtocolReplayTests/Fixtures/turn-split.xpd").path
 
     static func checked() throws -> ProtocolDefinition {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("turn-blame-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("split.xpd").path
-        try description.write(toFile: path, atomically: true, encoding: .utf8)
-        let loaded = ProtocolLoader().load([path])
+        let loaded = ProtocolLoader().load([description])
         let (definitions, diagnostics) = ProtocolChecker().check(loaded.files)
         #expect((loaded.diagnostics + diagnostics).filter { $0.severity == .error }.map(\.message) == [])
         return try #require(definitions.first)
