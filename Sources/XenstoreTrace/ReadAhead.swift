@@ -80,7 +80,9 @@ extension TraceReader {
         }
         guard thread.started else {
             // No second thread to be had: read on this one.
-            forEachBatch(readAhead: false, batchSize: size, pathsAsBytes: pathsAsBytes, prepare: prepare, body)
+            forEachBatch(
+                readAhead: false, batchSize: size, pathsAsBytes: pathsAsBytes, handOverWhenIdle: handOverWhenIdle, idleTicks: idleTicks,
+                prepare: prepare, body)
             return
         }
         while let batch = channel.take() {
