@@ -255,13 +255,45 @@ extension ProtocolAnalysis {
         return rows
     }
 
-    /// A conjunct for `expression`: `!x` is the negation of `x`, so that a row for `x` and a later
-    /// one for `!x` are seen to exclude each other.
+    /// A conjunct for `expression`, simplified: `!x` is the negation of `x`, and `a != b` that of
+    /// `a == b`, so that a row for one and a later one for the other are seen to exclude each other.
     private static func conjunct(_ expression: Expression) -> (Expression, TurnAtom) {
-        if case .not(let operand, _) = expression {
+        let expression = simplified(expression)
+        switch expression {
+        case .not(let operand, _):
             return (expression, TurnAtom(text: ExpressionPrinter.print(operand), negated: true))
+        case .binary(.notEqual, let a, let b):
+            return (expression, TurnAtom(text: ExpressionPrinter.print(.binary(.equal, a, b)), negated: true))
+        default:
+            return (expression, TurnAtom(text: ExpressionPrinter.print(expression), negated: false))
         }
-        return (expression, TurnAtom(text: ExpressionPrinter.print(expression), negated: false))
+    }
+
+    /// `expression` with double negations and negated comparisons undone, and a conjunction's
+    /// repeated terms dropped: conditions are assembled from several guards and expectations, and
+    /// `x == "" && !(x != "")` is what a reviewer would otherwise read in the table.
+    static func simplified(_ expression: Expression) -> Expression {
+        switch expression {
+        case .not(.not(let operand, _), _): return simplified(operand)
+        case .not(.binary(.notEqual, let a, let b), _): return .binary(.equal, a, b)
+        case .not(.binary(.equal, let a, let b), _): return .binary(.notEqual, a, b)
+        case .binary(.or, let a, let b): return .binary(.or, simplified(a), simplified(b))
+        case .binary(.and, _, _):
+            var terms: [Expression] = []
+            var texts: Set<String> = []
+            func collect(_ term: Expression) {
+                if case .binary(.and, let a, let b) = term {
+                    collect(a)
+                    collect(b)
+                } else {
+                    let term = simplified(term)
+                    if texts.insert(ExpressionPrinter.print(term)).inserted { terms.append(term) }
+                }
+            }
+            collect(expression)
+            return terms.dropFirst().reduce(terms[0]) { .binary(.and, $0, $1) }
+        default: return expression
+        }
     }
 
     /// The non-empty subsets of `0..<count`, largest first, each size in lexicographic order.

@@ -16,11 +16,23 @@ import Testing
         }
     }
 
-    static func shippedVBD() throws -> ProtocolDefinition {
+    static func shippedVBD() throws -> ProtocolDefinition { try shipped("vbd") }
+
+    static func shipped(_ name: String) throws -> ProtocolDefinition {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let directory = root.appendingPathComponent("Examples/protocols")
-        let loaded = ProtocolLoader(searchPaths: [directory.path]).load([directory.appendingPathComponent("vbd.xpd").path])
-        return try #require(ProtocolChecker().check(loaded.files).definitions.first { $0.name == "vbd" })
+        let loaded = ProtocolLoader(searchPaths: [directory.path]).load([directory.appendingPathComponent("\(name).xpd").path])
+        return try #require(ProtocolChecker().check(loaded.files).definitions.first { $0.name == name })
+    }
+
+    /// vif's hotplug gate: the expectation's trigger (`be/hotplug-status == ""`) and its unmet
+    /// condition (`!(be/hotplug-status != "")`) say the same; the row says it once.
+    @Test func conditionsAreSimplified() throws {
+        let vif = try Self.shipped("vif")
+        #expect(Self.rows(vif, "Initialising", "InitWait").first == #"if be/hotplug-status == "": frontend, hotplug"#)
+        let texts = vif.turns.compactMap { $0.condition?.text }
+        #expect(!texts.isEmpty)
+        #expect(texts.filter { $0.contains("!(") && $0.contains("!=") }.isEmpty, "\(texts)")
     }
 
     /// Spec §5.6's rows (3,2) and (3,3): the hotplug script's turn while physical-device is absent,
