@@ -101,13 +101,17 @@ extension ReplayEngine {
     func tryCreate(_ start: PendingDirectory, event: TraceEvent, connection: ConnectionID) {
         let compiled = start.protocolDefinition
         let directoryCount = compiled.definition.directories.count
-        var group: [Int: PendingDirectory] = [start.directory: start]
+        // By directory: an array, not a dictionary (whose generic metadata alone costs as much as the
+        // rest of this search, once per pending link).
+        var group = [PendingDirectory?](repeating: nil, count: directoryCount)
+        guard start.directory < directoryCount else { return }
+        group[start.directory] = start
         var queue = [start]
         while let member = queue.popLast() {
             guard member.links.count == compiled.links[member.directory].count else { return }
             for (linkIndex, root) in member.links {
                 let targetDirectory = compiled.links[member.directory][linkIndex].target
-                guard let target = pending[root] else { return }
+                guard let target = pending[root], targetDirectory < directoryCount else { return }
                 if let known = group[targetDirectory] {
                     guard known === target else {
                         linkMismatch(compiled, member, linkIndex, known, event: event, connection: connection)
@@ -119,32 +123,31 @@ extension ReplayEngine {
                 }
             }
         }
-        guard group.count == directoryCount else { return }
+        let members = group.compactMap { $0 }
+        guard members.count == directoryCount else { return }
         // Every link must name the group's directory (a back link to another device is the toolstack's error).
-        for (_, member) in group {
+        for member in members {
             for (linkIndex, root) in member.links {
-                let targetDirectory = compiled.links[member.directory][linkIndex].target
-                guard let target = group[targetDirectory], target.state.root == root else {
-                    if let target = group[targetDirectory] {
-                        linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection)
-                    }
+                let target = group[compiled.links[member.directory][linkIndex].target]!
+                guard target.state.root == root else {
+                    linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection)
                     return
                 }
             }
         }
         var parameters = [Int](repeating: -1, count: compiled.definition.parameters.count)
-        for (_, member) in group {
+        for member in members {
             for (index, value) in member.parameters.enumerated() where value >= 0 {
                 if parameters[index] >= 0 && parameters[index] != value { return }
                 parameters[index] = value
             }
         }
-        let directories = (0..<directoryCount).map { group[$0]!.state }
+        let directories = members.map(\.state)
         let instance = Instance(
             serial: nextSerial, protocolDefinition: compiled, parameters: parameters, directories: directories, creator: connection,
             transaction: event.transaction)
         nextSerial += 1
-        for (directory, member) in group {
+        for (directory, member) in members.enumerated() {
             pending[member.state.root] = nil
             roots[member.state.root] = LiveDirectory(instance: instance, directory: directory)
         }
