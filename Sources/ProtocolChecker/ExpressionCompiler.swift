@@ -50,6 +50,10 @@ struct ExpressionCompiler {
         return Program(instructions: instructions, localCount: localCount)
     }
 
+    /// Predicates inlined into one another at most, counting from the expression compiled: each level
+    /// is a recursion of the compiler. Real descriptions nest a few deep.
+    static let maximumInliningDepth = 64
+
     /// Inlining can grow a program exponentially (`p2 = p1 && p1`, ...); past this size compilation stops.
     static let maximumInstructions = 200_000
     private var tooLarge = false
@@ -261,6 +265,15 @@ struct ExpressionCompiler {
             }
             guard !inlining.contains(name.name) else {
                 error("E0733", "predicate '\(name.name)' refers to itself", at: name.location)
+                append(.boolean(false))
+                return
+            }
+            guard inlining.count < Self.maximumInliningDepth else {
+                // Inlining recurses once per predicate: a long chain (p0 = p1; p1 = p2; ...) would
+                // otherwise exhaust the stack.
+                error(
+                    "E0714", "predicates nest too deeply: '\(name.name)' would be inlined more than \(Self.maximumInliningDepth) deep",
+                    at: name.location, hint: "a predicate used by a predicate is expanded into it; shorten the chain")
                 append(.boolean(false))
                 return
             }
