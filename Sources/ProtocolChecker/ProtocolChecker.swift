@@ -66,6 +66,9 @@ public struct ProtocolChecker: Sendable {
         return Result(definitions: definitions, diagnostics: diagnostics, guardTexts: guardTexts, analyses: analyses)
     }
 
+    /// How many units one `extends` chain may hold (real protocols extend one library).
+    static let maximumInheritanceDepth = 64
+
     /// The unit and its ancestors, oldest first.
     private func inheritanceChain(of unit: Unit, units: [String: Unit], diagnostics: inout [Diagnostic]) -> [Unit]? {
         var chain = [unit]
@@ -80,6 +83,16 @@ public struct ProtocolChecker: Sendable {
             }
             guard !chain.contains(where: { $0.name.name == next.name.name }) else {
                 diagnostics.append(.error("E0722", "'\(unit.name.name)' extends itself through '\(parent.name)'", at: parent.location))
+                return nil
+            }
+            // Every protocol of a file walks its own chain: unbounded, a file of thousands of
+            // protocols each extending the next would take cubic time.
+            guard chain.count < Self.maximumInheritanceDepth else {
+                diagnostics.append(
+                    .error(
+                        "E0754",
+                        "'\(unit.name.name)' extends a chain of more than \(Self.maximumInheritanceDepth) libraries and protocols",
+                        at: unit.extends?.location ?? parent.location, hint: "extend the library directly"))
                 return nil
             }
             chain.append(next)

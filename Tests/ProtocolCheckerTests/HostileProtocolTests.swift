@@ -56,4 +56,29 @@ import Testing
         #expect(Self.errors(diagnostics) == [])
         #expect(definitions.count == 1)
     }
+
+    @Test func anExtendsChainOfSixtyFiveUnitsIsRefused() throws {
+        // p0's chain holds p0 ... p64: one unit too many; p1's holds 64.
+        let source = (0..<64).map { "protocol p\($0) extends p\($0 + 1) { }" }.joined(separator: "\n") + "\nprotocol p64 { }\n"
+        let (definitions, diagnostics) = checkProtocols([(testFile, source)])
+        let diagnostic = try expectSingle(diagnostics, "E0754", .error, line: 1, column: 21)
+        #expect(diagnostic.message == "'p0' extends a chain of more than 64 libraries and protocols")
+        #expect(definitions.count == 64)
+    }
+
+    /// `protocol p0 extends p1 { } ... protocol p2000 { }`: every protocol walked its whole chain,
+    /// checking each step against the chain so far, so the check ran for minutes.
+    @Test func aLongExtendsChainIsRefused() {
+        let count = 2000
+        let source = (0..<count).map { "protocol p\($0) extends p\($0 + 1) { }" }.joined(separator: "\n") + "\nprotocol p\(count) { }\n"
+        let (result, time) = Self.timed { checkProtocols([(testFile, source)]) }
+        #expect(time < .seconds(10), "took \(time)")
+        ProtocolFuzzTests.expectWellFormed(result.1, in: [testFile: LineTable(Array(source.utf8))], "extends chain")
+        let refused = result.1.filter { $0.code == "E0754" }
+        // The protocols whose chain is longer than 64 units: p0 ... p1936, each at its own `extends`.
+        #expect(refused.count == count - 63)
+        #expect(refused.first.map(brief) == "t.xpd:1:21 error E0754")
+        #expect(refused.last.map(brief) == "t.xpd:1937:24 error E0754")
+        #expect(result.0.count == 64)
+    }
 }
