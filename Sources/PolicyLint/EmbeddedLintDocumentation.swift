@@ -193,7 +193,7 @@ a rule and cannot be disabled:
 2. **A description that does not check** (a syntax, name or type error, a missing import, a checker
    error such as `E0742`) is reported with the checker's diagnostics, their codes in place of a
    rule ID (see [../diagnostics.md](../diagnostics.md)), and the run exits 1. Otherwise the checker's
-   warnings (`W0720`-`W0749`) are left to `xen-policyc compile --rules` and `xen-policy graph`;
+   warnings (`W0720`-`W0750`) are left to `xen-policyc compile --rules` and `xen-policy graph`;
    `W0741` and `W0744` have rule counterparts here
    ([`unreachable-state`](unreachable-state.md),
    [`state-without-expectation`](state-without-expectation.md)), one finding per transition and per

@@ -30,13 +30,21 @@ extension ProtocolAnalysis {
         let allStates = Set(definition.states.map(\.value))
         let closed = definition.states.first { $0.name == "Closed" }?.value
         keyMachineReachableStates = []
+        let budget = Budget(Self.explorationSteps)
+        defer {
+            if budget.isExhausted {
+                reportExplorationBound(
+                    "evaluating the guards of the key machines took more than \(Self.explorationSteps) steps",
+                    "those evaluated after that counted as possibly true, so unreached states and states that cannot close may be missed")
+            }
+        }
         for (m, machine) in definition.keyMachines.enumerated() {
             guard let initial = initialStates(of: machine) else {
                 keyMachineReachableStates.append(allStates)
                 continue
             }
             let enabled = machine.transitions.indices.map { t in
-                environments.contains { mayHold(syntax.keyMachineGuards[m][t], $0) }
+                environments.contains { mayHold(syntax.keyMachineGuards[m][t], $0, budget: budget) }
             }
             func successors(_ state: Int) -> [Int] {
                 machine.transitions.indices.compactMap { t in

@@ -177,9 +177,31 @@ struct ProtocolAnalysis {
         case unknown
     }
 
-    /// Bounds the work of one abstract evaluation: nested predicates can make it exponential.
+    /// Bounds the work of abstract evaluation: nested predicates can make one evaluation exponential.
+    /// One budget bounds one evaluation, or all those of an exploration (`explorationSteps`).
     final class Budget {
-        var remaining = 100_000
+        var remaining: Int
+        init(_ remaining: Int = 100_000) { self.remaining = remaining }
+        /// Whether evaluations have been cut short: they returned unknown instead.
+        var isExhausted: Bool { remaining <= 0 }
+    }
+
+    /// Evaluation steps one exploration may take in all: it evaluates every guard in every global
+    /// state, and each evaluation may take up to the budget of one. The shipped protocols stay far below
+    /// it; it is a few tenths of a second in a debug build.
+    static let explorationSteps = 1_000_000
+    /// Global states the product exploration visits at most. Two machines of 32 states have 1024;
+    /// each further machine multiplies the product, so without a bound a protocol with many
+    /// directories would be explored for ever.
+    static let maximumGlobalStates = 4096
+
+    /// Reports that the exploration of `what` hit its bound (`W0750`); `consequence` says what was
+    /// left out or approximated.
+    mutating func reportExplorationBound(_ what: String, _ consequence: String) {
+        diagnostics.append(
+            .warning(
+                "W0750", "\(what); \(consequence)", at: location,
+                hint: "split the protocol, or simplify its guards and predicates, so that the analysis can finish"))
     }
 
     struct Context {
@@ -320,13 +342,13 @@ struct ProtocolAnalysis {
         return value
     }
 
-    func mayHold(_ expression: Expression?, _ states: [Int: Int]) -> Bool {
+    func mayHold(_ expression: Expression?, _ states: [Int: Int], budget: Budget = Budget()) -> Bool {
         guard let expression else { return true }
-        return evaluate(expression, Context(states: states)) != .bool(false)
+        return evaluate(expression, Context(states: states, budget: budget)) != .bool(false)
     }
 
-    private func mayFail(_ expression: Expression, _ states: [Int: Int]) -> Bool {
-        evaluate(expression, Context(states: states)) != .bool(true)
+    private func mayFail(_ expression: Expression, _ states: [Int: Int], budget: Budget = Budget()) -> Bool {
+        evaluate(expression, Context(states: states, budget: budget)) != .bool(true)
     }
 
     private mutating func explore() {
@@ -343,13 +365,16 @@ struct ProtocolAnalysis {
         func environment(_ global: [Int]) -> [Int: Int] {
             Dictionary(uniqueKeysWithValues: zip(machines.map(\.directory), global))
         }
+        let budget = Budget(Self.explorationSteps)
         /// Enabled progress transitions: (machine, transition) pairs whose guard may hold.
         func enabled(_ global: [Int]) -> [(Int, Int)] {
             var result: [(Int, Int)] = []
             let env = environment(global)
             for (m, machine) in machines.enumerated() {
                 for (t, transition) in machine.transitions.enumerated()
-                where transition.from.contains(global[m]) && transition.to != global[m] && mayHold(syntax.guards[m][t], env) {
+                where transition.from.contains(global[m]) && transition.to != global[m]
+                    && mayHold(syntax.guards[m][t], env, budget: budget)
+                {
                     result.append((m, t))
                 }
             }
@@ -360,6 +385,17 @@ struct ProtocolAnalysis {
         var successors: [[Int]: [[Int]]] = [:]
         var cursor = 0
         while cursor < order.count {
+            guard order.count <= Self.maximumGlobalStates, !budget.isExhausted else {
+                // What was found so far is not all that is reachable: conclusions drawn from it
+                // (never reached, deadlocks, traps, coverage, lint's) would be wrong, so none are.
+                reportExplorationBound(
+                    order.count > Self.maximumGlobalStates
+                        ? "the state machines have more than \(Self.maximumGlobalStates) reachable global states"
+                        : "evaluating the guards in the product exploration took more than \(Self.explorationSteps) steps",
+                    "the exploration stopped, and unreached states, deadlocks, trap states, liveness coverage and the turn table were not checked"
+                )
+                return
+            }
             let global = order[cursor]
             cursor += 1
             for (m, t) in enabled(global) {
@@ -415,16 +451,16 @@ struct ProtocolAnalysis {
 
         // Trap states: Closed (everywhere) must stay reachable.
         if closed != nil {
+            // Backwards from the all-Closed states, each state once (a fixpoint over all states
+            // would be quadratic in them).
+            var predecessors: [[Int]: [[Int]]] = [:]
+            for (global, nexts) in successors {
+                for next in nexts { predecessors[next, default: []].append(global) }
+            }
             var canClose: Set<[Int]> = Set(order.filter { $0.allSatisfy { $0 == closed } })
-            var changed = true
-            while changed {
-                changed = false
-                for global in order where !canClose.contains(global) {
-                    if (successors[global] ?? []).contains(where: { canClose.contains($0) }) {
-                        canClose.insert(global)
-                        changed = true
-                    }
-                }
+            var queue = Array(canClose)
+            while let global = queue.popLast() {
+                for previous in predecessors[global] ?? [] where canClose.insert(previous).inserted { queue.append(previous) }
             }
             let traps = order.filter { !canClose.contains($0) }
             if !traps.isEmpty {
@@ -441,7 +477,8 @@ struct ProtocolAnalysis {
         for global in order where !isTerminal(global) {
             let env = environment(global)
             let covered = syntax.expectationTriggers.indices.contains { index in
-                mayHold(syntax.expectationTriggers[index], env) && mayFail(syntax.expectationConditions[index], env)
+                mayHold(syntax.expectationTriggers[index], env, budget: budget)
+                    && mayFail(syntax.expectationConditions[index], env, budget: budget)
             }
             if !covered { uncovered.append(names(global)) }
         }
@@ -451,6 +488,12 @@ struct ProtocolAnalysis {
                     "W0744",
                     "\(uncovered.count) reachable state(s) have no liveness expectation: \(uncovered.prefix(8).joined(separator: " "))\(uncovered.count > 8 ? " ..." : "")",
                     at: location, hint: "add an 'expect ... within ... after ...' so that a stall there is blamed on someone"))
+        }
+        if budget.isExhausted {
+            reportExplorationBound(
+                "evaluating the guards and expectations in the product exploration took more than \(Self.explorationSteps) steps",
+                "those evaluated after that counted as unknown, so deadlocks and states without a liveness expectation may be missed"
+                    + " and the turn table is approximate")
         }
     }
 

@@ -57,6 +57,78 @@ import Testing
         #expect(definitions.count == 1)
     }
 
+    /// A protocol of `count` directories, each with a state machine that can go from any of the
+    /// nine states to any other: the product has 9^count global states.
+    static func manyMachines(_ count: Int) -> String {
+        let states = [
+            "Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured",
+        ]
+        var lines = [
+            "protocol many extends xb {", "  enum XenbusState { \(states.enumerated().map { "\($1) = \($0)" }.joined(separator: ", ")) }",
+        ]
+        for d in 0..<count {
+            lines.append("  dir d\(d) = \"/local/domain/{fe}/device/m\(d)/{devid}\" owner frontend readers backend;")
+            lines.append("  key d\(d).state : enum XenbusState init toolstack = Initialising writer frontend;")
+            lines.append("  key fe/m\(d) : string init toolstack link d\(d);")
+            lines.append("  machine d\(d).state { \(states.map { "* -> \($0) by frontend;" }.joined(separator: " ")) }")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Eight machines of nine states: 43 million global states, which the exploration searched
+    /// one by one (four took 20 seconds, eight ran for ever). It stops at its bound with W0750.
+    @Test func manyMachinesStopTheProductExploration() throws {
+        let (definitions, diagnostics) = Self.hostile(Self.manyMachines(8), budget: .seconds(5))
+        #expect(Self.errors(diagnostics) == [])
+        // The analysis' warnings: only the bound, nothing drawn from a partial search (W0741-W0744).
+        let analysis = diagnostics.filter { ["W0741", "W0742", "W0743", "W0744", "W0750"].contains($0.code.rawValue) }
+        let bound = try expectSingle(analysis, "W0750", .warning, line: 1, column: 10)
+        #expect(bound.message.hasPrefix("the state machines have more than 4096 reachable global states; the exploration stopped"))
+        #expect(definitions.first?.turns == [])
+    }
+
+    @Test func twoMachinesOfThirtyTwoStatesAreExploredWhole() {
+        // The largest product of a split-driver protocol: within the bound, so no W0750.
+        let states = (0..<32).map { "S\($0)" }
+        let source = """
+            protocol big extends xb {
+              enum XenbusState { \(states.enumerated().map { "\($1) = \($0)" }.joined(separator: ", ")) }
+              key fe.state : enum XenbusState init toolstack = S1 writer frontend;
+              key be.state : enum XenbusState init toolstack = S1 writer backend;
+              machine fe.state { \(states.map { "* -> \($0) by frontend;" }.joined(separator: " ")) }
+              machine be.state { \(states.map { "* -> \($0) by backend;" }.joined(separator: " ")) }
+            }
+
+            """
+        let (definitions, diagnostics) = Self.hostile(source, budget: .seconds(5))
+        #expect(Self.errors(diagnostics) == [])
+        #expect(!diagnostics.contains { $0.code == "W0750" }, "\(diagnostics.map(describe))")
+        #expect(definitions.first?.turns.count == 32 * 32)
+    }
+
+    /// `p12` expands to 2^12 comparisons, evaluated in every global state for every transition (with
+    /// `p14` and 18 such guards, 20 seconds of analysis for a 30-line file). The exploration's
+    /// evaluations now share one budget.
+    @Test func costlyGuardsStopTheProductExploration() throws {
+        let states = [
+            "Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured",
+        ]
+        var lines = [
+            "protocol heavy extends xb {",
+            "  enum XenbusState { \(states.enumerated().map { "\($1) = \($0)" }.joined(separator: ", ")) }",
+            "  pred p0 = fe.state == Initialising || be.state == Connected;",
+        ]
+        lines += (1...12).map { "  pred p\($0) = p\($0 - 1) && p\($0 - 1);" }
+        lines.append("  machine fe.state { \(states.map { "* -> \($0) by frontend when p12;" }.joined(separator: " ")) }")
+        lines.append("  machine be.state { \(states.map { "* -> \($0) by backend;" }.joined(separator: " ")) }")
+        lines.append("}")
+        let (_, diagnostics) = Self.hostile(lines.joined(separator: "\n") + "\n", budget: .seconds(10))
+        #expect(Self.errors(diagnostics) == [])
+        let bound = try #require(diagnostics.first { $0.code == "W0750" }, "\(diagnostics.map(describe))")
+        #expect(bound.message.contains("1000000 steps"))
+    }
+
     @Test func anExtendsChainOfSixtyFiveUnitsIsRefused() throws {
         // p0's chain holds p0 ... p64: one unit too many; p1's holds 64.
         let source = (0..<64).map { "protocol p\($0) extends p\($0 + 1) { }" }.joined(separator: "\n") + "\nprotocol p64 { }\n"
