@@ -153,4 +153,115 @@ import Testing
         #expect(refused.last.map(brief) == "t.xpd:1937:24 error E0754")
         #expect(result.0.count == 64)
     }
+
+    // MARK: - Nesting
+
+    /// Ten thousand levels of each construct that nests: the parser bounds expressions (E0712)
+    /// instead of recursing until the stack runs out.
+    @Test(arguments: [
+        ("(", ")"), ("{", "}"), ("!(", ")"), ("f(", ")"), ("if 1 then ", " else 0"), ("forall i in [0 .. 1) : ", ""),
+        ("1 + (", ")"), ("val(fe/x, ", ")"),
+    ])
+    func tenThousandLevelsOfNesting(_ open: String, _ close: String) {
+        let depth = 10_000
+        let nested = String(repeating: open, count: depth) + "fe.state == Connected" + String(repeating: close, count: depth)
+        let source =
+            "protocol p extends xb {\n  pred deep = \(nested);\n  machine fe.state { Initialising -> Initialised by frontend when deep; }\n}\n"
+        let codes = Self.hostile(source).diagnostics.filter { $0.severity == .error }.map(\.code)
+        // Once: the predicate is skipped, so the guard that uses it names an unknown predicate.
+        #expect(codes.filter { $0 == "E0712" }.count == 1, "\(codes)")
+        #expect(codes.first == "E0712", "\(codes)")
+    }
+
+    /// Just under the bound, the deepest tree the parser builds goes through every later stage that
+    /// walks expressions recursively: compiling, the abstract evaluation, printing the guard.
+    @Test func nestingJustUnderTheBoundIsChecked() {
+        let depth = 495
+        let nested = String(repeating: "!(", count: depth) + "fe.state == Connected" + String(repeating: ")", count: depth)
+        let source = "protocol p extends xb {\n  machine fe.state { Initialising -> Initialised by frontend when \(nested); }\n}\n"
+        let (definitions, diagnostics) = Self.hostile(source)
+        #expect(Self.errors(diagnostics) == [])
+        #expect(definitions.first?.machines.first?.transitions.first?.guardProgram != nil)
+    }
+
+    // MARK: - Huge tokens and bytes that are not text
+
+    @Test func tenMegabyteIdentifierStringAndNumber() {
+        let huge = String(repeating: "a", count: 10 << 20)
+        let digits = String(repeating: "9", count: 10 << 20)
+        for (what, source) in [
+            ("identifier", "protocol p extends xb {\n  role \(huge) = privileged;\n}\n"),
+            ("misplaced identifier", "protocol p extends xb {\n  \(huge)\n}\n"),
+            ("string", "protocol p extends xb {\n  dir x = \"\(huge)\" owner frontend;\n}\n"),
+            ("unterminated string", "protocol p extends xb {\n  dir x = \"\(huge)"),
+            ("number", "protocol p extends xb {\n  option unknown_keys = \(digits);\n}\n"),
+        ] {
+            let (result, time) = Self.timed { checkWithLibrary(source) }
+            #expect(time < .seconds(30), "\(what): took \(time)")
+            let lines = [testFile: LineTable(Array(source.utf8)), "xb.xpd": LineTable(Array(xenbusLibrary.utf8))]
+            ProtocolFuzzTests.expectWellFormed(result.1, in: lines, what)
+        }
+    }
+
+    @Test func aFileOverTheSizeLimitIsRefusedBeforeParsing() throws {
+        try withTemporaryDirectory { directory in
+            let path = try write(
+                "protocol p { role \(String(repeating: "a", count: 10 << 20)) = privileged; }\n", to: "big.xpd", in: directory)
+            let loaded = ProtocolLoader().load([path])
+            #expect(loaded.diagnostics.map(\.code) == ["E0002"])
+            // The documented file-level location: the whole file, no line.
+            #expect(loaded.diagnostics.first?.location == SourceLocation(file: path))
+            #expect(loaded.files.isEmpty)
+        }
+    }
+
+    @Test func nulBytesAndInvalidUTF8() {
+        let base = Array("import xenbus;\nprotocol p extends xenbus {\n  role r = privileged;\n  dir x = \"/a/{fe}\" owner r;\n}\n".utf8)
+        let insertions: [[UInt8]] = [
+            [0x00], [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x00, 0x00, 0x00], [0x1B, 0x5B],
+        ]
+        for insertion in insertions {
+            for position in 0...base.count {
+                var bytes = base
+                bytes.insert(contentsOf: insertion, at: position)
+                ProtocolFuzzTests.probe(bytes, as: "t.xpd", "\(insertion) at \(position)")
+            }
+        }
+        // A run of bytes that are not text: one E0702 each (see SyntaxDiagnosticTests).
+        let garbage = [UInt8](repeating: 0, count: 20_000) + [UInt8](repeating: 0xFF, count: 20_000)
+        ProtocolFuzzTests.probe(garbage, as: "t.xpd", "garbage")
+    }
+
+    // MARK: - Many states, cycles
+
+    @Test func thousandsOfStatesAndTransitions() {
+        let cases = (0..<5000).map { "S\($0) = \($0)" }.joined(separator: ", ")
+        let source =
+            "protocol p extends xb {\n  enum XenbusState { \(cases) }\n"
+            + "  machine fe.state {\n\((0..<5000).map { "    S\($0 % 32) -> S\(($0 + 1) % 32) by frontend;" }.joined(separator: "\n"))\n  }\n}\n"
+        let (_, diagnostics) = Self.hostile(source)
+        // Every value outside 0-31 is refused (the key's init value Initialising is no case either).
+        #expect(diagnostics.filter { $0.code == "E0726" }.count == 5000 - 32)
+    }
+
+    @Test func importCyclesReadEachFileOnce() throws {
+        try withTemporaryDirectory { directory in
+            let a = try write("import b;\nlibrary la { role r = privileged; }\n", to: "a.xpd", in: directory)
+            try write("import a;\nimport b;\nprotocol pb extends la { }\n", to: "b.xpd", in: directory)
+            let loaded = ProtocolLoader().load([a])
+            #expect(loaded.files.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["a.xpd", "b.xpd"])
+            #expect(loaded.diagnostics.isEmpty, "\(loaded.diagnostics.map(describe))")
+            let checked = ProtocolChecker().checkDetailed(loaded.files)
+            #expect(Self.errors(checked.diagnostics) == [])
+            #expect(checked.definitions.map(\.name) == ["pb"])
+        }
+    }
+
+    @Test func extendsCyclesAreRefused() {
+        let source = "protocol a extends b { }\nprotocol b extends c { }\nprotocol c extends a { }\nprotocol d extends d { }\n"
+        let (definitions, diagnostics) = checkProtocols([(testFile, source)])
+        #expect(definitions.isEmpty)
+        // Each cycle is reported where it closes: a's at c's `extends a`, and so on.
+        #expect(diagnostics.map(brief) == [3, 1, 2, 4].map { "t.xpd:\($0):20 error E0722" })
+    }
 }
