@@ -209,5 +209,5 @@ import Testing
     }
 
     /// Mutated inputs per shard of `randomMutations` (four shards).
-    static let roundsPerShard = 750
+    static let roundsPerShard = 400
 }
