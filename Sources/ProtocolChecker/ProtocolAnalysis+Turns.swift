@@ -9,6 +9,8 @@ extension ProtocolAnalysis {
     /// Rows of one global state that would need more than this many conditional roles in one tier
     /// (2^n - 1 rows) are not split: that tier gets one row for all of them.
     static let maximumConditionalRoles = 4
+    /// Distinct conditions or-ed into one role's condition at most (the shipped descriptions' largest has a handful).
+    static let maximumReasonsPerRole = 16
     /// A global state that would need more rows than this gets one unconditional row instead.
     static let maximumTurnRows = 16
 
@@ -224,19 +226,24 @@ extension ProtocolAnalysis {
         for tier in TurnTier.allCases {
             let reasons = contributions.filter { $0.tier == tier }
             guard !reasons.isEmpty else { continue }
-            let unconditional = RoleMask(reasons.filter { $0.condition == nil }.map(\.role))
+            var unconditional = RoleMask(reasons.filter { $0.condition == nil }.map(\.role))
             // Per role not already unconditional: its reasons' conditions, or-ed.
             var conditional: [(role: Int, conjunct: (Expression, TurnAtom))] = []
             for role in definition.roles.indices where !unconditional.contains(role) {
-                var texts: [String] = []
+                var texts: Set<String> = []
                 var disjunction: Expression? = nil
                 for case let condition? in reasons.filter({ $0.role == role }).map(\.condition) {
-                    let text = ExpressionPrinter.print(condition)
-                    guard !texts.contains(text) else { continue }
-                    texts.append(text)
+                    guard texts.insert(ExpressionPrinter.print(condition)).inserted else { continue }
                     disjunction = disjunction.map { .binary(.or, $0, condition) } ?? condition
                 }
-                if let disjunction { conditional.append((role, Self.conjunct(disjunction))) }
+                // A role with more reasons than a row can say keeps the turn without condition: it
+                // may have it (the unsplit table's answer), and its condition would be as large as
+                // the description (thousands of guards of one transition each).
+                if texts.count > Self.maximumReasonsPerRole {
+                    unconditional = RoleMask(rawValue: unconditional.rawValue | RoleMask([role]).rawValue)
+                } else if let disjunction {
+                    conditional.append((role, Self.conjunct(disjunction)))
+                }
             }
             var candidates: [([(Expression, TurnAtom)], RoleMask)] = []
             if conditional.count > Self.maximumConditionalRoles {
@@ -272,29 +279,35 @@ extension ProtocolAnalysis {
     /// `expression` with double negations and negated comparisons undone, and a conjunction's
     /// repeated terms dropped: conditions are assembled from several guards and expectations, and
     /// `x == "" && !(x != "")` is what a reviewer would otherwise read in the table.
-    static func simplified(_ expression: Expression) -> Expression {
+    /// Nested no deeper than the bounds of the language's nesting, so that a hostile condition
+    /// cannot exhaust the stack here.
+    static func simplified(_ expression: Expression, depth: Int = 0) -> Expression {
+        guard depth < Self.maximumSimplifiedDepth else { return expression }
         switch expression {
-        case .not(.not(let operand, _), _): return simplified(operand)
+        case .not(.not(let operand, _), _): return simplified(operand, depth: depth + 1)
         case .not(.binary(.notEqual, let a, let b), _): return .binary(.equal, a, b)
         case .not(.binary(.equal, let a, let b), _): return .binary(.notEqual, a, b)
-        case .binary(.or, let a, let b): return .binary(.or, simplified(a), simplified(b))
+        case .binary(.or, let a, let b): return .binary(.or, simplified(a, depth: depth + 1), simplified(b, depth: depth + 1))
         case .binary(.and, _, _):
+            // The chain's terms, left to right, without recursing down a long chain.
             var terms: [Expression] = []
             var texts: Set<String> = []
-            func collect(_ term: Expression) {
+            var pending = [expression]
+            while let term = pending.popLast() {
                 if case .binary(.and, let a, let b) = term {
-                    collect(a)
-                    collect(b)
+                    pending.append(b)
+                    pending.append(a)
                 } else {
-                    let term = simplified(term)
+                    let term = simplified(term, depth: depth + 1)
                     if texts.insert(ExpressionPrinter.print(term)).inserted { terms.append(term) }
                 }
             }
-            collect(expression)
             return terms.dropFirst().reduce(terms[0]) { .binary(.and, $0, $1) }
         default: return expression
         }
     }
+
+    static let maximumSimplifiedDepth = 64
 
     /// The non-empty subsets of `0..<count`, largest first, each size in lexicographic order.
     private static func subsetsLargestFirst(_ count: Int) -> [[Int]] {

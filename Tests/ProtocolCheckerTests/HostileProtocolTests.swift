@@ -244,6 +244,27 @@ import Testing
         #expect(diagnostics.filter { $0.code == "E0726" }.count == 5000 - 32)
     }
 
+    /// One move allowed by 20,000 transitions with different guards: the turn table or-ed their
+    /// guards into one condition 20,000 deep and simplifying it overflowed the stack, and the check
+    /// of overlapping guards compares pairs, quadratic in the transitions. Now a role with that many
+    /// reasons keeps the turn without condition, and the pair check stops at its bound (W0750).
+    @Test(arguments: [2_000, 20_000])
+    func thousandsOfGuardedTransitionsOfOneMove(_ count: Int) throws {
+        let transitions = (0..<count).map { "    Initialising -> Initialised by frontend when fe/x == \"\($0)\";" }
+        let source =
+            "protocol p extends xb {\n  key fe/x : string writer frontend;\n  machine fe.state {\n"
+            + transitions.joined(separator: "\n") + "\n  }\n  machine be.state { Initialising -> InitWait by backend; }\n}\n"
+        let (definitions, diagnostics) = Self.hostile(source, budget: .seconds(30))
+        #expect(Self.errors(diagnostics) == [])
+        #expect(diagnostics.contains { $0.code == "W0750" && $0.message.contains("overlapping guards") })
+        let p = try #require(definitions.first)
+        if count == 2_000 {
+            // Explored whole: the frontend has the turn in (Initialising, *) without a 2,000-way condition.
+            #expect(!p.turns.isEmpty)
+            #expect(p.turns.allSatisfy { ($0.condition?.text.utf8.count ?? 0) < 1_000 })
+        }
+    }
+
     @Test func importCyclesReadEachFileOnce() throws {
         try withTemporaryDirectory { directory in
             let a = try write("import b;\nlibrary la { role r = privileged; }\n", to: "a.xpd", in: directory)
