@@ -56,17 +56,21 @@ let package = Package(
         ),
         .executableTarget(name: "xen-policyc", dependencies: ["XenPolicyCommands"]),
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
+        // Code the test targets share (the fuzz tests' mutator); not part of any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolSyntaxTests", dependencies: ["ProtocolSyntax", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ProtocolCheckerTests",
-            dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+            dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics"]),
         .testTarget(
             name: "ProtocolReplayTests",
             dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
         .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),

@@ -3,6 +3,7 @@ import PolicyDiagnostics
 import ProtocolChecker
 import ProtocolModel
 import ProtocolSyntax
+import TestSupport
 import Testing
 
 /// Hand-written hostile descriptions: deep nesting, huge tokens, bytes that are not text, long chains

@@ -3,6 +3,7 @@ import PolicyDiagnostics
 import ProtocolChecker
 import ProtocolModel
 import ProtocolSyntax
+import TestSupport
 import Testing
 
 /// The shipped protocol descriptions, mutated a few thousand times with a fixed seed, through the

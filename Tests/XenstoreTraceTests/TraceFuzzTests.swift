@@ -1,5 +1,6 @@
 import Foundation
 import PolicyDiagnostics
+import TestSupport
 import Testing
 import XenstoreTrace
 

@@ -1,20 +1,19 @@
 /// Seeded, deterministic mutations of an input's bytes, for the fuzz tests: bit flips, byte changes,
 /// deleted, duplicated and swapped ranges and lines, inserted tokens, truncation.
-///
-/// The same generator (SplitMix64) drives the protocol front end's fuzz tests (`ProtocolCheckerTests`, a copy
-/// of this file): test targets cannot share code without a support target.
-struct ByteMutator {
+/// Shared by the fuzz tests of the protocol front end (`ProtocolCheckerTests`) and of the trace
+/// reader (`XenstoreTraceTests`), each with its own tokens.
+public struct ByteMutator {
     private var state: UInt64
     /// What `insertToken` inserts: the language's words and punctuation, and hostile values.
-    let tokens: [[UInt8]]
+    public let tokens: [[UInt8]]
 
-    init(seed: UInt64, tokens: [[UInt8]]) {
+    public init(seed: UInt64, tokens: [[UInt8]]) {
         self.state = seed
         self.tokens = tokens
     }
 
     /// The next 64 random bits (SplitMix64).
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -23,15 +22,15 @@ struct ByteMutator {
     }
 
     /// A number in `0..<n` (0 when `n` is 0).
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+    public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 
     /// What one mutation did, for the message of a failing expectation (enough to reproduce it by hand).
-    enum Kind: String, CaseIterable {
+    public enum Kind: String, CaseIterable, Sendable {
         case flipBit, setByte, deleteRange, duplicateRange, insertToken, repeatToken, swapLines, truncate
     }
 
     /// Applies one random mutation to `bytes` and says which.
-    mutating func mutate(_ bytes: inout [UInt8]) -> Kind {
+    public mutating func mutate(_ bytes: inout [UInt8]) -> Kind {
         let kind = Kind.allCases[below(Kind.allCases.count)]
         let position = below(bytes.count + 1)
         switch kind {
@@ -64,12 +63,12 @@ struct ByteMutator {
     }
 
     /// Applies 1 to `maximum` random mutations; returns their names.
-    mutating func mutate(_ bytes: inout [UInt8], upTo maximum: Int) -> [Kind] {
+    public mutating func mutate(_ bytes: inout [UInt8], upTo maximum: Int) -> [Kind] {
         (0..<(1 + below(maximum))).map { _ in mutate(&bytes) }
     }
 
     /// `bytes` with lines `a` and `b` (modulo the number of lines) exchanged.
-    static func swappingLines(_ bytes: [UInt8], _ a: Int, _ b: Int) -> [UInt8] {
+    public static func swappingLines(_ bytes: [UInt8], _ a: Int, _ b: Int) -> [UInt8] {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
         guard lines.count > 1 else { return bytes }
         lines.swapAt(a % lines.count, b % lines.count)
@@ -77,24 +76,7 @@ struct ByteMutator {
     }
 
     /// `bytes` cut to `sixteenths`/16 of its length.
-    static func truncated(_ bytes: [UInt8], sixteenths: Int) -> [UInt8] {
+    public static func truncated(_ bytes: [UInt8], sixteenths: Int) -> [UInt8] {
         Array(bytes[..<(bytes.count * sixteenths / 16)])
-    }
-}
-
-/// Where each line of an input starts and how long it is, to check that diagnostics point inside it.
-struct LineTable {
-    /// The length in bytes of each line, without its line feed. A final line feed starts one more,
-    /// empty, line: a diagnostic at the end of the input points there.
-    let lengths: [Int]
-
-    init(_ bytes: [UInt8]) {
-        lengths = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(\.count)
-    }
-
-    /// Whether `line`:`column` (1-based; the column may be one past the line's end) is in the input.
-    func contains(line: Int, column: Int) -> Bool {
-        guard line >= 1, line <= lengths.count else { return false }
-        return column >= 1 && column <= lengths[line - 1] + 1
     }
 }
