@@ -60,6 +60,11 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("label"), help: "The ACM VM label of a domain, DOMID=LABEL (repeatable), for admission checks.")
     var labels: [String] = []
 
+    @Option(
+        name: .customLong("labels"),
+        help: "A file of domain labels, a DOMID=LABEL line each (repeatable; --label overrides it).")
+    var labelFiles: [String] = []
+
     @Option(help: "Output: text or json (on stdout).")
     var format: ReplayFormat = .text
 
@@ -103,6 +108,14 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         var labelMap: [Int: String] = [:]
+        for file in labelFiles {
+            let (assigned, diagnostics, sources) = LabelAssignments.read(file)
+            guard diagnostics.isEmpty else {
+                DiagnosticPrinter(format: .text, color: color).emit(diagnostics, sources: sources, tool: "xen-policy")
+                throw Exit(status: .usageOrIOError)
+            }
+            labelMap.merge(assigned) { _, later in later }
+        }
         for label in labels {
             let (domid, name) = try Self.parseLabel(label)
             labelMap[domid] = name

@@ -97,6 +97,28 @@ import Testing
         #expect(violations.first?["origin"] as? String == "Examples/protocols/vbd.xpd:24:21")
     }
 
+    /// `--labels FILE` gives the same labels as `--label`; a `--label` after it overrides the file.
+    @Test func labelsFromAFile() throws {
+        let file = Self.temporary("labels")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "# dom0 and the guest\n0=SystemManagement\n5 black\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let trace = "Examples/traces/vbd-connect.log"
+        let refused = try CommandRunner.run("xen-policy", ["replay", "--labels", file, "--format", "json"] + Self.protocols + [trace])
+        #expect(refused.status == 1, "\(refused.standardError)")
+        let violations = try #require(try Self.json(refused.standardOutput)["violations"] as? [[String: Any]])
+        #expect(violations.map { $0["rule"] as? String } == ["labels frontend"])
+        // The file says black; the command line says otherwise.
+        let overridden = try CommandRunner.run(
+            "xen-policy", ["replay", "--labels", file, "--label", "5=green"] + Self.protocols + [trace])
+        #expect(overridden.status == 0, "\(overridden.standardOutput)")
+        // A malformed file stops the command before the replay, with the line and column.
+        try "0=SystemManagement\nfive=black\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let malformed = try CommandRunner.run("xen-policy", ["replay", "--labels", file] + Self.protocols + [trace])
+        #expect(malformed.status == 2)
+        #expect(malformed.standardError.contains("\(file):2:1: error: expected a domain number from 0 to 65535 [E0991]"))
+        #expect(malformed.standardOutput.isEmpty)
+    }
+
     /// A pair of labels the table's admission row refuses is reported at the `labels` line the row
     /// comes from: here the backend's, as the frontend has none (every VM label of the policy may be
     /// the frontend, and red shares no STE type with a green driver domain).
