@@ -58,26 +58,28 @@ let package = Package(
         .executableTarget(name: "xen-policy", dependencies: ["XenPolicyCommands"]),
         // Code the test targets share (the fuzz tests' mutator); not part of any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics"], exclude: ["Fixtures"]),
+        .testTarget(name: "PolicyReaderTests", dependencies: ["PolicyReader", "PolicyDiagnostics", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtocolSyntaxTests", dependencies: ["ProtocolSyntax", "PolicyDiagnostics"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ProtocolCheckerTests",
             dependencies: ["ProtocolChecker", "ProtocolSyntax", "ProtocolModel", "PolicyModel", "PolicyDiagnostics", "TestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics"]),
+        .testTarget(
+            name: "RuleTableTests", dependencies: ["RuleTable", "ProtocolChecker", "ProtocolModel", "PolicyDiagnostics", "TestSupport"]),
         .testTarget(
             name: "ProtocolReplayTests",
-            dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"],
+            dependencies: ["ProtocolReplay", "ProtocolChecker", "ProtocolModel", "XenstoreTrace", "PolicyDiagnostics", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "XenstoreTraceTests", dependencies: ["XenstoreTrace", "PolicyDiagnostics", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PolicyCheckerTests", dependencies: ["PolicyChecker", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
-        .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel"]),
-        .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit"], exclude: ["Conformance"]),
+        .testTarget(name: "PolicyEmitterTests", dependencies: ["PolicyEmitter", "PolicyModel", "TestSupport"]),
+        .testTarget(name: "XenPolicyKitTests", dependencies: ["XenPolicyKit", "TestSupport"], exclude: ["Conformance"]),
         .testTarget(
             name: "PolicyLintTests", dependencies: ["PolicyLint", "XenPolicyKit", "PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .testTarget(
-            name: "PolicyDiffTests", dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyEmitter", "PolicyModel", "PolicyDiagnostics"],
+            name: "PolicyDiffTests",
+            dependencies: ["PolicyDiff", "XenPolicyKit", "PolicyEmitter", "PolicyModel", "PolicyDiagnostics", "TestSupport"],
             exclude: ["Fixtures"]),
         // Depends on the executables so that `swift test` builds them; the tests run the binaries.
         .testTarget(name: "CLITests", dependencies: ["xen-policyc", "xen-policy"], exclude: ["Fixtures", "Goldens"]),

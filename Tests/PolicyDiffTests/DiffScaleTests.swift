@@ -1,6 +1,7 @@
 import Foundation
 import PolicyDiff
 import PolicyModel
+import TestSupport
 import Testing
 
 /// Effects are computed through indexes: diffing 10,000-label policies must not cost label × label.
@@ -8,7 +9,7 @@ import Testing
     /// A policy shaped like `Scripts/generate-synthetic-policy.py`: the bootstrap label holds every STE
     /// type, the others 1-5 STE types and 1-2 Chinese Wall types, a tenth as many resources.
     static func synthetic(labels: Int, types: Int, seed: UInt64) -> Policy {
-        var generator = SplitMix(state: seed)
+        var generator = SplitMix64(state: seed)
         let ste = ["SystemManagement"] + (1..<types).map { "ste_\($0)" }
         let cw = ["SystemManagement"] + (1..<max(2, types / 20)).map { "cw_\($0)" }
         func pick(_ items: ArraySlice<String>, _ count: Int) -> [String] {

@@ -1,5 +1,6 @@
 import PolicyDiff
 import PolicyModel
+import TestSupport
 import Testing
 
 /// share, resource, block and run, each gained and lost (spec §2.2, §2.3), and a brute-force
@@ -161,7 +162,7 @@ import Testing
     }
 
     /// A small random policy over few names and types, so that pairs collide often.
-    static func random(_ generator: inout SplitMix) -> Policy {
+    static func random(_ generator: inout SplitMix64) -> Policy {
         let ste = ["A", "B", "C", "D", "E"]
         let cw = ["P", "Q", "R", "S"]
         func subset(_ items: [String]) -> [String] { items.filter { _ in generator.next() % 3 == 0 } }
@@ -174,7 +175,7 @@ import Testing
     }
 
     @Test func indexedEffectsEqualTheDefinition() {
-        var generator = SplitMix(state: 42)
+        var generator = SplitMix64(state: 42)
         for _ in 0..<300 {
             let old = Self.random(&generator)
             let new = generator.next() % 5 == 0 ? old : Self.random(&generator)
@@ -183,17 +184,5 @@ import Testing
             #expect(actual == expected)
             if actual != expected { break }
         }
-    }
-}
-
-/// A deterministic generator (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import PolicyEmitter
 import PolicyModel
+import TestSupport
 import Testing
 
 @testable import PolicyDiff
@@ -67,7 +68,7 @@ import Testing
 @Suite struct NumberingSkeletonTests {
     @Test(arguments: [Target.xen304, .xen31, .xen32, .xen41])
     func skeletonNumbersLikeThePolicy(_ target: Target) {
-        var generator = SplitMix(state: 7)
+        var generator = SplitMix64(state: 7)
         for _ in 0..<100 {
             let policy = EffectTests.random(&generator)
             let whole = PolicyEmitter.compile(policy, for: target)

@@ -1,27 +1,13 @@
 import PolicyEmitter
 import PolicyModel
+import TestSupport
 import Testing
 
 /// Encoder and decoder are inverses over every format and over generated policies, and the decoder
 /// refuses damaged blobs with a diagnostic instead of crashing.
 @Suite struct BlobRoundTripTests {
     /// A deterministic generator, so failures reproduce.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int>) -> Int {
-            range.lowerBound + Int(next() % UInt64(range.count))
-        }
-        mutating func matrix(types: Int, rows: Int) -> TypeMatrix {
-            TypeMatrix(types: types, rows: rows, values: (0..<(types * rows)).map { _ in UInt16(next() & 1) })
-        }
-    }
+    typealias Generator = SplitMix64
 
     static func randomPolicy(_ generator: inout Generator, format: BlobFormat) -> BinaryPolicy {
         let chwallTypes = generator.int(0...7)
@@ -103,5 +89,11 @@ import Testing
         bytes[27] = 15  // secondary_policy_code = ACM_POLICY_UNDEFINED, as acmpolicy.py wrote it
         let result = BlobDecoder.decode(bytes, file: "ste-only.bin")
         #expect(result.diagnostics.contains { $0.code == "E0405" && ($0.hint ?? "").contains("xend") })
+    }
+}
+
+extension SplitMix64 {
+    fileprivate mutating func matrix(types: Int, rows: Int) -> TypeMatrix {
+        TypeMatrix(types: types, rows: rows, values: (0..<(types * rows)).map { _ in UInt16(next() & 1) })
     }
 }

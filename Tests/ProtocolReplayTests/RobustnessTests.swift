@@ -1,23 +1,13 @@
 import ProtocolModel
 import ProtocolReplay
+import TestSupport
 import Testing
 
 /// The engine never traps, whatever the definitions or the trace: malformed bytecode, runaway loops,
 /// odd values and paths become findings or are ignored.
 @Suite struct RobustnessTests {
     /// A small deterministic generator (SplitMix64).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    }
+    typealias Generator = SplitMix64
 
     static func randomProgram(_ random: inout Generator, keys: [KeyPattern], directories: Int) -> Program {
         var instructions: [Instruction] = []

@@ -3,23 +3,17 @@
 /// Shared by the fuzz tests of the protocol front end (`ProtocolCheckerTests`) and of the trace
 /// reader (`XenstoreTraceTests`), each with its own tokens.
 public struct ByteMutator {
-    private var state: UInt64
+    private var random: SplitMix64
     /// What `insertToken` inserts: the language's words and punctuation, and hostile values.
     public let tokens: [[UInt8]]
 
     public init(seed: UInt64, tokens: [[UInt8]]) {
-        self.state = seed
+        random = SplitMix64(seed: seed)
         self.tokens = tokens
     }
 
-    /// The next 64 random bits (SplitMix64).
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 { random.next() }
 
     /// A number in `0..<n` (0 when `n` is 0).
     public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }

@@ -2,29 +2,14 @@ import Foundation
 import PolicyEmitter
 import PolicyModel
 import PolicyTools
+import TestSupport
 import Testing
 import XenPolicyKit
 
 /// Round trips over generated policies, for every target: printing a policy and reading it back gives the
 /// same policy; compiling, decompiling and compiling again gives the same blob.
 @Suite struct GeneratedPolicyTests {
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-        mutating func subset(_ items: [String], atLeast minimum: Int) -> [String] {
-            var chosen = items.filter { _ in next() & 1 == 0 }
-            while chosen.count < minimum { chosen.append(items[int(0...(items.count - 1))]) }
-            var seen: Set<String> = []
-            return chosen.filter { seen.insert($0).inserted }
-        }
-    }
+    typealias Generator = SplitMix64
 
     /// Names that exercise code point ordering (upper case before `_` before lower case).
     static let pool = ["alpha", "Beta", "gamma", "Delta", "_under", "zeta", "Eta", "theta", "Iota", "kappa"]
@@ -124,3 +109,13 @@ import XenPolicyKit
 }
 
 extension GeneratedPolicyTests.Generator: RandomNumberGenerator {}
+
+extension SplitMix64 {
+    /// Some of `items` (each with even odds), at least `minimum`, without repeats.
+    fileprivate mutating func subset(_ items: [String], atLeast minimum: Int) -> [String] {
+        var chosen = items.filter { _ in next() & 1 == 0 }
+        while chosen.count < minimum { chosen.append(items[int(0...(items.count - 1))]) }
+        var seen: Set<String> = []
+        return chosen.filter { seen.insert($0).inserted }
+    }
+}
