@@ -66,6 +66,7 @@ A protocol description is linted as described in [Protocol descriptions](#protoc
 | [`always-never-holds`](always-never-holds.md) | correctness | error | an `always` guarantee that is false in every reachable state, so every instance breaks it |
 | [`always-never-fails`](always-never-fails.md) | redundancy | warning | an `always` guarantee that is true in every reachable state whatever the keys hold, so it checks nothing |
 | [`expectation-never-armed`](expectation-never-armed.md) | redundancy | warning | an `expect` whose trigger is false in every reachable state, so it never applies |
+| [`turn-blames-several`](turn-blames-several.md) | correctness | warning | a `blame turn` expectation that may expire where it is several parties' turn, so all of them are blamed |
 | [`deprecated-key-required`](deprecated-key-required.md) | correctness | warning | an obligation or expectation that requires a deprecated key to be present |
 | [`unused-role`](unused-role.md) | redundancy | warning | a role that no directory, key, transition, guarantee, expectation or label binding names |
 | [`unused-predicate`](unused-predicate.md) | redundancy | warning | a predicate that no key, transition, guarantee, expectation or used predicate refers to |
@@ -1150,6 +1151,64 @@ protocol pci extends xenbus {
 
 Or `"disable": ["state-without-expectation"]` in `.xen-policy-lint.json`, or
 `--disable state-without-expectation`.
+
+"""#,
+        "turn-blames-several": #"""
+# `turn-blames-several`
+
+A `blame turn` expectation that may expire where it is several parties' turn, so all of them are blamed.
+
+| severity | category | applies to | enabled | fixable |
+|---|---|---|---|---|
+| warning | correctness | protocol descriptions | by default | no |
+
+## What it finds
+
+An `expect COND within T after TRIGGER blame turn` that may expire (its trigger may hold and its condition
+may fail) in a reachable global state whose turn table has a row naming more than one party: the frontend and
+the backend, say, when both may move on. The turn table is the checker's
+([protocol-language.md](../protocol-language.md), "turn table"); a row that holds only under a condition
+counts, since it decides whenever its condition holds. The hotplug script and the backend it runs beside are
+one party. The finding names the first such state.
+
+## Why it matters
+
+`blame turn` blames whoever's turn it is when the expectation expires. Where it is several parties' turn, a
+stall there is blamed on all of them, and the report cannot tell which one broke the protocol: the checker
+was written to say exactly that. The shipped descriptions name the role each wait is for; `blame turn` is for
+expectations that span states where the turn moves from one party to another, one at a time.
+
+## Example
+
+Both sides may connect on their own, so in (Initialising, Initialising) it is both sides' turn:
+
+```
+  machine fe.state { Initialising -> Connected by frontend; ... }
+  machine be.state { Initialising -> Connected by backend; ... }
+  expect fe.state == Connected && be.state == Connected within 10s
+         after fe.state == Initialising blame turn;
+```
+
+```
+p.xpd:23:3: warning: this expectation blames whose turn it is, and in (fe=Initialising, be=Initialising) the turn table names frontend and backend: a stall there is blamed on all of them [turn-blames-several]
+ 23 |   expect fe.state == Connected && be.state == Connected within 10s
+    |   ^
+hint: name the role the wait is for ('blame backend'), or split the expectation by the states it waits in
+```
+
+## How to fix
+
+Blame the role the wait is for (`blame backend`), or write one expectation per side, each armed where that
+side must act.
+
+## How to suppress
+
+```
+  // xen-policy-disable turn-blames-several: both sides are at fault if neither connects
+  expect fe.state == Connected && be.state == Connected within 10s
+```
+
+Or `"disable": ["turn-blames-several"]` in `.xen-policy-lint.json`, or `--disable turn-blames-several`.
 
 """#,
         "unreachable-state": #"""

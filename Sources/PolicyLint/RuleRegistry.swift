@@ -32,6 +32,7 @@ public enum RuleRegistry {
         AlwaysNeverHoldsRule(),
         AlwaysNeverFailsRule(),
         ExpectationNeverArmedRule(),
+        TurnBlamesSeveralRule(),
         DeprecatedKeyRequiredRule(),
         UnusedRoleRule(),
         UnusedPredicateRule(),

@@ -172,10 +172,11 @@ import Testing
         #expect(unknown.standardError.contains("did you mean 'unused-type'?"))
         let list = try lint(["--list-rules"])
         #expect(list.status == 0)
-        #expect(list.standardOutput.split(separator: "\n").count == 26)
+        #expect(list.standardOutput.split(separator: "\n").count == 27)
         #expect(list.standardOutput.contains("vm-label-without-chinese-wall-type"))
         #expect(list.standardOutput.contains("state-without-expectation"))
         #expect(list.standardOutput.contains("unused-predicate"))
+        #expect(list.standardOutput.contains("turn-blames-several"))
         let protocolPage = try lint(["--explain", "unread-key"])
         #expect(
             protocolPage.standardOutput
