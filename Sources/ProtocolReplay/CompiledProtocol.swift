@@ -18,10 +18,13 @@ final class DirectoryLayout {
     let lookup: ByteTable
     /// Slot to declared key.
     let keys: [Int]
+    /// Per slot: whether the path has a `/` (a write to it may create parents).
+    let nested: [Bool]
 
     init(paths: [String], keys: [Int]) {
         self.paths = paths
         self.keys = keys
+        nested = paths.map { $0.utf8.contains(UInt8(ascii: "/")) }
         lookup = ByteTable(paths.enumerated().map { ($1, $0) })
     }
 }
@@ -276,7 +279,17 @@ final class CompiledProtocol {
     /// What the expectations and `always` guarantees evaluate to in each combination of machine
     /// states, as far as the states decide it; computed when the protocol's first commit needs them
     /// (a trace exercises few of the protocols).
-    lazy var stateTables: StateTables? = StateTables(self)
+    var stateTables: StateTables? {
+        // Not a `lazy var`: its getter copies the doubly optional storage out (a retain and a
+        // release) on every commit, and it is read after every one.
+        if !stateTablesComputed {
+            stateTablesStorage = StateTables(self)
+            stateTablesComputed = true
+        }
+        return stateTablesStorage
+    }
+    @exclusivity(unchecked) private var stateTablesStorage: StateTables?
+    @exclusivity(unchecked) private var stateTablesComputed = false
     /// The `always` guarantees and expectations to evaluate whatever changed (they read something
     /// no declared key stands for).
     let alwaysReadingAll: UInt64

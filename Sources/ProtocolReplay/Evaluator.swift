@@ -291,15 +291,31 @@ final class Evaluator {
 
     /// A decimal number: digits only (at most 38), as xenstore stores numbers.
     static func decimal(_ text: String) -> Int128? {
-        var value: Int128 = 0
-        var count = 0
-        for byte in text.utf8 {
-            let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10, count < 38 else { return nil }
-            value = value * 10 + Int128(digit)
-            count += 1
+        if let result = text.utf8.withContiguousStorageIfAvailable(decimal(bytes:)) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(decimal(bytes:))
+    }
+
+    /// `decimal(_:)` of UTF-8 bytes. Most values are a few digits: up to 18 of them are summed in a
+    /// `UInt64`, which cannot overflow there and costs a fraction of `Int128` arithmetic (every
+    /// state write and every `uint` key's value goes through here).
+    static func decimal(bytes: UnsafeBufferPointer<UInt8>) -> Int128? {
+        guard !bytes.isEmpty, bytes.count <= 38 else { return nil }
+        if bytes.count <= 18 {
+            var value: UInt64 = 0
+            for byte in bytes {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value &* 10 &+ UInt64(digit)
+            }
+            return Int128(value)
         }
-        return count > 0 ? value : nil
+        var value: Int128 = 0
+        for byte in bytes {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int128(digit)
+        }
+        return value
     }
 
     static func numeric(_ value: Value) -> Int128? {

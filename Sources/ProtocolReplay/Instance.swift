@@ -152,10 +152,12 @@ final class Instance {
     /// Findings already reported, by rule/party/path, to count repeats instead of reporting them again.
     @exclusivity(unchecked) var reported: [String: Int] = [:]
     @exclusivity(unchecked) var live = true
-    /// Per commit: touched by the commit, the declared keys it changed, or everything.
+    /// Per commit: touched by the commit, and the `always` guarantees and expectations (as bits, the
+    /// protocol's `alwaysReading` and `expectationsReading` of the keys it changed, or all) to
+    /// evaluate after it. Masks rather than a list of keys: nothing to append to per write.
     @exclusivity(unchecked) var inCommit = false
-    @exclusivity(unchecked) var dirty: [Int] = []
-    @exclusivity(unchecked) var dirtyAll = false
+    @exclusivity(unchecked) var alwaysDue: UInt64 = 0
+    @exclusivity(unchecked) var expectationsDue: UInt64 = 0
     /// The roles of the last connection asked about (most messages come from the same one).
     @exclusivity(unchecked) private var cachedRoles: (domid: Int, privileged: Bool, roles: UInt32) = (-1, false, 0)
 

@@ -17,9 +17,13 @@ extension ReplayEngine {
             touched.append(instance)
         }
         if all {
-            instance.dirtyAll = true
+            instance.alwaysDue = .max
+            instance.expectationsDue = .max
         } else if let key {
-            instance.dirty.append(key)
+            let compiled = instance.protocolDefinition
+            guard key >= 0 && key < compiled.alwaysReading.count else { return }
+            instance.alwaysDue |= compiled.alwaysReading[key]
+            instance.expectationsDue |= compiled.expectationsReading[key]
         }
     }
 
@@ -46,8 +50,8 @@ extension ReplayEngine {
         for instance in touched {
             instance.inCommit = false
             if instance.live { evaluateAfterCommit(instance, reporting: true) }
-            if !instance.dirty.isEmpty { instance.dirty.removeAll(keepingCapacity: true) }
-            instance.dirtyAll = false
+            instance.alwaysDue = 0
+            instance.expectationsDue = 0
         }
         while touched.popLast() != nil {}
         if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }
@@ -58,17 +62,8 @@ extension ReplayEngine {
     /// a key the commit changed.
     func evaluateAfterCommit(_ instance: Instance, reporting: Bool) {
         let compiled = instance.protocolDefinition
-        var alwaysDue = compiled.alwaysReadingAll
-        var expectationsDue = compiled.expectationsReadingAll
-        if instance.dirtyAll {
-            alwaysDue = .max
-            expectationsDue = .max
-        } else {
-            for key in instance.dirty where key >= 0 && key < compiled.alwaysReading.count {
-                alwaysDue |= compiled.alwaysReading[key]
-                expectationsDue |= compiled.expectationsReading[key]
-            }
-        }
+        let alwaysDue = compiled.alwaysReadingAll | instance.alwaysDue
+        let expectationsDue = compiled.expectationsReadingAll | instance.expectationsDue
         let tables = compiled.stateTables
         let cell = tables?.index(of: instance) ?? -1
         let always = compiled.always

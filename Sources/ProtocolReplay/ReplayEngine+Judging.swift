@@ -148,7 +148,9 @@ extension ReplayEngine {
         }
         if checks.contains(.state), let phase = key.key.phase, writerRoles != 0 {
             var allowed = false
-            var states: [String] = []
+            // The roles whose own side's state kept them out, named only in a report (a dom0 backend's
+            // own side often does, before its toolstack role allows the write).
+            var refused: UInt32 = 0
             var remaining = writerRoles
             while remaining != 0 {
                 let role = remaining.trailingZeroBitCount
@@ -157,14 +159,19 @@ extension ReplayEngine {
                     allowed = true
                     break
                 }
-                let state = instance.states[own]
-                if phase.contains(state) {
+                if phase.contains(instance.states[own]) {
                     allowed = true
                     break
                 }
-                states.append("\(compiled.directoryNames[own]).state is \(compiled.definition.stateName(state))")
+                refused |= 1 << UInt32(role)
             }
             if !allowed {
+                var states: [String] = []
+                while refused != 0 {
+                    let own = compiled.ownedDirectory[refused.trailingZeroBitCount]!
+                    refused &= refused - 1
+                    states.append("\(compiled.directoryNames[own]).state is \(compiled.definition.stateName(instance.states[own]))")
+                }
                 let permitted = compiled.definition.states.filter { phase.contains($0.value) }.map(\.name).joined(separator: ", ")
                 report(
                     instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): phase",

@@ -62,9 +62,10 @@ extension ReplayEngine {
             var entry = writer
             entry.value = event.value ?? ""
             entry.typeReported = typeViolated
-            createParents(instance, directory, relative, writer: writer)
             let knownKey = fixedKey != -2 ? fixedKey : resolvedKey >= 0 && compiled.slotOfKey[resolvedKey] >= 0 ? resolvedKey : -2
             let knownSlot = knownKey >= 0 ? compiled.slotOfKey[knownKey] : -1
+            // Most writes are to a declared key whose path has no `/`: no parents to look for.
+            if knownSlot < 0 || state.layout.nested[knownSlot] { createParents(instance, directory, relative, writer: writer) }
             if let slot = knownSlot >= 0 ? knownSlot : knownKey == -1 ? nil : state.layout.lookup[relative] {
                 let old = state.fixed[slot]
                 state.fixed[slot] = entry
@@ -219,8 +220,8 @@ extension ReplayEngine {
         instance.inCommit = false
         // Re-evaluate without reporting again: the state is as before the message.
         evaluateAfterCommit(instance, reporting: false)
-        instance.dirty.removeAll(keepingCapacity: true)
-        instance.dirtyAll = false
+        instance.alwaysDue = 0
+        instance.expectationsDue = 0
         commitWriter = nil
     }
 }
