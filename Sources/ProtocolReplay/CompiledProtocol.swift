@@ -179,6 +179,8 @@ final class NeverRule {
     let roles: UInt32
     let operations: OperationMask
     let globs: [PathGlob]
+    /// Whether every name in the globs is ASCII (paths can then be matched on bytes).
+    let asciiNames: Bool
     let unless: CompiledProgram?
 
     init(guarantee: Guarantee, roles: UInt32, operations: OperationMask, globs: [PathGlob], unless: CompiledProgram?) {
@@ -186,6 +188,9 @@ final class NeverRule {
         self.roles = roles
         self.operations = operations
         self.globs = globs
+        asciiNames = globs.allSatisfy { glob in
+            glob.segments.allSatisfy { if case .literal(let name) = $0 { name.utf8.allSatisfy { $0 < 0x80 } } else { true } }
+        }
         self.unless = unless
     }
 }

@@ -76,7 +76,9 @@ extension ReplayEngine {
         if case .directory(let named) = index.locate(value), named.relative.isEmpty,
             index.templates[named.template].protocolIndex == compiled.index, index.templates[named.template].directory == link.target
         {
-            let targetParameters = index.parameters(of: named.root, count: compiled.definition.parameters.count)
+            // The target is usually pending already, with its parameters worked out.
+            let targetParameters =
+                pending[named.root]?.parameters ?? index.parameters(of: named.root, count: compiled.definition.parameters.count)
             if zip(targetParameters, directoryPending.parameters).allSatisfy({ $0 < 0 || $1 < 0 || $0 == $1 }) { target = named.root }
         }
         guard let target else {

@@ -59,12 +59,8 @@ extension ReplayEngine {
         lazy var shown = relative.isEmpty ? directoryName : "\(directoryName)/\(relative)"
 
         if checks.contains(.never), roles != 0 {
-            var segments: [Substring]? = nil
             for rule in compiled.neversOfDirectory[directory] where rule.operations.contains(operation) && roles & ~rule.roles == 0 {
-                if segments == nil { segments = Self.segments(relative) }
-                guard rule.globs.contains(where: { $0.directory == directory && Self.glob($0.segments[...], segments![...]) }) else {
-                    continue
-                }
+                guard Self.anyGlobMatches(rule, directory, relative) else { continue }
                 if let unless = rule.unless, holds(unless, instance) { continue }
                 let guarantee = rule.guarantee
                 for (domid, role) in blamed(guarantee.blame, instance, writer: connection, writerRoles: roles) {
@@ -239,35 +235,36 @@ extension ReplayEngine {
         event: TraceEvent, connection: ConnectionID, writerRoles: UInt32, who: @autoclosure () -> String
     ) -> TransitionVerdict {
         let compiled = instance.protocolDefinition
-        // The candidates, without allocating in the common case of one or two.
-        var candidates: [Int] = []
-        var byRole: [Int] = []
+        // One pass over the transitions, without collecting them: the first candidate (source and
+        // target match) and the roles of all of them, for a report; the guards of those open to the
+        // writer in order, until one holds.
+        var firstCandidate = -1
+        var candidateRoles: UInt32 = 0
+        var firstByRole = -1
         for index in machine.transitions.indices where machine.transitions[index].from.contains(from) && machine.transitions[index].to == to
         {
-            candidates.append(index)
-            if transitionRoles[index] & writerRoles != 0 { byRole.append(index) }
+            if firstCandidate < 0 { firstCandidate = index }
+            candidateRoles |= transitionRoles[index]
+            guard transitionRoles[index] & writerRoles != 0 else { continue }
+            if firstByRole < 0 { firstByRole = index }
+            if let guardProgram = guards[index], !holds(guardProgram, instance, presets: presets) { continue }
+            return .taken(index)
         }
-        if from == to && candidates.isEmpty { return .unchanged }
+        if from == to && firstCandidate < 0 { return .unchanged }
         func change() -> String { "\(compiled.definition.stateName(from)) -> \(compiled.definition.stateName(to))" }
-        guard !byRole.isEmpty else {
-            let origin = candidates.first.map { machine.transitions[$0].origin } ?? machine.origin
+        guard firstByRole >= 0 else {
+            let origin = firstCandidate >= 0 ? machine.transitions[firstCandidate].origin : machine.origin
             let others =
-                candidates.isEmpty
-                ? ""
-                : " (only the \(compiled.roleNames(candidates.reduce(0) { $0 | transitionRoles[$1] }).joined(separator: "/")) may take it)"
+                firstCandidate < 0 ? "" : " (only the \(compiled.roleNames(candidateRoles).joined(separator: "/")) may take it)"
             report(
                 instance, .violation, line: event.line, domid: connection.domid, role: who(),
                 rule: "transition \(machineName()) \(change())", origin: origin,
                 message: "illegal transition \(change()) of \(subject()) by \(who())\(others)", path: path.string)
             return .violated
         }
-        for candidate in byRole {
-            if let guardProgram = guards[candidate], !holds(guardProgram, instance, presets: presets) { continue }
-            return .taken(candidate)
-        }
         report(
             instance, .violation, line: event.line, domid: connection.domid, role: who(),
-            rule: "transition \(machineName()) \(change())", origin: machine.transitions[byRole[0]].origin,
+            rule: "transition \(machineName()) \(change())", origin: machine.transitions[firstByRole].origin,
             message: "\(who()) takes \(subject()) \(change()) when its guard does not hold (\(stateSummary(instance)))",
             path: path.string)
         return .violated
@@ -280,44 +277,8 @@ extension ReplayEngine {
         }.joined(separator: ", ")
     }
 
-    /// The `/`-separated segments of a relative path (empty segments kept). An ASCII path is split
-    /// on bytes: splitting on the `Character` `/` walks grapheme clusters, which only matters (a
-    /// combining mark after a `/`) when there are non-ASCII bytes.
-    static func segments(_ relative: Substring) -> [Substring] {
-        guard !relative.isEmpty else { return [] }
-        let utf8 = relative.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return relative.split(separator: "/", omittingEmptySubsequences: false) }
-        var result: [Substring] = []
-        var start = utf8.startIndex
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            if utf8[index] == UInt8(ascii: "/") {
-                result.append(Substring(utf8[start..<index]))
-                start = utf8.index(after: index)
-            }
-            index = utf8.index(after: index)
-        }
-        result.append(Substring(utf8[start..<utf8.endIndex]))
-        return result
-    }
-
     static func excerpt(_ value: String) -> String {
         value.count <= 64 ? value : String(value.prefix(61)) + "..."
-    }
-
-    static func glob(_ glob: ArraySlice<PathGlob.Segment>, _ segments: ArraySlice<Substring>) -> Bool {
-        guard let first = glob.first else { return segments.isEmpty }
-        switch first {
-        case .literal(let name):
-            guard let segment = segments.first, segment == name else { return false }
-            return Self.glob(glob.dropFirst(), segments.dropFirst())
-        case .any:
-            guard !segments.isEmpty else { return false }
-            return Self.glob(glob.dropFirst(), segments.dropFirst())
-        case .anyDepth:
-            for skip in 0...segments.count where Self.glob(glob.dropFirst(), segments.dropFirst(skip)) { return true }
-            return false
-        }
     }
 
     /// What a value should have been, if it does not have the key's type.
