@@ -35,7 +35,11 @@ final class DirectoryState {
     let rootPath: String
     let layout: DirectoryLayout
     @exclusivity(unchecked) var exists: Bool
-    @exclusivity(unchecked) var fixed: [Entry?]
+    /// Per slot of the layout. A buffer this directory owns, not an array: making an array of a value
+    /// type looks its generic metadata up every time (about 700 instructions, and a directory is
+    /// made every few dozen messages), destroying one goes through generic witnesses, and every
+    /// write to one checks that it is unique.
+    let fixed: UnsafeMutableBufferPointer<Entry?>
     @exclusivity(unchecked) var other: [String: Entry] = [:]
 
     init(root: RootKey, rootPath: String, exists: Bool, layout: DirectoryLayout) {
@@ -43,19 +47,15 @@ final class DirectoryState {
         self.rootPath = rootPath
         self.exists = exists
         self.layout = layout
-        // Initialised in place: `Array(repeating:count:)` copies the `nil` through generic witnesses.
-        let count = layout.paths.count
-        fixed = [Entry?](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for index in 0..<count { (buffer.baseAddress! + index).initialize(to: nil) }
-            initialized = count
-        }
+        fixed = .allocate(capacity: layout.paths.count)
+        fixed.initialize(repeating: nil)
     }
 
     deinit {
-        // One by one, with code specialised for `Entry?`: the array's own deinit destroys its
-        // elements through generic witnesses, many times slower (an instance ends every few dozen
-        // messages).
-        while fixed.popLast() != nil {}
+        // One by one, moved out so that each is destroyed by code specialised for `Entry?`
+        // (`deinitialize` would go through the generic witnesses).
+        for slot in fixed.indices { _ = (fixed.baseAddress! + slot).move() }
+        fixed.deallocate()
     }
 
     /// The node at a relative path.
@@ -138,17 +138,21 @@ final class Instance {
     /// `vbd fe=5 be=0 devid=768`; built only for reports.
     var name: String { ReplayEngine.instanceName(protocolDefinition, parameters) }
     let directories: [DirectoryState]
+    // The per-directory and per-rule fields below are buffers the instance owns, not arrays, for
+    // the reasons `DirectoryState.fixed` gives; they hold plain values, so freeing them is all
+    // `deinit` does.
     /// Per directory: the tracked state value (0, `Unknown`, when there is none).
-    @exclusivity(unchecked) var states: [Int]
+    let states: UnsafeMutableBufferPointer<Int>
     /// Per directory: the states seen since creation or the last `Closed`, as bits.
-    @exclusivity(unchecked) var seen: [UInt32]
+    let seen: UnsafeMutableBufferPointer<UInt32>
     /// The toolstack is still creating the instance: initialisers may write.
     @exclusivity(unchecked) var creating = true
     let creator: ConnectionID
     let creatorTransaction: Int?
-    @exclusivity(unchecked) var timers: [TimerState]
+    /// Per expectation.
+    let timers: UnsafeMutableBufferPointer<TimerState>
     /// Per `always` guarantee: currently failing (reported when it started failing).
-    @exclusivity(unchecked) var alwaysFailing: [Bool]
+    let alwaysFailing: UnsafeMutableBufferPointer<Bool>
     /// Findings already reported, by rule/party/path, to count repeats instead of reporting them again.
     @exclusivity(unchecked) var reported: [String: Int] = [:]
     @exclusivity(unchecked) var live = true
@@ -169,12 +173,23 @@ final class Instance {
         self.protocolDefinition = protocolDefinition
         self.parameters = parameters
         self.directories = directories
-        states = [Int](repeating: 0, count: directories.count)
-        seen = [UInt32](repeating: 0, count: directories.count)
+        states = .allocate(capacity: directories.count)
+        states.initialize(repeating: 0)
+        seen = .allocate(capacity: directories.count)
+        seen.initialize(repeating: 0)
         self.creator = creator
         creatorTransaction = transaction
-        timers = [TimerState](repeating: TimerState(), count: protocolDefinition.expectations.count)
-        alwaysFailing = [Bool](repeating: false, count: protocolDefinition.always.count)
+        timers = .allocate(capacity: protocolDefinition.expectations.count)
+        timers.initialize(repeating: TimerState())
+        alwaysFailing = .allocate(capacity: protocolDefinition.always.count)
+        alwaysFailing.initialize(repeating: false)
+    }
+
+    deinit {
+        states.deallocate()
+        seen.deallocate()
+        timers.deallocate()
+        alwaysFailing.deallocate()
     }
 
     /// The canonical roles a connection plays in this instance: the roles whose principal is an
@@ -223,16 +238,28 @@ final class PendingDirectory {
     /// The parameters this directory binds (`-1` for the others).
     let parameters: [Int]
     let state: DirectoryState
-    /// Link key values written so far: link index to the root they name.
-    var links: [Int: RootKey] = [:]
-    var creator: ConnectionID?
+    /// Link key values written so far: the link's index (in `CompiledProtocol.links`) and the root
+    /// it names, in link order. A short array: a directory has one or two links, and a dictionary
+    /// would be made and destroyed for each.
+    @exclusivity(unchecked) var links: [(link: Int, root: RootKey)] = []
+    @exclusivity(unchecked) var creator: ConnectionID?
     /// Connections already reported for writing here before the instance existed.
-    var reportedWriters: Set<ConnectionID> = []
+    @exclusivity(unchecked) var reportedWriters: Set<ConnectionID> = []
 
     init(protocolDefinition: CompiledProtocol, directory: Int, parameters: [Int], state: DirectoryState) {
         self.protocolDefinition = protocolDefinition
         self.directory = directory
         self.parameters = parameters
         self.state = state
+    }
+
+    /// Records the root a link names (nil: forgets it).
+    func setLink(_ link: Int, _ root: RootKey?) {
+        let index = links.firstIndex { $0.link >= link } ?? links.endIndex
+        if index < links.endIndex && links[index].link == link {
+            if let root { links[index].root = root } else { links.remove(at: index) }
+        } else if let root {
+            links.insert((link, root), at: index)
+        }
     }
 }

@@ -56,7 +56,7 @@ extension ReplayEngine {
                 return
             }
             _ = directoryPending.state.removeSubtree(Substring(relative))
-            if let link = compiled.links[directory].firstIndex(where: { $0.name == relative }) { directoryPending.links[link] = nil }
+            if let link = compiled.links[directory].firstIndex(where: { $0.name == relative }) { directoryPending.setLink(link, nil) }
             return
         default:
             return
@@ -82,7 +82,7 @@ extension ReplayEngine {
             if zip(targetParameters, directoryPending.parameters).allSatisfy({ $0 < 0 || $1 < 0 || $0 == $1 }) { target = named.root }
         }
         guard let target else {
-            directoryPending.links[linkIndex] = nil
+            directoryPending.setLink(linkIndex, nil)
             let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: true)
             report(
                 nil, .violation, line: event.line, domid: connection.domid, role: Self.label(compiled, roles, domid: connection.domid),
@@ -93,7 +93,7 @@ extension ReplayEngine {
                 path: path.string)
             return
         }
-        directoryPending.links[linkIndex] = target
+        directoryPending.setLink(linkIndex, target)
         directoryPending.creator = connection
         tryCreate(directoryPending, event: event, connection: connection)
     }
@@ -103,34 +103,36 @@ extension ReplayEngine {
     func tryCreate(_ start: PendingDirectory, event: TraceEvent, connection: ConnectionID) {
         let compiled = start.protocolDefinition
         let directoryCount = compiled.definition.directories.count
-        // By directory: an array, not a dictionary (whose generic metadata alone costs as much as the
-        // rest of this search, once per pending link).
-        var group = [PendingDirectory?](repeating: nil, count: directoryCount)
+        // The group found so far, searched by directory (a protocol has two or three). An array of
+        // the class itself: one of optionals (`[PendingDirectory?]` by directory) is made by looking
+        // up its generic metadata, ten times the cost of the search, and a dictionary costs more.
+        // A pending directory's `directory` is its link target's: link values are accepted only
+        // when they name a root of the target's template.
         guard start.directory < directoryCount else { return }
-        group[start.directory] = start
+        var members = [start]
         var queue = [start]
         while let member = queue.popLast() {
             guard member.links.count == compiled.links[member.directory].count else { return }
             for (linkIndex, root) in member.links {
                 let targetDirectory = compiled.links[member.directory][linkIndex].target
                 guard let target = pending[root], targetDirectory < directoryCount else { return }
-                if let known = group[targetDirectory] {
+                if let known = members.first(where: { $0.directory == targetDirectory }) {
                     guard known === target else {
                         linkMismatch(compiled, member, linkIndex, known, event: event, connection: connection)
                         return
                     }
                 } else {
-                    group[targetDirectory] = target
+                    members.append(target)
                     queue.append(target)
                 }
             }
         }
-        let members = group.compactMap { $0 }
         guard members.count == directoryCount else { return }
+        members.sort { $0.directory < $1.directory }
         // Every link must name the group's directory (a back link to another device is the toolstack's error).
         for member in members {
             for (linkIndex, root) in member.links {
-                let target = group[compiled.links[member.directory][linkIndex].target]!
+                let target = members[compiled.links[member.directory][linkIndex].target]
                 guard target.state.root == root else {
                     linkMismatch(compiled, member, linkIndex, target, event: event, connection: connection)
                     return
