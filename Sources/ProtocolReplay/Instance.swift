@@ -35,11 +35,8 @@ final class DirectoryState {
     let rootPath: String
     let layout: DirectoryLayout
     @exclusivity(unchecked) var exists: Bool
-    /// Per slot of the layout. A buffer this directory owns, not an array: making an array of a value
-    /// type looks its generic metadata up every time (about 700 instructions, and a directory is
-    /// made every few dozen messages), destroying one goes through generic witnesses, and every
-    /// write to one checks that it is unique.
-    let fixed: UnsafeMutableBufferPointer<Entry?>
+    /// Per slot of the layout (an `OwnedBuffer`, for the reasons it gives).
+    let fixed: OwnedBuffer<Entry?>
     @exclusivity(unchecked) var other: [String: Entry] = [:]
 
     init(root: RootKey, rootPath: String, exists: Bool, layout: DirectoryLayout) {
@@ -47,15 +44,11 @@ final class DirectoryState {
         self.rootPath = rootPath
         self.exists = exists
         self.layout = layout
-        fixed = .allocate(capacity: layout.paths.count)
-        fixed.initialize(repeating: nil)
+        fixed = OwnedBuffer(emptySlots: layout.paths.count)
     }
 
     deinit {
-        // One by one, moved out so that each is destroyed by code specialised for `Entry?`
-        // (`deinitialize` would go through the generic witnesses).
-        for slot in fixed.indices { _ = (fixed.baseAddress! + slot).move() }
-        fixed.deallocate()
+        fixed.free()
     }
 
     /// The node at a relative path.
@@ -138,21 +131,19 @@ final class Instance {
     /// `vbd fe=5 be=0 devid=768`; built only for reports.
     var name: String { ReplayEngine.instanceName(protocolDefinition, parameters) }
     let directories: [DirectoryState]
-    // The per-directory and per-rule fields below are buffers the instance owns, not arrays, for
-    // the reasons `DirectoryState.fixed` gives; they hold plain values, so freeing them is all
-    // `deinit` does.
+    // The per-directory and per-rule fields below are `OwnedBuffer`s, freed in `deinit`.
     /// Per directory: the tracked state value (0, `Unknown`, when there is none).
-    let states: UnsafeMutableBufferPointer<Int>
+    let states: OwnedBuffer<Int>
     /// Per directory: the states seen since creation or the last `Closed`, as bits.
-    let seen: UnsafeMutableBufferPointer<UInt32>
+    let seen: OwnedBuffer<UInt32>
     /// The toolstack is still creating the instance: initialisers may write.
     @exclusivity(unchecked) var creating = true
     let creator: ConnectionID
     let creatorTransaction: Int?
     /// Per expectation.
-    let timers: UnsafeMutableBufferPointer<TimerState>
+    let timers: OwnedBuffer<TimerState>
     /// Per `always` guarantee: currently failing (reported when it started failing).
-    let alwaysFailing: UnsafeMutableBufferPointer<Bool>
+    let alwaysFailing: OwnedBuffer<Bool>
     /// Findings already reported, by rule/party/path, to count repeats instead of reporting them again.
     @exclusivity(unchecked) var reported: [String: Int] = [:]
     @exclusivity(unchecked) var live = true
@@ -173,23 +164,19 @@ final class Instance {
         self.protocolDefinition = protocolDefinition
         self.parameters = parameters
         self.directories = directories
-        states = .allocate(capacity: directories.count)
-        states.initialize(repeating: 0)
-        seen = .allocate(capacity: directories.count)
-        seen.initialize(repeating: 0)
+        states = OwnedBuffer(repeating: 0, count: directories.count)
+        seen = OwnedBuffer(repeating: 0, count: directories.count)
         self.creator = creator
         creatorTransaction = transaction
-        timers = .allocate(capacity: protocolDefinition.expectations.count)
-        timers.initialize(repeating: TimerState())
-        alwaysFailing = .allocate(capacity: protocolDefinition.always.count)
-        alwaysFailing.initialize(repeating: false)
+        timers = OwnedBuffer(repeating: TimerState(), count: protocolDefinition.expectations.count)
+        alwaysFailing = OwnedBuffer(repeating: false, count: protocolDefinition.always.count)
     }
 
     deinit {
-        states.deallocate()
-        seen.deallocate()
-        timers.deallocate()
-        alwaysFailing.deallocate()
+        states.free()
+        seen.free()
+        timers.free()
+        alwaysFailing.free()
     }
 
     /// The canonical roles a connection plays in this instance: the roles whose principal is an

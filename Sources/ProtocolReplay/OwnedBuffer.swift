@@ -1,0 +1,56 @@
+/// A fixed number of values in memory that their owner (an `Instance`, a `DirectoryState`) frees in
+/// its `deinit`. Not an array: making an array of a value type looks its generic metadata up at run
+/// time (about 700 instructions, and a directory is made every few dozen messages), destroying one
+/// goes through generic witnesses, and each write checks that it is unique. Unlike a bare
+/// `UnsafeMutableBufferPointer`, whose bounds are checked only in debug builds, every access is
+/// checked here: the indices come from rule tables and traces, and a wrong one must stop the replay,
+/// not write past the buffer.
+struct OwnedBuffer<Element>: RandomAccessCollection, MutableCollection {
+    private let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    /// `count` copies of `value`.
+    init(repeating value: Element, count: Int) {
+        self.init(uninitialized: count)
+        // One by one, in code specialised for `Element`: the standard library's
+        // `initialize(repeating:count:)` copies through the generic witnesses.
+        for index in 0..<self.count { (base + index).initialize(to: value) }
+    }
+
+    private init(uninitialized count: Int) {
+        self.count = Swift.max(0, count)
+        base = .allocate(capacity: self.count)
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    var indices: Range<Int> { 0..<count }
+
+    subscript(position: Int) -> Element {
+        get {
+            precondition(position >= 0 && position < count, "index out of the buffer")
+            return base[position]
+        }
+        nonmutating set {
+            precondition(position >= 0 && position < count, "index out of the buffer")
+            base[position] = newValue
+        }
+    }
+
+    /// Destroys the values and frees the memory; the owner calls it once, from its `deinit`. The
+    /// values are moved out one by one, so that code specialised for `Element` destroys them
+    /// (`deinitialize` would go through the generic witnesses).
+    func free() {
+        for index in 0..<count { _ = (base + index).move() }
+        base.deallocate()
+    }
+}
+
+extension OwnedBuffer where Element: ExpressibleByNilLiteral {
+    /// `count` empty slots, each made from the literal: copying a `nil` of a type that holds strings
+    /// goes through `Optional`'s generic witness, once per slot.
+    init(emptySlots count: Int) {
+        self.init(uninitialized: count)
+        for index in 0..<self.count { (base + index).initialize(to: nil) }
+    }
+}
