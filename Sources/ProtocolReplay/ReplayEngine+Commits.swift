@@ -168,12 +168,14 @@ extension ReplayEngine {
             }
         }
         parties = blamed(blame, instance, writer: nil)
+        // Whose turn it was is the table's answer; the report says which row gave it.
+        let reason = blame == .turn ? turnReason(instance).map { "; \($0)" } ?? "" : ""
         for (domid, role) in parties {
             report(
                 instance, .violation, line: armedLine, time: deadline, domid: domid, role: role, rule: expectation.rule,
                 origin: expectation.expectation.origin,
                 message:
-                    "\(expectation.expectation.summary) did not hold within \(ReplayTime.duration(expectation.expectation.milliseconds)) after line \(armedLine) (deadline \(ReplayTime.iso8601(deadline)), \(idleClock ? "passed while the trace was idle after line" : "passed at line") \(currentLine))",
+                    "\(expectation.expectation.summary) did not hold within \(ReplayTime.duration(expectation.expectation.milliseconds)) after line \(armedLine) (deadline \(ReplayTime.iso8601(deadline)), \(idleClock ? "passed while the trace was idle after line" : "passed at line") \(currentLine)\(reason))",
                 detectedLine: currentLine, deduplicate: false)
         }
     }

@@ -77,10 +77,24 @@ extension ReplayEngine {
     /// first machine, state of the second) whose condition holds on the current store (0: no row).
     /// An alias is named as itself (hotplug, not backend) unless the role it stands for shares the row.
     func turnRoles(_ instance: Instance) -> UInt32 {
+        guard let index = turnRow(instance) else { return 0 }
+        let compiled = instance.protocolDefinition
+        let turn = compiled.definition.turns[index]
+        var roles: UInt32 = 0
+        for role in compiled.canonical.indices where role < 32 && turn.roles.contains(role) {
+            let target = compiled.canonical[role]
+            roles |= 1 << UInt32(target != role && turn.roles.contains(target) ? target : role)
+        }
+        return roles
+    }
+
+    /// The index of the turn table's row that decides whose turn it is now: the first for the
+    /// instance's (state of the first machine, state of the second) whose condition holds.
+    func turnRow(_ instance: Instance) -> Int? {
         let compiled = instance.protocolDefinition
         let machines = compiled.definition.machines
         guard machines.count >= 2, machines[0].directory < instance.states.count, machines[1].directory < instance.states.count else {
-            return 0
+            return nil
         }
         let frontend = instance.states[machines[0].directory]
         let backend = instance.states[machines[1].directory]
@@ -88,14 +102,19 @@ extension ReplayEngine {
             if index < compiled.turnConditions.count, let condition = compiled.turnConditions[index], !holds(condition, instance) {
                 continue
             }
-            var roles: UInt32 = 0
-            for role in compiled.canonical.indices where role < 32 && turn.roles.contains(role) {
-                let target = compiled.canonical[role]
-                roles |= 1 << UInt32(target != role && turn.roles.contains(target) ? target : role)
-            }
-            return roles
+            return index
         }
-        return 0
+        return nil
+    }
+
+    /// Why `blame turn` blamed whom it did, for the report: the global state and the condition of
+    /// the row that decided (`the turn in (Initialised, InitWait) when present(be/physical-device)`).
+    func turnReason(_ instance: Instance) -> String? {
+        guard let index = turnRow(instance) else { return nil }
+        let definition = instance.protocolDefinition.definition
+        let turn = definition.turns[index]
+        let state = "(\(definition.stateName(turn.frontendState)), \(definition.stateName(turn.backendState)))"
+        return turn.condition.map { "the turn in \(state) when \($0.text)" } ?? "the turn in \(state)"
     }
 
     func party(_ role: Int, _ instance: Instance) -> (Int, String) {

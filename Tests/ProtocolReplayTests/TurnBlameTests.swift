@@ -45,6 +45,8 @@ import Testing
         let result = replay(Self.stalled(hotplugPublished: false), protocols: [try Self.checked()])
         #expect(result.violations.map { "\($0.role) dom\($0.domid)" } == ["hotplug dom3"])
         #expect(result.violations.first?.rule.hasPrefix("expect be.state == Connected") == true)
+        // The report says which row of the turn table decided: here the fallback.
+        #expect(result.violations.first?.message.hasSuffix("; the turn in (Initialised, InitWait))") == true)
         #expect(result.findings.filter { $0.severity == .evaluation } == [])
     }
 
@@ -52,6 +54,8 @@ import Testing
     @Test func withThePhysicalDeviceTheBackendIsBlamed() throws {
         let result = replay(Self.stalled(hotplugPublished: true), protocols: [try Self.checked()])
         #expect(result.violations.map { "\($0.role) dom\($0.domid)" } == ["backend dom3"])
+        #expect(
+            result.violations.first?.message.hasSuffix("; the turn in (Initialised, InitWait) when present(be/physical-device))") == true)
     }
 
     /// A row whose condition cannot be evaluated counts as not holding, reported once as an evaluation finding.
