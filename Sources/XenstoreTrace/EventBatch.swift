@@ -61,6 +61,20 @@ public final class EventBatch: @unchecked Sendable {
         end += 1
     }
 
+    /// Where the next event goes: a parser initialises it in place (`OxenstoredLogParser.parse(_:number:diagnostics:pathSink:into:)`)
+    /// and `commitSlot()` then adds it; left uninitialised, it is simply reused.
+    func nextSlot() -> UnsafeMutablePointer<TraceEvent> {
+        if end == capacity { grow() }
+        return storage + end
+    }
+
+    /// Adds the event just initialised at `nextSlot()`, with the path kept for it.
+    func commitSlot() {
+        spans[end] = pendingSpan
+        pendingSpan = .none
+        end += 1
+    }
+
     private func grow() {
         let bigger = UnsafeMutablePointer<TraceEvent>.allocate(capacity: capacity * 2)
         bigger.moveInitialize(from: storage + start, count: end - start)

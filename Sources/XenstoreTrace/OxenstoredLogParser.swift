@@ -84,13 +84,19 @@ final class OxenstoredLogParser {
         return nil
     }
 
-    func parse(_ line: LineBytes, number: Int, diagnostics: BoundedDiagnostics, pathSink: EventBatch? = nil) -> TraceEvent? {
+    /// Parses `line` into an event, initialising `slot` with it (a batch's next place, so that the
+    /// event of about 150 bytes is written once where it stays instead of being returned and copied
+    /// on the way); `false`, with `slot` left uninitialised, when the line gives no event.
+    func parse(
+        _ line: LineBytes, number: Int, diagnostics: BoundedDiagnostics, pathSink: EventBatch? = nil,
+        into slot: UnsafeMutablePointer<TraceEvent>
+    ) -> Bool {
         // [20261127T10:00:00.000Z]
         guard line.count > 0, line[0] == UInt8(ascii: "[") else {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.badTimestamp, "expected '[' and an oxenstored timestamp such as '[20261127T10:00:00.000Z]'",
                 line: number, column: 1)
-            return nil
+            return false
         }
         guard let (time, afterTime) = timestamp(line, from: 1) else {
             let end = Scan.find(UInt8(ascii: "]"), in: line, from: 1)
@@ -98,24 +104,24 @@ final class OxenstoredLogParser {
                 .error, TraceDiagnosticCode.badTimestamp,
                 "malformed oxenstored timestamp '\(Scan.excerpt(line, 1..<end))'", line: number, column: 2,
                 hint: "oxenstored writes UTC times as 20261127T10:00:00.000Z")
-            return nil
+            return false
         }
         if afterTime < line.count, line[afterTime] == UInt8(ascii: "|") {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.malformedLine, "this is a line of oxenstored's own log, not of its access log",
                 line: number, column: afterTime + 1, hint: "replay xenstored-access.log, not xenstored.log")
-            return nil
+            return false
         }
         guard afterTime < line.count else {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.malformedLine, "line ends inside the timestamp: it is truncated", line: number,
                 column: afterTime + 1)
-            return nil
+            return false
         }
         guard line[afterTime] == UInt8(ascii: "]") else {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.badTimestamp, "expected ']' after the timestamp", line: number, column: afterTime + 1)
-            return nil
+            return false
         }
 
         // Connection column.
@@ -125,21 +131,22 @@ final class OxenstoredLogParser {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.malformedLine, "line ends after the timestamp: no connection and operation",
                 line: number, column: connectionStart + 1)
-            return nil
+            return false
         }
         // `xenstore-control print` text (connection "=======>") and the live-update marker (empty
         // connection, operation "debug") are the daemon's own annotations.
         if Scan.equals(line, connectionStart..<connectionEnd, "=======>")
             || Scan.equals(line, connectionStart..<connectionEnd, "debug")
         {
-            return diagnostics.skip(.daemonAnnotation)
+            _ = diagnostics.skip(.daemonAnnotation)
+            return false
         }
         guard let (connection, transaction, replayOf) = Self.connection(line, connectionStart..<connectionEnd) else {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.badConnection,
                 "malformed oxenstored connection '\(Scan.excerpt(line, connectionStart..<connectionEnd))'", line: number,
                 column: connectionStart + 1, hint: "expected D<domid>, A<n> or either with .<transaction>, such as D5 or D5.3")
-            return nil
+            return false
         }
 
         // Operation column.
@@ -148,7 +155,7 @@ final class OxenstoredLogParser {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.malformedLine, "line ends after the connection: no operation", line: number,
                 column: operationStart + 1)
-            return nil
+            return false
         }
         let kind: Kind
         let nameEnd: Int
@@ -186,20 +193,21 @@ final class OxenstoredLogParser {
             }
         }
 
-        // Built into locals and made into the event at the end: changing a `var` event field by field
-        // made the compiler copy it to return it.
-        var operation = Operation.read
-        var path: String?
-        var value: String?
+        // From here on the line gives an event: it is made in its slot with the fields every message
+        // has, and the rest are stored into it there. Made from locals at the end instead, the
+        // event was built on the stack, copied (retaining its strings) and the original destroyed.
+        TraceEvent.initialize(
+            slot, line: number, time: time, connection: connection, transaction: transaction, operation: .read, replayOf: replayOf,
+            truncated: truncated)
         let (pathRange, rest) = Self.splitFirstField(line, data)
 
         switch kind {
         case .write:
-            operation = .write
-            path = Self.path(line, pathRange, pathSink)
-            value = Self.unescaped(line, rest)
+            slot.pointee.operation = .write
+            slot.pointee.path = Self.path(line, pathRange, pathSink)
+            slot.pointee.value = Self.unescaped(line, rest)
         case .mkdir, .rm, .read, .directory, .getPermissions:
-            operation =
+            slot.pointee.operation =
                 switch kind {
                 case .mkdir: .mkdir
                 case .rm: .rm
@@ -207,68 +215,74 @@ final class OxenstoredLogParser {
                 case .directory: .directory
                 default: .getPermissions
                 }
-            path = Self.path(line, pathRange, pathSink)
+            slot.pointee.path = Self.path(line, pathRange, pathSink)
         case .setPermissions:
-            path = Self.path(line, pathRange, pathSink)
+            slot.pointee.path = Self.path(line, pathRange, pathSink)
             let text = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
-            value = text
+            slot.pointee.value = text
             if let permissions = Permission.list(text), !pathRange.isEmpty {
-                operation = .setPermissions(permissions)
+                slot.pointee.operation = .setPermissions(permissions)
             } else {
-                operation = Self.malformedPayload(
+                slot.pointee.operation = Self.malformedPayload(
                     number, line, nameRange, "a path and a permission list such as 'n5 r0'", data, diagnostics)
             }
         case .watch, .unwatch, .watchEvent:
-            operation = kind == .watch ? .watch : kind == .unwatch ? .unwatch : .watchEvent
-            path = Self.unescaped(line, pathRange)
-            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
+            slot.pointee.operation = kind == .watch ? .watch : kind == .unwatch ? .unwatch : .watchEvent
+            slot.pointee.path = Self.unescaped(line, pathRange)
+            slot.pointee.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
         case .transactionStart:
-            operation = .transactionStart
+            slot.pointee.operation = .transactionStart
         case .transactionEnd:
-            operation = .transactionEnd(commit: nil)
+            slot.pointee.operation = .transactionEnd(commit: nil)
         case .commit:
-            operation = .transactionOutcome(.committed)
+            slot.pointee.operation = .transactionOutcome(.committed)
         case .conflict:
-            operation = .transactionOutcome(.conflict)
+            slot.pointee.operation = .transactionOutcome(.conflict)
         case .coalesce:
             // "write /path" or "read /path": the subtree that was merged.
-            operation = .transactionOutcome(.coalesced)
+            slot.pointee.operation = .transactionOutcome(.coalesced)
             let (whatRange, pathPart) = Self.splitFirstField(line, data)
-            value = Scan.string(line, whatRange)
-            path = Self.unescaped(line, Self.splitFirstField(line, pathPart).0)
+            slot.pointee.value = Scan.string(line, whatRange)
+            slot.pointee.path = Self.unescaped(line, Self.splitFirstField(line, pathPart).0)
         case .introduce, .release, .resume:
-            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
+            slot.pointee.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
             if let domid = Scan.decimal(line, pathRange) {
-                operation =
+                slot.pointee.operation =
                     kind == .introduce ? .introduce(domid: domid) : kind == .release ? .release(domid: domid) : .resume(domid: domid)
             } else {
-                operation = Self.malformedPayload(number, line, nameRange, "a domid", data, diagnostics)
+                slot.pointee.operation = Self.malformedPayload(number, line, nameRange, "a domid", data, diagnostics)
             }
         case .setTarget:
-            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
+            slot.pointee.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
             let targetRange = Self.splitFirstField(line, rest).0
             if let domid = Scan.decimal(line, pathRange), let target = Scan.decimal(line, targetRange) {
-                operation = .setTarget(domid: domid, target: target)
+                slot.pointee.operation = .setTarget(domid: domid, target: target)
             } else {
-                operation = Self.malformedPayload(number, line, nameRange, "two domids", data, diagnostics)
+                slot.pointee.operation = Self.malformedPayload(number, line, nameRange, "two domids", data, diagnostics)
             }
         case .resetWatches:
-            operation = .resetWatches
+            slot.pointee.operation = .resetWatches
         case .newConnection:
-            operation = .newConnection
+            slot.pointee.operation = .newConnection
         case .endConnection:
-            operation = .endConnection
+            slot.pointee.operation = .endConnection
         case .error:
-            operation = .errorReply(Scan.string(line, pathRange))
-            value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
+            slot.pointee.operation = .errorReply(Scan.string(line, pathRange))
+            slot.pointee.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, data))
         case .otherNamed:
-            operation = .other(Scan.string(line, nameRange))
+            slot.pointee.operation = .other(Scan.string(line, nameRange))
             let payload = Self.droppingOneTrailingSpace(line, data)
-            if !payload.isEmpty { value = Self.unescaped(line, payload) }
+            if !payload.isEmpty { slot.pointee.value = Self.unescaped(line, payload) }
         }
-        return TraceEvent(
-            line: number, time: time, connection: connection, transaction: transaction, operation: operation, path: path, value: value,
-            replayOf: replayOf, truncated: truncated)
+        return true
+    }
+
+    /// Parses `line` into an event, or `nil` when it gives none.
+    func parse(_ line: LineBytes, number: Int, diagnostics: BoundedDiagnostics, pathSink: EventBatch? = nil) -> TraceEvent? {
+        withUnsafeTemporaryAllocation(of: TraceEvent.self, capacity: 1) { slot in
+            parse(line, number: number, diagnostics: diagnostics, pathSink: pathSink, into: slot.baseAddress!)
+                ? slot.baseAddress!.move() : nil
+        }
     }
 
     /// Passes a message with a malformed payload on as `.other(name)`, with warning W0803.

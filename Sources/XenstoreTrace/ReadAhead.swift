@@ -47,7 +47,8 @@ extension TraceReader {
     ) {
         let size = Swift.max(1, batchSize)
         defer {
-            pathSink = nil
+            fillingBatch = nil
+            keepsPathsAsBytes = false
             beforeWaiting = nil
             whileWaiting = nil
         }
@@ -119,23 +120,23 @@ fileprivate final class BatchCollector {
         self.pathsAsBytes = pathsAsBytes
         handOverBatch = handOver
         batch = EventBatch(capacity: size)
-        if pathsAsBytes { reader.pathSink = batch }
+        reader.fillingBatch = batch
+        reader.keepsPathsAsBytes = pathsAsBytes
     }
 
     /// Reads the trace to its end, handing over each full batch and then the last one.
     func readAll() {
-        // The event goes straight from `next()` into the batch: a parameter in between would copy it.
-        // The batch is held in a local, not read from the property for each event (a retain and a
-        // release each time); `handOvers` tells when `beforeWaiting` handed it over inside `next()`.
+        // The reader adds each event to `reader.fillingBatch` (built in place there); the batch is
+        // held in a local, not read from the property for each event (a retain and a release each
+        // time); `handOvers` tells when `beforeWaiting` handed it over while the reader waited.
         let reader = self.reader
         var current = batch
         var seen = handOvers
-        while let event = reader.next() {
+        while reader.appendNext() {
             if handOvers != seen {
                 current = batch
                 seen = handOvers
             }
-            current.append(event)
             if current.isFull {
                 handOver()
                 current = batch
@@ -159,7 +160,7 @@ fileprivate final class BatchCollector {
         let full = batch
         handOvers &+= 1
         batch = EventBatch(capacity: size)
-        if pathsAsBytes { reader.pathSink = batch }
+        reader.fillingBatch = batch
         handOverBatch(full)
     }
 }

@@ -57,6 +57,29 @@ public struct TraceEvent: Sendable, Equatable {
         self.replayOf = replayOf
         self.truncated = truncated
     }
+
+    /// Makes an event in uninitialised memory, field by field. `slot.initialize(to: TraceEvent(...))`
+    /// built the event (too large to be passed in registers) on the stack twice, copied one
+    /// (retaining its strings), destroyed the other and then copied it into place; the reading
+    /// thread did that for every line. Every stored property must be initialised here
+    /// (`XenstoreTraceTests` checks their number).
+    @inline(__always)
+    static func initialize(
+        _ slot: UnsafeMutablePointer<TraceEvent>, line: Int, time: Int64? = nil, connection: Connection, transaction: Int? = nil,
+        operation: Operation, path: String? = nil, value: String? = nil, handle: UInt64? = nil, replayOf: Int? = nil,
+        truncated: Bool = false
+    ) {
+        slot.pointer(to: \.line)!.initialize(to: line)
+        slot.pointer(to: \.time)!.initialize(to: time)
+        slot.pointer(to: \.connection)!.initialize(to: connection)
+        slot.pointer(to: \.transaction)!.initialize(to: transaction)
+        slot.pointer(to: \.operation)!.initialize(to: operation)
+        slot.pointer(to: \.path)!.initialize(to: path)
+        slot.pointer(to: \.value)!.initialize(to: value)
+        slot.pointer(to: \.handle)!.initialize(to: handle)
+        slot.pointer(to: \.replayOf)!.initialize(to: replayOf)
+        slot.pointer(to: \.truncated)!.initialize(to: truncated)
+    }
 }
 
 /// A xenstore connection: xenstored identifies a domain (its ring) or a local socket, never a driver.
