@@ -224,10 +224,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
             case .tooLong(let number, let length):
                 statistics.lines = number
                 statistics.malformedLines += 1
-                sink.emit(
-                    .error, TraceDiagnosticCode.lineTooLong,
-                    "line is \(length) bytes, more than the limit of \(options.maximumLineLength); skipped", line: number, column: 1,
-                    hint: "a xenstore message is at most 4096 bytes, so this is probably not a trace")
+                reportTooLong(number, length)
             case .line(let line, let number):
                 statistics.lines = number
                 if Scan.skipBlanks(line, from: 0) == line.count {
@@ -236,13 +233,7 @@ public final class TraceReader: Sequence, IteratorProtocol {
                 }
                 if parser == nil {
                     guard let detected = TraceFormat.detect(line) else {
-                        sink.emit(
-                            .error, TraceDiagnosticCode.unknownFormat,
-                            "cannot tell the trace format from its first line '\(Scan.excerpt(line, 0..<line.count))'", line: number,
-                            column: 1,
-                            hint:
-                                "expected an oxenstored access log ([20261127T10:00:00.000Z] D5 write ...), a cxenstored trace (io: IN 0x... (d5) ...) or JSON lines ({...}); or name the format"
-                        )
+                        reportUnknownFormat(line, number)
                         statistics.malformedLines += 1
                         finished = true
                         return nil
@@ -253,6 +244,26 @@ public final class TraceReader: Sequence, IteratorProtocol {
             }
         }
         return nil
+    }
+
+    // The two diagnostics of `nextLine()` are emitted out of line: inlined, the diagnostics' list
+    // got an exclusivity check at the top of `nextLine()`, paid for every line (a tenth of its cost).
+    @inline(never)
+    private func reportTooLong(_ number: Int, _ length: Int) {
+        sink.emit(
+            .error, TraceDiagnosticCode.lineTooLong,
+            "line is \(length) bytes, more than the limit of \(options.maximumLineLength); skipped", line: number, column: 1,
+            hint: "a xenstore message is at most 4096 bytes, so this is probably not a trace")
+    }
+
+    @inline(never)
+    private func reportUnknownFormat(_ line: LineBytes, _ number: Int) {
+        sink.emit(
+            .error, TraceDiagnosticCode.unknownFormat,
+            "cannot tell the trace format from its first line '\(Scan.excerpt(line, 0..<line.count))'", line: number, column: 1,
+            hint:
+                "expected an oxenstored access log ([20261127T10:00:00.000Z] D5 write ...), a cxenstored trace (io: IN 0x... (d5) ...) or JSON lines ({...}); or name the format"
+        )
     }
 
     /// Counts a line that gave no event: skipped for a reason, or malformed.
