@@ -21,7 +21,7 @@ import Testing
     /// Checks `source` as `t.xpd` with the compact library, expecting well-formed diagnostics within `budget`
     /// (a hang guard: a loaded machine is slow; speed is the benchmarks' matter).
     static func hostile(
-        _ source: String, budget: Duration = .seconds(10), sourceLocation: Testing.SourceLocation = #_sourceLocation
+        _ source: String, budget: Duration = .seconds(60), sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) -> (definitions: [ProtocolDefinition], diagnostics: [Diagnostic]) {
         let (result, time) = timed { checkWithLibrary(source) }
         #expect(time < budget, "took \(time)", sourceLocation: sourceLocation)
@@ -80,7 +80,7 @@ import Testing
     /// Eight machines of nine states: 43 million global states, which the exploration searched
     /// one by one (four took 20 seconds, eight ran for ever). It stops at its bound with W0750.
     @Test func manyMachinesStopTheProductExploration() throws {
-        let (definitions, diagnostics) = Self.hostile(Self.manyMachines(8), budget: .seconds(5))
+        let (definitions, diagnostics) = Self.hostile(Self.manyMachines(8), budget: .seconds(60))
         #expect(Self.errors(diagnostics) == [])
         // The analysis' warnings: only the bound, nothing drawn from a partial search (W0741-W0744).
         let analysis = diagnostics.filter { ["W0741", "W0742", "W0743", "W0744", "W0750"].contains($0.code.rawValue) }
@@ -102,7 +102,7 @@ import Testing
             }
 
             """
-        let (definitions, diagnostics) = Self.hostile(source, budget: .seconds(5))
+        let (definitions, diagnostics) = Self.hostile(source, budget: .seconds(60))
         #expect(Self.errors(diagnostics) == [])
         #expect(!diagnostics.contains { $0.code == "W0750" }, "\(diagnostics.map(describe))")
         #expect(definitions.first?.turns.count == 32 * 32)
@@ -124,7 +124,7 @@ import Testing
         lines.append("  machine fe.state { \(states.map { "* -> \($0) by frontend when p12;" }.joined(separator: " ")) }")
         lines.append("  machine be.state { \(states.map { "* -> \($0) by backend;" }.joined(separator: " ")) }")
         lines.append("}")
-        let (_, diagnostics) = Self.hostile(lines.joined(separator: "\n") + "\n", budget: .seconds(10))
+        let (_, diagnostics) = Self.hostile(lines.joined(separator: "\n") + "\n", budget: .seconds(60))
         #expect(Self.errors(diagnostics) == [])
         let bound = try #require(diagnostics.first { $0.code == "W0750" }, "\(diagnostics.map(describe))")
         #expect(bound.message.contains("1000000 steps"))
@@ -145,7 +145,7 @@ import Testing
         let count = 2000
         let source = (0..<count).map { "protocol p\($0) extends p\($0 + 1) { }" }.joined(separator: "\n") + "\nprotocol p\(count) { }\n"
         let (result, time) = Self.timed { checkProtocols([(testFile, source)]) }
-        #expect(time < .seconds(10), "took \(time)")
+        #expect(time < .seconds(60), "took \(time)")
         ProtocolFuzzTests.expectWellFormed(result.1, in: [testFile: LineTable(Array(source.utf8))], "extends chain")
         let refused = result.1.filter { $0.code == "E0754" }
         // The protocols whose chain is longer than 64 units: p0 ... p1936, each at its own `extends`.
@@ -198,7 +198,7 @@ import Testing
             ("number", "protocol p extends xb {\n  option unknown_keys = \(digits);\n}\n"),
         ] {
             let (result, time) = Self.timed { checkWithLibrary(source) }
-            #expect(time < .seconds(30), "\(what): took \(time)")
+            #expect(time < .seconds(120), "\(what): took \(time)")
             let lines = [testFile: LineTable(Array(source.utf8)), "xb.xpd": LineTable(Array(xenbusLibrary.utf8))]
             ProtocolFuzzTests.expectWellFormed(result.1, in: lines, what)
         }
@@ -255,7 +255,7 @@ import Testing
         let source =
             "protocol p extends xb {\n  key fe/x : string writer frontend;\n  machine fe.state {\n"
             + transitions.joined(separator: "\n") + "\n  }\n  machine be.state { Initialising -> InitWait by backend; }\n}\n"
-        let (definitions, diagnostics) = Self.hostile(source, budget: .seconds(30))
+        let (definitions, diagnostics) = Self.hostile(source, budget: .seconds(120))
         #expect(Self.errors(diagnostics) == [])
         #expect(diagnostics.contains { $0.code == "W0750" && $0.message.contains("overlapping guards") })
         let p = try #require(definitions.first)

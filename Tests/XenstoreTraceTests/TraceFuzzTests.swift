@@ -53,8 +53,9 @@ import XenstoreTrace
         let reader = TraceReader(bytes: bytes, options: .init(format: format, fileName: "fuzz.trace"))
         var events: [TraceEvent] = []
         let time = clock.measure { while let event = reader.next() { events.append(event) } }
-        // Debug builds on a loaded machine: a second is generous for traces of a few kilobytes.
-        #expect(time < .seconds(1), "\(label()) took \(time)", sourceLocation: sourceLocation)
+        // A guard against pathological slowness, not a speed test (the benchmarks are): traces of a few
+        // kilobytes take milliseconds, and a machine busy with parallel tests may be ten times slower.
+        #expect(time < .seconds(10), "\(label()) took \(time)", sourceLocation: sourceLocation)
         let lines = LineTable(bytes)
         let diagnostics = reader.diagnostics
         for diagnostic in diagnostics {
@@ -183,7 +184,7 @@ import XenstoreTrace
                 let clock = ContinuousClock()
                 let reader = TraceReader(bytes: bytes, options: .init(format: format, fileName: "fuzz.trace"))
                 let time = clock.measure { while reader.next() != nil {} }
-                #expect(time < .seconds(30), "\(what): took \(time)")
+                #expect(time < .seconds(120), "\(what): took \(time)")
                 #expect(reader.diagnostics.count <= 1001, "\(what)")
                 for diagnostic in reader.diagnostics {
                     #expect(Self.isStableCode(diagnostic.code, severity: diagnostic.severity), "\(what): \(diagnostic.code)")
