@@ -60,16 +60,7 @@ extension ProtocolAnalysis {
             keyMachineReachableStates.append(reached)
             let name = keyName(machine)
 
-            var reported: Set<Int> = []
-            for (t, transition) in machine.transitions.enumerated() where transition.from != .all {
-                for state in definition.states.map(\.value)
-                where transition.from.contains(state) && !reached.contains(state) && reported.insert(state).inserted {
-                    diagnostics.append(
-                        .warning(
-                            "W0741", "state '\(definition.stateName(state))' of '\(name)' is never reached",
-                            at: syntax.keyMachineTransitionLocations[m][t], hint: "transitions from it can never be taken"))
-                }
-            }
+            reportUnreachedSources(machine, reached: reached, name: name, locations: syntax.keyMachineTransitionLocations[m])
 
             // A machine that never closes an entry (entries are only removed) has nothing to trap.
             guard let closed, machine.transitions.contains(where: { $0.to == closed }) else { continue }

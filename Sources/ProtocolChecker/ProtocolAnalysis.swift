@@ -415,18 +415,9 @@ struct ProtocolAnalysis {
 
         // States named as sources of transitions but never reached make those transitions dead.
         for (m, machine) in machines.enumerated() {
-            let reached = Set(reachable.map { $0[m] })
-            var reported: Set<Int> = []
-            for (t, transition) in machine.transitions.enumerated() where transition.from != .all {
-                for state in definition.states.map(\.value)
-                where transition.from.contains(state) && !reached.contains(state) && reported.insert(state).inserted {
-                    diagnostics.append(
-                        .warning(
-                            "W0741",
-                            "state '\(definition.stateName(state))' of '\(definition.directories[machine.directory].name).state' is never reached",
-                            at: syntax.transitionLocations[m][t], hint: "transitions from it can never be taken"))
-                }
-            }
+            reportUnreachedSources(
+                machine, reached: Set(reachable.map { $0[m] }), name: "\(definition.directories[machine.directory].name).state",
+                locations: syntax.transitionLocations[m])
         }
 
         // Deadlocks: nobody but the toolstack can move, and the handshake is not finished.
@@ -533,5 +524,22 @@ struct ProtocolAnalysis {
             }
         }
         return true
+    }
+}
+
+extension ProtocolAnalysis {
+    /// `W0741` for each state that a transition of `machine` starts from but that is not `reached`
+    /// (once per state), at the first such transition: transitions from it can never be taken.
+    mutating func reportUnreachedSources(_ machine: Machine, reached: Set<Int>, name: String, locations: [SourceLocation]) {
+        var reported: Set<Int> = []
+        for (t, transition) in machine.transitions.enumerated() where transition.from != .all {
+            for state in definition.states.map(\.value)
+            where transition.from.contains(state) && !reached.contains(state) && reported.insert(state).inserted {
+                diagnostics.append(
+                    .warning(
+                        "W0741", "state '\(definition.stateName(state))' of '\(name)' is never reached", at: locations[t],
+                        hint: "transitions from it can never be taken"))
+            }
+        }
     }
 }
