@@ -184,23 +184,9 @@ final class Instance {
     /// connection (a socket, or domain 0).
     func roles(domid: Int, privileged: Bool) -> UInt32 {
         if cachedRoles.domid == domid && cachedRoles.privileged == privileged { return cachedRoles.roles }
-        let roles = computeRoles(domid: domid, privileged: privileged)
+        let roles = ReplayEngine.roles(protocolDefinition, parameters: parameters, domid: domid, privileged: privileged)
         cachedRoles = (domid, privileged, roles)
         return roles
-    }
-
-    private func computeRoles(domid: Int, privileged: Bool) -> UInt32 {
-        let compiled = protocolDefinition
-        var mask: UInt32 = 0
-        for (role, value) in compiled.definition.roles.enumerated() where role < 32 {
-            switch value.principal {
-            case .parameter(let index):
-                if index >= 0, index < parameters.count, parameters[index] == domid { mask |= 1 << UInt32(compiled.canonical[role]) }
-            case .privileged:
-                if privileged { mask |= 1 << UInt32(compiled.canonical[role]) }
-            }
-        }
-        return mask
     }
 
     /// The domain that plays a role in this instance (0 for a privileged role), if known.
