@@ -136,15 +136,22 @@ extension ReplayEngine {
             protocolName: protocolName ?? instance?.protocolDefinition.definition.name ?? "",
             instance: instanceName ?? instance?.name ?? "",
             rule: rule, origin: origin.description, message: message, path: path, detectedLine: detectedLine)
+        let sequence = findingSequence
         if let instance, deduplicate {
             let key = deduplicationKey ?? "\(rule)|\(role)|\(path ?? "")"
             if let existing = instance.reported[key] {
-                findings[existing].repeats += 1
+                switch options.findingRetention {
+                case .all: findings[existing].repeats += 1
+                case .live: retainedFindings[existing]?.repeats += 1
+                }
                 return
             }
-            instance.reported[key] = findings.count
+            instance.reported[key] = sequence
+            if options.findingRetention == .live { retainedFindings[sequence] = finding }
         }
-        findings.append(finding)
+        findingSequence += 1
+        if severity == .violation { violationCount += 1 } else { otherFindingCount += 1 }
+        if options.findingRetention == .all { findings.append(finding) }
         findingHandler?(finding)
     }
 }

@@ -169,6 +169,7 @@ extension ReplayEngine {
 
     func destroy(_ instance: Instance) {
         instance.live = false
+        if options.findingRetention == .live && !instance.reported.isEmpty { endedInstances.append(instance) }
         for (directory, state) in instance.directories.enumerated() {
             if let live = roots[state.root], live.instance === instance, live.directory == directory { roots[state.root] = nil }
         }

@@ -11,8 +11,21 @@ import XenstoreTrace
 ///     for finding in engine.findings { ... }
 ///
 /// Memory grows with the live instances (and open transactions), not with the length of the trace;
-/// the findings are kept, one per (instance, rule, party, path) with a repeat count.
+/// the findings are kept, one per (instance, rule, party, path) with a repeat count, unless
+/// `Options.findingRetention` is `.live` (a checker that runs for as long as xenstored does).
 public final class ReplayEngine {
+    /// Which findings the engine keeps once it has handed them to `findingHandler`.
+    public enum FindingRetention: Sendable {
+        /// Every finding, in `findings`, for a report at the end.
+        case all
+        /// Only the findings of live instances, whose repeats are still being counted: a finding
+        /// outside any instance, or of an instance that has ended, is counted and dropped (and
+        /// listed in `repeatedFindings` if it repeated, up to `Options.maximumEndedRepeats`).
+        /// `findings` stays empty. Memory then grows with the live instances only, however many
+        /// findings a long run makes.
+        case live
+    }
+
     /// How to replay.
     public struct Options: Sendable {
         /// ACM VM labels of domains (`--label DOMID=LABEL`), for the protocols' `labels` admission rules.
@@ -21,11 +34,21 @@ public final class ReplayEngine {
         public var admissions: [Admission]
         /// Backward jumps one evaluation may take before it is stopped (a `forall` over a huge range).
         public var maximumLoopIterations: Int
+        /// Which findings are kept (`.all` for a report at the end, `.live` for streaming).
+        public var findingRetention: FindingRetention
+        /// With `.live` retention: how many repeated findings of ended instances `repeatedFindings`
+        /// lists at most; the rest are only counted (`unlistedRepeatedFindings`).
+        public var maximumEndedRepeats: Int
 
-        public init(labels: [Int: String] = [:], admissions: [Admission] = [], maximumLoopIterations: Int = 65_536) {
+        public init(
+            labels: [Int: String] = [:], admissions: [Admission] = [], maximumLoopIterations: Int = 65_536,
+            findingRetention: FindingRetention = .all, maximumEndedRepeats: Int = 1000
+        ) {
             self.labels = labels
             self.admissions = admissions
             self.maximumLoopIterations = maximumLoopIterations
+            self.findingRetention = findingRetention
+            self.maximumEndedRepeats = maximumEndedRepeats
         }
     }
 
@@ -54,8 +77,24 @@ public final class ReplayEngine {
     let options: Options
     let resolver: PathResolver
 
-    /// Violations and findings, in the order they were found.
+    /// Violations and findings, in the order they were found (empty with `.live` retention).
     @exclusivity(unchecked) public internal(set) var findings: [Finding] = []
+    /// Violations found so far (each counted once, however often it repeated).
+    @exclusivity(unchecked) public internal(set) var violationCount = 0
+    /// Findings other than violations found so far (audits, evaluation failures).
+    @exclusivity(unchecked) public internal(set) var otherFindingCount = 0
+    /// With `.live` retention: repeated findings of ended instances that `repeatedFindings` does not
+    /// list (over `Options.maximumEndedRepeats`).
+    @exclusivity(unchecked) public internal(set) var unlistedRepeatedFindings = 0
+    /// Findings reported so far, repeats not counted: the next finding's place in the order found.
+    @exclusivity(unchecked) var findingSequence = 0
+    /// With `.live` retention: the findings of live instances, by their place in the order found.
+    @exclusivity(unchecked) var retainedFindings: [Int: Finding] = [:]
+    /// With `.live` retention: repeated findings of ended instances, in the order found.
+    @exclusivity(unchecked) var endedRepeats: [(sequence: Int, finding: Finding)] = []
+    /// With `.live` retention: instances ended since the last message, whose findings are released
+    /// when the next message starts (until then a report on them still counts as a repeat).
+    @exclusivity(unchecked) var endedInstances: [Instance] = []
     @exclusivity(unchecked) public internal(set) var summary = ReplaySummary()
     /// Called with each finding when it is found, before later repeats of it are counted (they
     /// only raise `repeats` in `findings`): for reporting while the trace is still being read.
@@ -183,6 +222,7 @@ public final class ReplayEngine {
     /// Replays one message whose path (if it mutates) has been resolved.
     func process(_ event: TraceEvent, resolved: ResolvedPath) {
         summary.messages += 1
+        if !endedInstances.isEmpty { releaseEndedInstances() }
         currentLine = event.line
         currentTime = event.time
         if let time = event.time { advance(to: time) }
@@ -252,6 +292,7 @@ public final class ReplayEngine {
 
     /// Ends the replay: counts what is still pending. Timers that have not expired are not reported.
     public func finish() {
+        if !endedInstances.isEmpty { releaseEndedInstances() }
         var pendingTimers = 0
         for instance in instances.values {
             for timer in instance.timers where timer.deadline != nil { pendingTimers += 1 }
@@ -265,7 +306,37 @@ public final class ReplayEngine {
     }
 
     /// Whether any finding is a violation.
-    public var hasViolations: Bool { findings.contains { $0.severity == .violation } }
+    public var hasViolations: Bool { violationCount > 0 }
+
+    /// The findings that repeated, in the order found: with `.all` retention those of `findings`
+    /// whose `repeats` is not zero; with `.live` retention those of live instances and at most
+    /// `Options.maximumEndedRepeats` of ended ones.
+    public var repeatedFindings: [Finding] {
+        switch options.findingRetention {
+        case .all:
+            return findings.filter { $0.repeats > 0 }
+        case .live:
+            let live = retainedFindings.filter { $0.value.repeats > 0 }.map { (sequence: $0.key, finding: $0.value) }
+            return (endedRepeats + live).sorted { $0.sequence < $1.sequence }.map(\.finding)
+        }
+    }
+
+    /// With `.live` retention: drops the findings of the instances that ended, keeping those that
+    /// repeated (up to the limit) for the notes at the end.
+    func releaseEndedInstances() {
+        for instance in endedInstances {
+            for sequence in instance.reported.values.sorted() {
+                guard let finding = retainedFindings.removeValue(forKey: sequence), finding.repeats > 0 else { continue }
+                if endedRepeats.count < options.maximumEndedRepeats {
+                    endedRepeats.append((sequence, finding))
+                } else {
+                    unlistedRepeatedFindings += 1
+                }
+            }
+            instance.reported = [:]
+        }
+        endedInstances.removeAll()
+    }
 
     func mutation(_ event: TraceEvent, connection: ConnectionID, resolved: ResolvedPath) {
         guard let path = resolved.path else { return }

@@ -143,10 +143,10 @@ struct ReplayCommand: ParsableCommand {
         if outcome.status == .usageOrIOError && outcome.traceFormat == nil && outcome.summary.messages == 0 {
             throw Exit(status: outcome.status)
         }
-        let violations = outcome.findings.filter { $0.severity == .violation }
-        let others = outcome.findings.filter { $0.severity != .violation }
         switch (format, stream) {
         case (.json, false):
+            let violations = outcome.findings.filter { $0.severity == .violation }
+            let others = outcome.findings.filter { $0.severity != .violation }
             let document: JSONValue = .object([
                 ("messages", .int(outcome.summary.messages)),
                 ("violations", .array(violations.map(\.json))),
@@ -155,22 +155,30 @@ struct ReplayCommand: ParsableCommand {
             ])
             Output.standardOutput(document.rendered())
         case (.json, true):
-            let repeated = outcome.findings.filter { $0.repeats > 0 }.map { finding -> JSONValue in
+            let repeated = outcome.repeated.map { finding -> JSONValue in
                 .object([("line", .int(finding.line)), ("rule", .string(finding.rule)), ("repeats", .int(finding.repeats))])
             }
-            let end: JSONValue = .object([
-                ("messages", .int(outcome.summary.messages)), ("violations", .int(violations.count)),
-                ("findings", .int(others.count)), ("repeated", .array(repeated)), ("summary", Self.summaryJSON(outcome)),
-            ])
+            var fields: [(String, JSONValue)] = [
+                ("messages", .int(outcome.summary.messages)), ("violations", .int(outcome.violationCount)),
+                ("findings", .int(outcome.otherFindingCount)), ("repeated", .array(repeated)),
+            ]
+            if outcome.unlistedRepeated > 0 { fields.append(("repeated_unlisted", .int(outcome.unlistedRepeated))) }
+            fields.append(("summary", Self.summaryJSON(outcome)))
+            let end: JSONValue = .object(fields)
             Output.standardOutput(end.renderedOnOneLine())
         case (.text, false):
             Output.standardOutput(outcome.findings.map { Self.text($0, trace: shownTrace) }.joined() + Self.summaryText(outcome))
         case (.text, true):
             var out = ""
-            for finding in outcome.findings where finding.repeats > 0 {
+            for finding in outcome.repeated {
                 out +=
                     "\(TerminalText.visible(shownTrace)):\(finding.line): note: \(finding.rule) (\(finding.severity.rawValue)) "
                     + "repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")\n"
+            }
+            if outcome.unlistedRepeated > 0 {
+                out +=
+                    "\(TerminalText.visible(shownTrace)): note: \(outcome.unlistedRepeated) more repeated finding"
+                    + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
             }
             Output.standardOutput(out + Self.summaryText(outcome))
         }
@@ -219,8 +227,8 @@ struct ReplayCommand: ParsableCommand {
     static func summaryText(_ outcome: ReplayPipeline.Outcome) -> String {
         var out = ""
         let summary = outcome.summary
-        let violations = outcome.findings.filter { $0.severity == .violation }.count
-        let others = outcome.findings.count - violations
+        let violations = outcome.violationCount
+        let others = outcome.otherFindingCount
         out +=
             "\(summary.messages) message\(summary.messages == 1 ? "" : "s"), \(summary.instancesCreated) instance"
             + "\(summary.instancesCreated == 1 ? "" : "s"): \(violations) violation\(violations == 1 ? "" : "s")"

@@ -91,6 +91,16 @@ public struct ReplayPipeline: Sendable {
         /// With `Request.stream`: the trace's diagnostics that went to `Stream.diagnostic` already,
         /// and so are not in `diagnostics` (which keeps the rules' and the note on those over the limit).
         public var streamedDiagnostics: [Diagnostic] = []
+        /// Violations found (each once, however often it repeated); with `Request.stream` the
+        /// findings themselves went to `Stream.finding` and `findings` is empty.
+        public var violationCount = 0
+        /// Other findings found (audits, evaluation failures).
+        public var otherFindingCount = 0
+        /// The findings that repeated, in the order found (with `Request.stream`, at most
+        /// `ReplayEngine.Options.maximumEndedRepeats` of instances that ended).
+        public var repeated: [Finding] = []
+        /// With `Request.stream`: repeated findings of ended instances over that limit, not listed.
+        public var unlistedRepeated = 0
     }
 
     /// Loads the protocol definitions (and label admissions) the rules name.
@@ -151,8 +161,12 @@ public struct ReplayPipeline: Sendable {
                 findings: [], summary: ReplaySummary(), diagnostics: rules.diagnostics + [error.diagnostic], sources: rules.sources,
                 status: .usageOrIOError)
         }
+        // A stream may run as long as xenstored does: its findings are printed as found, so the
+        // engine keeps only those of live instances (whose repeats are still counted).
         let engine = ReplayEngine(
-            protocols: rules.protocols, options: ReplayEngine.Options(labels: request.labels, admissions: rules.admissions))
+            protocols: rules.protocols,
+            options: ReplayEngine.Options(
+                labels: request.labels, admissions: rules.admissions, findingRetention: request.stream == nil ? .all : .live))
         if let stream = request.stream {
             engine.findingHandler = stream.finding
             reader.diagnosticHandler = stream.diagnostic
@@ -166,6 +180,10 @@ public struct ReplayPipeline: Sendable {
         var outcome = Outcome(
             findings: engine.findings, summary: engine.summary, diagnostics: rules.diagnostics + traceDiagnostics, sources: rules.sources,
             status: status, traceFormat: reader.format)
+        outcome.violationCount = engine.violationCount
+        outcome.otherFindingCount = engine.otherFindingCount
+        outcome.repeated = engine.repeatedFindings
+        outcome.unlistedRepeated = engine.unlistedRepeatedFindings
         if request.stream != nil {
             let streamed = reader.keptDiagnosticCount
             outcome.streamedDiagnostics = Array(traceDiagnostics.prefix(streamed))

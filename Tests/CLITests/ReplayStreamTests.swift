@@ -92,6 +92,56 @@ import Testing
                 + "54 messages, 1 instance: 1 violation\n")
     }
 
+    /// `devices` vbd devices (JSON lines), each created by the toolstack, written into twice by its
+    /// frontend where only the backend may write (one violation, repeated once) and removed.
+    static func endedRepeatingDevices(_ devices: Int) -> String {
+        var lines: [String] = []
+        var time: Int64 = 1_795_773_600_000
+        func add(_ who: String, _ op: String, _ path: String, _ value: String? = nil) {
+            time += 10
+            let connection = who.hasPrefix("A") ? "\"socket\": \(who.dropFirst())" : "\"domid\": \(who.dropFirst())"
+            let written = value.map { ", \"value\": \"\($0)\"" } ?? ""
+            lines.append("{\"time\": \(time), \(connection), \"op\": \"\(op)\", \"path\": \"\(path)\"\(written)}")
+        }
+        for fe in 5..<(5 + devices) {
+            let f = "/local/domain/\(fe)/device/vbd/51712"
+            let b = "/local/domain/0/backend/vbd/\(fe)/51712"
+            add("A1", "mkdir", f)
+            add("A1", "mkdir", b)
+            for (path, value) in [
+                (b + "/frontend", f), (f + "/backend", b), (f + "/backend-id", "0"), (f + "/virtual-device", "51712"),
+                (f + "/state", "1"), (b + "/frontend-id", "\(fe)"), (b + "/online", "1"), (b + "/state", "1"),
+                (b + "/type", "phy"), (b + "/mode", "w"),
+            ] { add("A1", "write", path, value) }
+            add("D\(fe)", "write", b + "/sectors", "1")
+            add("D\(fe)", "write", b + "/sectors", "2")
+            add("A1", "rm", f)
+            add("A1", "rm", b)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A stream keeps the findings of live instances only: of the ended ones, 1,000 repeat notes
+    /// are listed at the end and the rest counted, in text and in JSON.
+    @Test func repeatsOfEndedInstancesAreListedUpToALimit() throws {
+        let trace = ReplayCommandTests.temporary("ended-repeats.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        try Self.endedRepeatingDevices(1003).write(toFile: trace, atomically: true, encoding: .utf8)
+        let text = try CommandRunner.run("xen-policy", ["replay", "--stream"] + Self.protocols + [trace])
+        #expect(text.status == 1)
+        let notes = text.standardOutput.split(separator: "\n").filter { $0.contains(": note: ") }
+        #expect(notes.count == 1001)
+        #expect(notes.last == "\(trace): note: 3 more repeated findings of ended instances not listed")
+        #expect(text.standardOutput.hasSuffix("16048 messages, 1003 instances: 1003 violations\n"))
+
+        let json = try CommandRunner.run("xen-policy", ["replay", "--stream", "--format", "json"] + Self.protocols + [trace])
+        let last = try #require(json.standardOutput.split(separator: "\n").last)
+        let end = try #require(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(end["violations"] as? Int == 1003)
+        #expect((end["repeated"] as? [Any])?.count == 1000)
+        #expect(end["repeated_unlisted"] as? Int == 3)
+    }
+
     @Test func theLiveClockNeedsStreaming() throws {
         let result = try CommandRunner.run(
             "xen-policy", ["replay", "--live-clock"] + Self.protocols + ["Examples/traces/vbd-connect.log"])
