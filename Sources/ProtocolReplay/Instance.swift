@@ -74,9 +74,14 @@ final class DirectoryState {
     /// Every node, in no particular order.
     var all: [(String, Entry)] {
         var result: [(String, Entry)] = []
-        for (slot, entry) in fixed.enumerated() { if let entry { result.append((layout.paths[slot], entry)) } }
-        for (path, entry) in other { result.append((path, entry)) }
+        forEachNode { result.append(($0, $1)) }
         return result
+    }
+
+    /// Hands every node to `body`, in no particular order, without collecting them first.
+    func forEachNode(_ body: (String, Entry) -> Void) {
+        for slot in 0..<layout.paths.count { if let entry = fixed[slot] { body(layout.paths[slot], entry) } }
+        for (path, entry) in other { body(path, entry) }
     }
 
     func removeAll() {

@@ -91,7 +91,11 @@ extension ReplayEngine {
             }
         case .rm:
             if relative.isEmpty {
-                if journaling { for (name, entry) in state.all { journalEntries.append((name, entry)) } }
+                // Removing the last directory ends the instance, and an error reply cannot bring it
+                // back: only a directory whose peer still exists needs its nodes journalled.
+                if journaling && instance.directories.indices.contains(where: { $0 != directory && instance.directories[$0].exists }) {
+                    state.forEachNode { journalEntries.append(($0, $1)) }
+                }
                 state.removeAll()
                 state.exists = false
                 instance.states[directory] = 0

@@ -182,3 +182,47 @@ import XenstoreTrace
         #expect(relative.path?.string == "/local/domain/5/device/vbd/768/state")
     }
 }
+
+/// An error reply undoes a refused `rm` of a directory root: the directory's nodes are journalled
+/// while its peer still exists (the removal of the last one ends the instance, with no journal).
+@Suite struct RootRemovalJournalTests {
+    static func replayed(_ trace: TraceBuilder) -> ReplayEngine {
+        let engine = ReplayEngine(protocols: exampleProtocols)
+        engine.replay(TraceReader(bytes: Array(trace.text.utf8)))
+        engine.finish()
+        return engine
+    }
+
+    static func backendNodes(_ engine: ReplayEngine) throws -> [String: String] {
+        let instance = try #require(engine.instances.values.first)
+        var nodes: [String: String] = [:]
+        instance.directories[1].forEachNode { nodes[$0] = $1.value }
+        return nodes
+    }
+
+    @Test func aRefusedRemovalOfADirectoryRootIsUndone() throws {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        let before = try Self.backendNodes(Self.replayed(trace))
+        #expect(before["online"] == "1" && before["state"] == "4" && before.count > 8)
+        trace.operation("D5", "rm", TraceBuilder.vbdBackend(0, 5, 51712))
+        trace.error("D5", "EACCES")
+        let engine = Self.replayed(trace)
+        #expect(try Self.backendNodes(engine) == before)
+        #expect(engine.instances.values.first?.directories[1].exists == true)
+        #expect(engine.instances.values.first?.states[1] == 4)
+    }
+
+    @Test func removingBothRootsEndsTheInstance() throws {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        trace.operation("A1", "rm", TraceBuilder.vbdFrontend(5, 51712))
+        trace.operation("A1", "rm", TraceBuilder.vbdBackend(0, 5, 51712))
+        trace.error("A1", "EACCES")
+        let engine = Self.replayed(trace)
+        #expect(engine.instances.isEmpty)
+        #expect(engine.summary.instancesLive == 0)
+    }
+}
