@@ -93,12 +93,12 @@ extension ProtocolAnalysis {
     /// whose reasons hold whatever the keys are, and for the others, one row per combination of
     /// them (largest first), so the first row whose condition holds names exactly the roles whose
     /// reasons hold; a tier with unconditional roles ends the rows with a row without condition.
-    func turnRows(_ global: [Int], teardown: Set<Int>, closed: Int?) -> [Turn] {
+    func turnRows(_ global: [Int], teardown: Set<Int>, closed: Int?, satisfiability: ConditionSatisfiability) -> [Turn] {
         func row(_ condition: Turn.Condition?, _ roles: RoleMask) -> Turn {
             Turn(frontendState: global[0], backendState: global[1], condition: condition, roles: roles)
         }
         let contributions = turnContributions(global, teardown: teardown, closed: closed)
-        var split = splitRows(contributions)
+        var split = splitRows(contributions, satisfiability)
         // A conditional row just before the fallback that names the same roles changes nothing.
         while split.count >= 2, split[split.count - 1].0.isEmpty, split[split.count - 2].1 == split[split.count - 1].1 {
             split.remove(at: split.count - 2)
@@ -201,7 +201,9 @@ extension ProtocolAnalysis {
     }
 
     /// The rows as (conjuncts, roles); no conjuncts: no condition.
-    private func splitRows(_ contributions: [Contribution]) -> [([(Expression, TurnAtom)], RoleMask)] {
+    private func splitRows(
+        _ contributions: [Contribution], _ satisfiability: ConditionSatisfiability
+    ) -> [([(Expression, TurnAtom)], RoleMask)] {
         var rows: [([(Expression, TurnAtom)], RoleMask)] = []
         var earlier: [Set<TurnAtom>] = []
         // Conjuncts of single-conjunct rows already passed: false whenever a later row is tried.
@@ -215,7 +217,9 @@ extension ProtocolAnalysis {
                 kept.append(conjunct)
             }
             let atoms = Set(kept.map(\.1))
-            guard !atoms.contains(where: { atoms.contains($0.negation) }), !earlier.contains(where: { $0.isSubset(of: atoms) }) else {
+            guard !atoms.contains(where: { atoms.contains($0.negation) }), !earlier.contains(where: { $0.isSubset(of: atoms) }),
+                satisfiability.satisfiable(kept.map(\.0))
+            else {
                 return false
             }
             rows.append((kept, roles))

@@ -424,12 +424,14 @@ struct ProtocolAnalysis {
         let teardown: Set<Int> = Set(definition.states.filter { $0.name == "Closing" || $0.name == "Closed" }.map(\.value))
         var deadlocks: [String] = []
         var turns: [Turn] = []
+        let satisfiability = ConditionSatisfiability(
+            predicates: syntax.names.predicates, budget: Budget(ConditionSatisfiability.turnTableSteps))
         for global in order where !isTerminal(global) {
             let progress = enabled(global).contains { m, t in
                 machines[m].transitions[t].by.rawValue & ~privilegedRoles.rawValue != 0
             }
             if !progress { deadlocks.append(names(global)) }
-            if machines.count == 2 { turns += turnRows(global, teardown: teardown, closed: closed) }
+            if machines.count == 2 { turns += turnRows(global, teardown: teardown, closed: closed, satisfiability: satisfiability) }
         }
         if !deadlocks.isEmpty {
             diagnostics.append(
