@@ -6,7 +6,7 @@ import XenstoreTrace
 
 /// Output formats of `replay`.
 enum ReplayFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    case text, json, sarif, github
 }
 
 /// `--trace-format`.
@@ -39,7 +39,12 @@ struct ReplayCommand: ParsableCommand {
 
             With --stream, each finding is printed as soon as it is found, and messages are replayed as they \
             arrive: follow a live log with tail -F /var/log/xenstored-access.log | xen-policy replay --stream \
-            --rules T -. With --format json it prints JSON lines: one object per finding, then one with the counts.
+            --rules T -. With --format json it prints JSON lines: one object per finding, then one with the counts; \
+            with --format github, one workflow annotation per finding as found.
+
+            --format sarif prints a SARIF 2.1.0 log (each finding at its trace line, with the rule's place in \
+            the description as a related location); --format github prints GitHub workflow annotations, then \
+            the summary line.
 
             Exit status: 0 the trace is clean (audit findings do not count), 1 it has violations, 2 \
             unreadable rules or trace, or malformed trace lines (their diagnostics are printed on stderr).
@@ -65,7 +70,7 @@ struct ReplayCommand: ParsableCommand {
         help: "A file of domain labels, a DOMID=LABEL line each (repeatable; --label overrides it).")
     var labelFiles: [String] = []
 
-    @Option(help: "Output: text or json (on stdout).")
+    @Option(help: "Output: text, json, sarif or github (workflow annotations) (on stdout).")
     var format: ReplayFormat = .text
 
     @Flag(help: "Print each finding when it is found (a live log); with --format json, as JSON lines.")
@@ -96,6 +101,9 @@ struct ReplayCommand: ParsableCommand {
         }
         guard !descriptions.isEmpty else { throw ValidationError("give the rules: --rules TABLE or --protocols PROTO.xpd...") }
         guard !liveClock || stream else { throw ValidationError("--live-clock needs --stream: it is for a live log") }
+        guard !stream || format != .sarif else {
+            throw ValidationError("--format sarif is one document, written at the end: with --stream use json or github")
+        }
         for label in labels { _ = try Self.parseLabel(label) }
     }
 
@@ -128,7 +136,7 @@ struct ReplayCommand: ParsableCommand {
                 rules: descriptions, trace: trace, traceFormat: traceFormat.format, labels: labelMap,
                 stream: stream
                     ? Self.stream(
-                        format: format, trace: shownTrace, colored: printer.colored,
+                        format: format, trace: shownTrace, annotatedTrace: trace, colored: printer.colored,
                         clock: liveClock ? ReplayPipeline.Stream.hostClock() : nil) : nil))
         if stream {
             // The trace's diagnostics went out as they were found; what is left is the rules' and the
@@ -168,6 +176,21 @@ struct ReplayCommand: ParsableCommand {
             Output.standardOutput(end.renderedOnOneLine())
         case (.text, false):
             Output.standardOutput(outcome.findings.map { Self.text($0, trace: shownTrace) }.joined() + Self.summaryText(outcome))
+        case (.sarif, _):
+            Output.standardOutput(
+                ReplayFindingRenderer.sarif(
+                    outcome.findings, trace: trace, messages: outcome.summary.messages, toolVersion: xenPolicyVersion))
+        case (.github, false):
+            Output.standardOutput(
+                outcome.findings.map { ReplayFindingRenderer.github($0, trace: trace) }.joined() + Self.summaryText(outcome))
+        case (.github, true):
+            var out = outcome.repeated.map { ReplayFindingRenderer.githubRepeat($0, trace: trace) }.joined()
+            if outcome.unlistedRepeated > 0 {
+                out +=
+                    "\(TerminalText.visible(shownTrace)): note: \(outcome.unlistedRepeated) more repeated finding"
+                    + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
+            }
+            Output.standardOutput(out + Self.summaryText(outcome))
         case (.text, true):
             var out = ""
             for finding in outcome.repeated {
@@ -186,12 +209,16 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// What `--stream` prints as the replay goes: findings on stdout, trace diagnostics on stderr.
-    static func stream(format: ReplayFormat, trace: String, colored: Bool, clock: (@Sendable () -> Int64)?) -> ReplayPipeline.Stream {
+    static func stream(
+        format: ReplayFormat, trace: String, annotatedTrace: String, colored: Bool, clock: (@Sendable () -> Int64)?
+    ) -> ReplayPipeline.Stream {
         ReplayPipeline.Stream(
             finding: { finding in
                 switch format {
                 case .json: Output.standardOutput(finding.json.renderedOnOneLine())
                 case .text: Output.standardOutput(text(finding, trace: trace))
+                case .github: Output.standardOutput(ReplayFindingRenderer.github(finding, trace: annotatedTrace))
+                case .sarif: break  // refused with --stream by `validate()`
                 }
             },
             diagnostic: { diagnostic in

@@ -16,6 +16,7 @@ import Testing
     static let corpus = "Tests/XenPolicyKitTests/Conformance/expected"
     static let broken = "Tests/CLITests/Fixtures/broken.xml"
     static let lintFindings = "Tests/CLITests/Fixtures/lint-findings.xml"
+    static let pciTrace = "Examples/traces/violation-pci-frontend-ignores-hotplug.log"
     /// Stands for the per-run scratch directory in arguments and output.
     static let scratch = "$TMP"
 
@@ -65,6 +66,17 @@ import Testing
             golden: "usage-unknown-target.txt", tool: "xen-policyc",
             arguments: ["compile", "--target", "xen-9", "Examples/policies/mini.xml", "-o", "\(scratch)/x.bin"]),
         Invocation(golden: "usage-replay-without-trace.txt", tool: "xen-policy", arguments: ["replay", "--rules", "\(scratch)/none.xsrt"]),
+        // An expired expectation: the trace line that armed it, the one that passed its deadline, the rule.
+        Invocation(
+            golden: "replay-violations-sarif.txt", tool: "xen-policy",
+            arguments: [
+                "replay", "--format", "sarif", "-I", "Examples/protocols", "--protocols", "Examples/protocols/pci.xpd", "--", pciTrace,
+            ]),
+        Invocation(
+            golden: "replay-violations-github.txt", tool: "xen-policy",
+            arguments: [
+                "replay", "--format", "github", "-I", "Examples/protocols", "--protocols", "Examples/protocols/pci.xpd", "--", pciTrace,
+            ]),
         Invocation(golden: "help-xen-policy.txt", tool: "xen-policy", arguments: ["--help"]),
     ]
 
