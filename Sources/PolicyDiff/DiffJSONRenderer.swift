@@ -156,7 +156,10 @@ public struct DiffJSONRenderer: Sendable {
 
     private func side(_ side: PolicyDiffReport.Side) -> JSONValue {
         if let protocols = side.protocols {
-            return .object([("input", .string(side.displayName)), ("protocols", .array(protocols.map { .string($0) }))])
+            return .object([
+                ("input", .string(side.displayName)), ("protocols", .array(protocols.map { .string($0) })),
+                ("rule_table", .bool(side.isBlob)),
+            ])
         }
         return .object([
             ("input", .string(side.displayName)),

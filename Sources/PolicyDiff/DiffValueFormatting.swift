@@ -30,7 +30,7 @@ enum DiffValueFormatting {
     static func summary(of side: PolicyDiffReport.Side) -> String {
         if let protocols = side.protocols {
             let list = protocols.isEmpty ? "none" : protocols.joined(separator: ", ")
-            return "protocol description: \(list)"
+            return "\(side.isBlob ? "rule table" : "protocol description"): \(list)"
         }
         var parts: [String] = []
         if let name = side.policyName { parts.append(side.version.map { "\(name) \($0)" } ?? name) }

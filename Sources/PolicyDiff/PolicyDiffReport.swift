@@ -14,7 +14,7 @@ public struct PolicyDiffReport: Sendable {
         public var policyName: String?
         /// `Version` as written.
         public var version: String?
-        /// Whether the input was a blob read with its label map.
+        /// Whether the input was a blob read with its label map (for protocols: a compiled rule table).
         public var isBlob: Bool
         /// For protocol descriptions (`.xpd`): the protocols the file defines, sorted; nil for policies
         /// (`generation` and `policyName` then mean nothing).

@@ -21,14 +21,18 @@ public struct ProtocolDiffer: Sendable {
         public var displayName: String
         /// File names in origins to show as another name (a file read from git into a temporary file).
         public var fileAliases: [String: String]
+        /// Whether the input is a compiled rule table (`.xsrt`) rather than a description.
+        public var isRuleTable: Bool
 
         public init(
-            definitions: [ProtocolDefinition], guardTexts: [[[String?]]] = [], displayName: String, fileAliases: [String: String] = [:]
+            definitions: [ProtocolDefinition], guardTexts: [[[String?]]] = [], displayName: String, fileAliases: [String: String] = [:],
+            isRuleTable: Bool = false
         ) {
             self.definitions = definitions
             self.guardTexts = guardTexts
             self.displayName = displayName
             self.fileAliases = fileAliases
+            self.isRuleTable = isRuleTable
         }
     }
 
@@ -74,7 +78,7 @@ public struct ProtocolDiffer: Sendable {
 
     private static func side(_ input: Input) -> PolicyDiffReport.Side {
         PolicyDiffReport.Side(
-            displayName: input.displayName, generation: .xen41, policyName: nil, version: nil, isBlob: false,
+            displayName: input.displayName, generation: .xen41, policyName: nil, version: nil, isBlob: input.isRuleTable,
             protocols: input.definitions.map(\.name).sorted(by: codePointPrecedes))
     }
 }

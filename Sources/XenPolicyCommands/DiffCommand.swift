@@ -27,7 +27,8 @@ struct DiffCommand: ParsableCommand {
             STEM-security_label_template.xml beside it, or write POLICY+LABELS), or blobs with their .map \
             beside them. REV:PATH reads PATH at a git revision (git show REV:PATH), unless a file of that \
             name exists: `xen-policy diff HEAD~1:policy.xml policy.xml`. OLD and NEW may instead both be \
-            protocol descriptions (.xpd): protocols, keys, directories, roles, transitions, guarantees, \
+            protocol descriptions (.xpd) or compiled rule tables (.xsrt), in any mix: protocols, keys, \
+            directories, roles, transitions, guarantees, \
             expectations, options and labels are compared by name, and widenings (a role may write more, \
             a new transition, a guarantee removed or weakened, an expectation removed or slower, \
             unknown_keys relaxed) are reported. A policy and a protocol description cannot be compared.
@@ -43,10 +44,10 @@ struct DiffCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The old policy or protocol description: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
+    @Argument(help: "The old policy, protocol description or rule table: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
     var old: String
 
-    @Argument(help: "The new policy or protocol description: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
+    @Argument(help: "The new policy, protocol description or rule table: PATH, REV:PATH, or POLICY+LABELS (Xen 3.0.2).")
     var new: String
 
     @Option(help: "Target whose numbering and rules apply (default: the newer input's generation).")

@@ -5,6 +5,7 @@ import PolicyEmitter
 import PolicyModel
 import PolicyReader
 import PolicyTools
+import RuleTable
 
 /// The pipeline behind `xen-policy diff`: load each side (policy XML of any generation, a blob with
 /// its `.map`, from a file or from git as `REV:PATH`), then compare them with `PolicyDiffer`.
@@ -47,7 +48,7 @@ public struct DiffPipeline: Sendable {
                 .error(
                     "E0602", "cannot compare a policy with a protocol description: '\(policy)' and '\(description)'",
                     at: SourceLocation(file: description),
-                    hint: "give two policies (XML, or blobs with their .map), or two protocol descriptions (.xpd)"),
+                    hint: "give two policies (XML, or blobs with their .map), or two protocol descriptions (.xpd) or rule tables (.xsrt)"),
                 status: .usageOrIOError, into: &outcome)
             return outcome
         }
@@ -73,15 +74,41 @@ public struct DiffPipeline: Sendable {
 
     // MARK: Loading one side
 
-    /// Whether an argument (`PATH` or `REV:PATH`) names a protocol description.
+    /// Whether an argument (`PATH` or `REV:PATH`) names a protocol description or a rule table.
     static func isProtocol(_ argument: String) -> Bool {
-        argument.hasSuffix(".xpd")
+        argument.hasSuffix(".xpd") || isRuleTable(argument)
+    }
+
+    /// Whether an argument names a compiled rule table.
+    static func isRuleTable(_ argument: String) -> Bool {
+        argument.hasSuffix(".xsrt")
+    }
+
+    /// Loads a rule table: the protocols compiled into it, as `replay` would use them. A table keeps
+    /// no guard texts, so a changed guard shows as `?` on its side.
+    func loadRuleTable(_ argument: String, into outcome: inout Outcome) -> ProtocolDiffer.Input? {
+        let source = DiffSource.parse(argument)
+        let bytes: [UInt8]
+        do {
+            bytes = try source.read(limit: RuleTablePipeline.maximumTableSize)
+        } catch {
+            fail(error.diagnostic, status: error.status, into: &outcome)
+            return nil
+        }
+        let (table, diagnostics) = RuleTableDecoder.decode(bytes, file: argument)
+        outcome.diagnostics += diagnostics
+        guard let table else {
+            outcome.status = Self.worse(outcome.status, .usageOrIOError)
+            return nil
+        }
+        return ProtocolDiffer.Input(definitions: table.protocols, displayName: source.displayName, isRuleTable: true)
     }
 
     /// Loads and checks a protocol description. A file is checked where it is; `REV:PATH` is read
     /// from git into a temporary file, and its imports are found beside PATH in the working tree
     /// (relative to the current directory), not at REV.
     func loadProtocol(_ argument: String, into outcome: inout Outcome) -> ProtocolDiffer.Input? {
+        if Self.isRuleTable(argument) { return loadRuleTable(argument, into: &outcome) }
         let source = DiffSource.parse(argument)
         let checked: ProtocolPipeline.Checked
         var aliases: [String: String] = [:]
