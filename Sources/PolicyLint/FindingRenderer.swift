@@ -146,40 +146,13 @@ public enum FindingRenderer {
                 case .warning: "warning"
                 case .info: "notice"
                 }
-            var properties = ["file=\(escapeProperty(finding.location.file))"]
-            if finding.location.line > 0 { properties.append("line=\(finding.location.line)") }
-            if finding.location.column > 0 { properties.append("col=\(finding.location.column)") }
-            properties.append("title=\(escapeProperty(finding.rule))")
+            var properties = [("file", finding.location.file)]
+            if finding.location.line > 0 { properties.append(("line", "\(finding.location.line)")) }
+            if finding.location.column > 0 { properties.append(("col", "\(finding.location.column)")) }
+            properties.append(("title", finding.rule))
             var message = finding.message
             if let hint = finding.hint { message += " (\(hint))" }
-            return "::\(command) \(properties.joined(separator: ","))::\(escapeData(message))\n"
+            return GitHubAnnotation.command(command, properties, message)
         }.joined()
-    }
-
-    /// The escaping GitHub's runner undoes in a command's message.
-    private static func escapeData(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "%": out += "%25"
-            case "\r": out += "%0D"
-            case "\n": out += "%0A"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
-    /// Property values additionally escape the separators `:` and `,`.
-    private static func escapeProperty(_ text: String) -> String {
-        escapeData(text).replacingAll(":", with: "%3A").replacingAll(",", with: "%2C")
-    }
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for character in self { if character == target { out += replacement } else { out.append(character) } }
-        return out
     }
 }

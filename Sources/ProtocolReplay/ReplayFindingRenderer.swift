@@ -83,16 +83,15 @@ public enum ReplayFindingRenderer {
             case .evaluation: "warning"
             case .audit: "notice"
             }
-        let properties = ["file=\(escapeProperty(trace))", "line=\(finding.line)", "title=\(escapeProperty(finding.rule))"]
-        return "::\(command) \(properties.joined(separator: ","))::\(escapeData(text(finding)))\n"
+        return GitHubAnnotation.command(command, [("file", trace), ("line", "\(finding.line)"), ("title", finding.rule)], text(finding))
     }
 
-    /// A repeat note as a GitHub annotation: `::notice file=TRACE,line=L,title=RULE::repeated N more times`.
+    /// A repeat note as a GitHub annotation: `::notice file=TRACE,line=L,title=RULE::... repeated N more times`.
     public static func githubRepeat(_ finding: Finding, trace: String) -> String {
-        let properties = ["file=\(escapeProperty(trace))", "line=\(finding.line)", "title=\(escapeProperty(finding.rule))"]
         let times = "\(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")"
-        return
-            "::notice \(properties.joined(separator: ","))::\(escapeData("\(finding.rule) (\(finding.severity.rawValue)) repeated \(times)"))\n"
+        return GitHubAnnotation.command(
+            "notice", [("file", trace), ("line", "\(finding.line)"), ("title", finding.rule)],
+            "\(finding.rule) (\(finding.severity.rawValue)) repeated \(times)")
     }
 
     /// The message with whom it blames, in which instance, and its repeats.
@@ -128,32 +127,5 @@ public enum ReplayFindingRenderer {
         let file = parts.dropLast(2).joined(separator: ":")
         guard !file.isEmpty else { return nil }
         return (file, line, column)
-    }
-
-    /// The escaping GitHub's runner undoes in a command's message.
-    private static func escapeData(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "%": out += "%25"
-            case "\r": out += "%0D"
-            case "\n": out += "%0A"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
-    /// Property values also escape the separators `:` and `,`.
-    private static func escapeProperty(_ text: String) -> String {
-        var out = ""
-        for character in escapeData(text) {
-            switch character {
-            case ":": out += "%3A"
-            case ",": out += "%2C"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }
