@@ -231,6 +231,15 @@ struct Resolution {
                     segments.append(.literal(String(part)))
                 }
             }
+            let variables = segments.filter { if case .literal = $0 { false } else { true } }.count
+            if valid && variables > Directory.maximumVariableSegments {
+                error(
+                    "E0755",
+                    "directory template '\(declaration.template)' has \(variables) variable segments; at most \(Directory.maximumVariableSegments) are allowed",
+                    at: declaration.templateLocation,
+                    hint: "make some segments literal, or split the directory: the replay identifies a directory by these values")
+                valid = false
+            }
             guard valid, let owner = role(declaration.owner) else { continue }
             let readers = declaration.readers.compactMap { role($0) }
             syntaxIndex.names.directories[declaration.name.name] = directories.count

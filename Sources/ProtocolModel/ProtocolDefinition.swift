@@ -148,6 +148,20 @@ public struct Directory: Equatable, Sendable {
     public var readers: [Int]
     public var origin: Origin
 
+    /// Parameters and alternatives one template may have: as many as a xenbus device path has
+    /// (`/local/domain/{be}/backend/{vbd|qdisk|tap}/{fe}/{devid}`: the backend, the device type, the
+    /// frontend, the device). The replay identifies a concrete directory by their values, kept inline
+    /// so that the key of every lookup is plain data; two more cost it 1% of its time.
+    public static let maximumVariableSegments = 4
+
+    /// How many of the segments are parameters or alternatives.
+    public var variableSegmentCount: Int {
+        segments.reduce(0) { count, segment in
+            if case .literal = segment { return count }
+            return count + 1
+        }
+    }
+
     public init(name: String, segments: [Segment], owner: Int, readers: [Int], origin: Origin) {
         self.name = name
         self.segments = segments

@@ -8,7 +8,9 @@ import ProtocolModel
 
 /// Identifies one concrete directory (the root of a template with its variable segments filled in)
 /// without keeping its path: the template and the values of its variable segments (a parameter's
-/// number, or the index of the alternative taken).
+/// number, or the index of the alternative taken), at most `Directory.maximumVariableSegments` of
+/// them (the checker and the table decoder refuse more), inline: plain data, so that the lookups of
+/// every message copy, hash and compare it without reference counting.
 struct RootKey: Hashable {
     var template: Int32
     var count: Int32
@@ -16,52 +18,43 @@ struct RootKey: Hashable {
     var v1: Int64 = 0
     var v2: Int64 = 0
     var v3: Int64 = 0
-    /// Values beyond the fourth.
-    var more: [Int64]? = nil
 
     init(template: Int) {
         self.template = Int32(template)
         self.count = 0
     }
 
+    /// Adds the next value; one past the capacity is dropped (`DirectoryIndex` never indexes a
+    /// template with more variable segments).
     mutating func append(_ value: Int64) {
         switch count {
         case 0: v0 = value
         case 1: v1 = value
         case 2: v2 = value
         case 3: v3 = value
-        default: more = (more ?? []) + [value]
+        default: return
         }
         count += 1
-    }
-
-    static func == (lhs: RootKey, rhs: RootKey) -> Bool {
-        lhs.template == rhs.template && lhs.count == rhs.count && lhs.v0 == rhs.v0 && lhs.v1 == rhs.v1 && lhs.v2 == rhs.v2
-            && lhs.v3 == rhs.v3 && lhs.more == rhs.more
     }
 
     // Dictionaries of live and pending directories are asked for every message: one multiply-xor
     // mix instead of SipHash over the fields.
     func _rawHashValue(seed: Int) -> Int {
         var word = UInt64(UInt32(bitPattern: template)) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: Int64(seed))
-        word ^= UInt64(bitPattern: v0) &* 0xC2B2_AE3D_27D4_EB4F
-        word ^= UInt64(bitPattern: v1) &* 0x1656_67B1_9E37_79F9
-        word ^= UInt64(bitPattern: v2) &* 0x85EB_CA77_C2B2_AE63
-        word ^= UInt64(bitPattern: v3) &* 0x27D4_EB2F_1656_67C5
-        if let more { for value in more { word = (word ^ UInt64(bitPattern: value)) &* 0x9E37_79B9_7F4A_7C15 } }
+        word ^= mixed
         word ^= word >> 31
         word &*= 0xBF58_476D_1CE4_E5B9
         return Int(truncatingIfNeeded: word ^ (word >> 29))
     }
 
     func hash(into hasher: inout Hasher) {
-        var word = UInt64(UInt32(bitPattern: template)) &* 0x9E37_79B9_7F4A_7C15
-        word ^= UInt64(bitPattern: v0) &* 0xC2B2_AE3D_27D4_EB4F
-        word ^= UInt64(bitPattern: v1) &* 0x1656_67B1_9E37_79F9
-        word ^= UInt64(bitPattern: v2) &* 0x85EB_CA77_C2B2_AE63
-        word ^= UInt64(bitPattern: v3) &* 0x27D4_EB2F_1656_67C5
-        hasher.combine(word)
-        if let more { hasher.combine(more) }
+        hasher.combine(UInt64(UInt32(bitPattern: template)) &* 0x9E37_79B9_7F4A_7C15 ^ mixed)
+    }
+
+    /// The values, each multiplied by its own odd constant and combined.
+    private var mixed: UInt64 {
+        UInt64(bitPattern: v0) &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(bitPattern: v1) &* 0x1656_67B1_9E37_79F9
+            ^ UInt64(bitPattern: v2) &* 0x85EB_CA77_C2B2_AE63 ^ UInt64(bitPattern: v3) &* 0x27D4_EB2F_1656_67C5
     }
 
     subscript(index: Int) -> Int64 {
@@ -70,7 +63,7 @@ struct RootKey: Hashable {
         case 1: v1
         case 2: v2
         case 3: v3
-        default: more.map { index - 4 < $0.count ? $0[index - 4] : 0 } ?? 0
+        default: 0
         }
     }
 }
@@ -199,7 +192,13 @@ final class DirectoryIndex {
                 insert(rest, at: nodes[node].number!, template: template)
             }
         }
-        for (index, template) in templates.enumerated() { insert(template.segments[...], at: 0, template: index) }
+        // A template with more variable segments than a `RootKey` holds cannot be told apart from
+        // its neighbours; the checker and the table decoder refuse it, so only a definition made by
+        // hand gets here, and its directory is never matched.
+        for (index, template) in templates.enumerated()
+        where template.segments.filter({ if case .literal = $0 { false } else { true } }).count <= Directory.maximumVariableSegments {
+            insert(template.segments[...], at: 0, template: index)
+        }
         var edgeStart: [Int32] = []
         var edgeWord: [UInt64] = []
         var edgeNameStart: [Int32] = []

@@ -475,8 +475,14 @@ private struct Decoding {
                             "E0882", "\(label()): invalid segment tag \(tag) (0 literal, 1 parameter, 2 alternatives)", at: at)
                     }
                 }
-                directories.append(
-                    Directory(name: directoryName, segments: segments, owner: owner, readers: readers, origin: directoryOrigin))
+                let directory = Directory(name: directoryName, segments: segments, owner: owner, readers: readers, origin: directoryOrigin)
+                guard directory.variableSegmentCount <= Directory.maximumVariableSegments else {
+                    throw reader.failure(
+                        "E0889",
+                        "\(label()): the template has \(directory.variableSegmentCount) variable segments, more than the \(Directory.maximumVariableSegments) a directory may have",
+                        at: reader.position)
+                }
+                directories.append(directory)
             }
             let bindingCount = try reader.count("label bindings", minimumSize: 2)
             var labels: [RoleLabels] = []

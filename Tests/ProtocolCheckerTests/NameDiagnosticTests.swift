@@ -116,6 +116,27 @@ import Testing
         #expect(diagnostic.message == "a template segment is either a literal or one {parameter}: 'dev-{devid}'")
     }
 
+    /// The replay identifies a concrete directory by its variable segments' values, kept inline.
+    @Test func e0755TooManyVariableSegments() throws {
+        let five = String(repeating: "/{a|b}", count: 5)
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  dir x = "\(five)" owner toolstack;
+                }
+                """), "E0755", .error, line: 2, column: 11)
+        #expect(diagnostic.message == "directory template '\(five)' has 5 variable segments; at most 4 are allowed")
+        let four = String(repeating: "/{a|b}", count: 4)
+        let accepted = try diagnose(
+            """
+            protocol p extends xb {
+              dir x = "\(four)" owner toolstack;
+            }
+            """)
+        #expect(!accepted.contains { $0.code.rawValue == "E0755" })
+    }
+
     /// An empty segment makes the template unusable; it is reported, not dropped silently.
     @Test func e0725EmptyTemplateSegment() throws {
         let diagnostic = try expectSingle(

@@ -135,4 +135,22 @@ import Testing
             #expect(inPadding == expected, "\(path) followed by slashes")
         }
     }
+
+    /// A definition made by hand with more variable segments than a directory key holds (the checker
+    /// and the table decoder refuse it): its directory is never matched, rather than confused with
+    /// another that differs only in the values past the fourth.
+    @Test func aTemplateWithTooManyVariablesIsNotIndexed() {
+        var definition = exampleProtocols[0]
+        let origin = definition.directories[0].origin
+        let wide = Array(repeating: Directory.Segment.alternatives(["a", "b"]), count: Directory.maximumVariableSegments + 1)
+        definition.directories = [
+            Directory(name: "wide", segments: [.literal("w")] + wide, owner: 0, readers: [], origin: origin),
+            Directory(name: "four", segments: [.literal("s")] + wide.dropLast(), owner: 0, readers: [], origin: origin),
+        ]
+        let index = DirectoryIndex(protocols: [definition])
+        let widePath = Array(("/w" + String(repeating: "/a", count: 5) + "/key").utf8)
+        let fourPath = Array(("/s" + String(repeating: "/b", count: 4) + "/key").utf8)
+        #expect(widePath.withUnsafeBufferPointer { Self.describe(index.locate($0), index) } == "none")
+        #expect(fourPath.withUnsafeBufferPointer { Self.describe(index.locate($0), index) } == "1 [1,1,1,1] 10 11")
+    }
 }

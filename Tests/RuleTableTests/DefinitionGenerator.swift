@@ -199,8 +199,12 @@ struct DefinitionGenerator {
         var directories: [Directory] = []
         for index in 0..<int(1...3) {
             var segments: [Directory.Segment] = []
+            var variables = 0
             for _ in 0..<(number % 5 == 4 && index == 0 ? 0 : int(1...6)) {
-                switch int(0...2) {
+                // At most the variable segments a directory may have (`E0889` past them).
+                let kind = variables < Directory.maximumVariableSegments ? int(0...2) : 0
+                if kind != 0 { variables += 1 }
+                switch kind {
                 case 0: segments.append(.literal(word()))
                 case 1: segments.append(.parameter(int(0...(parameters.count - 1))))
                 default: segments.append(.alternatives((0..<int(1...3)).map { _ in word() }))

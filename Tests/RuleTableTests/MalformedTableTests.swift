@@ -164,6 +164,12 @@ import Testing
             payload[index + 1] = 9
         }
         #expect(Self.decode(segmentTag).1 == ["E0882"])
+        // More variable segments than the replay keeps for a directory.
+        var wide = Self.protocolDefinition()
+        wide.directories[0].segments = Array(repeating: .alternatives(["a", "b"]), count: Directory.maximumVariableSegments + 1)
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [wide])) == ["E0889"])
+        wide.directories[0].segments.removeLast()
+        #expect(Self.codes(of: CompiledRuleTable(protocols: [wide])) == [])
     }
 
     // MARK: - Bytecode
