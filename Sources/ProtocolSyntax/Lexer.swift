@@ -1,6 +1,7 @@
 import PolicyDiagnostics
 
-/// Splits `.xpd` source into tokens. Never fails: a stray character becomes a diagnostic and is skipped.
+/// Splits `.xpd` source into tokens. Never fails: a run of stray characters becomes one diagnostic and is
+/// skipped.
 ///
 /// Paths are single tokens (`fe/ring-ref{i}`): the grammar has no division operator, and path segments
 /// may contain `-` and `@`, so an identifier followed by `/` always starts a path.
@@ -65,7 +66,7 @@ public struct Lexer {
         }
     }
 
-    /// The next token. Stray characters are reported and skipped in a loop, so that a long run of
+    /// The next token. Stray characters are reported and skipped in a loop, so that many runs of
     /// them cannot exhaust the stack.
     private mutating func next() -> Token {
         while true {
@@ -103,12 +104,53 @@ public struct Lexer {
                 for _ in 0..<symbol.utf8.count { advance() }
                 return Token(.symbol(symbol), at: start)
             }
-            let character = String(decoding: [byte], as: UTF8.self)
-            diagnostics.append(
-                .error("E0702", "unexpected character '\(byte < 0x80 ? character : "\\x" + String(byte, radix: 16))'", at: start))
-            advance()
+            skipUnexpected(from: start)
         }
     }
+
+    /// How many bytes of a run of unexpected characters its E0702 message shows.
+    static let unexpectedRunPreview = 16
+
+    /// Skips a run of characters that start no token, reporting it once at its first byte: a file of
+    /// binary garbage would otherwise give one diagnostic per byte (a million for a megabyte).
+    private mutating func skipUnexpected(from start: SourceLocation) {
+        let first = position
+        repeat { advance() } while position < bytes.count && !startsToken(at: position)
+        let run = bytes[first..<position]
+        let preview = run.prefix(Self.unexpectedRunPreview).map(Self.spelling).joined()
+        let message =
+            run.count == 1
+            ? "unexpected character '\(preview)'"
+            : "unexpected characters '\(preview)\(run.count > Self.unexpectedRunPreview ? "…" : "")' (\(run.count) bytes)"
+        diagnostics.append(.error("E0702", message, at: start))
+    }
+
+    /// A byte of an unexpected run as its message shows it: ASCII as itself (the renderers make control
+    /// characters visible), anything else as `\xNN`, since a run may cut a UTF-8 sequence anywhere.
+    private static func spelling(_ byte: UInt8) -> String {
+        byte < 0x80 ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+
+    /// Whether the byte at `offset` is trivia or starts a token or comment: what ends a run of
+    /// unexpected characters (`next()` decides in the same order).
+    private func startsToken(at offset: Int) -> Bool {
+        let byte = bytes[offset]
+        if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: "\"") { return true }
+        if isIdentifierStart(byte) || isDigit(byte) { return true }
+        guard Self.startsSymbol[Int(byte)] else {
+            return byte == UInt8(ascii: "/") && offset + 1 < bytes.count && bytes[offset + 1] == UInt8(ascii: "/")
+        }
+        return Self.symbols.contains { symbol in
+            symbol.utf8.count <= bytes.count - offset && symbol.utf8.elementsEqual(bytes[offset..<(offset + symbol.utf8.count)])
+        }
+    }
+
+    /// Per byte value, whether some symbol starts with it (`&` only as `&&`).
+    private static let startsSymbol: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for first in symbols.compactMap(\.utf8.first) { table[Int(first)] = true }
+        return table
+    }()
 
     /// Longest first, so `->` wins over `-` and `..` over `.`.
     static let symbols = [

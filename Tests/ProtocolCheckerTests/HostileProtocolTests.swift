@@ -228,7 +228,7 @@ import Testing
                 ProtocolFuzzTests.probe(bytes, as: "t.xpd", "\(insertion) at \(position)")
             }
         }
-        // A run of bytes that are not text: one E0702 each (see SyntaxDiagnosticTests).
+        // Runs of bytes that are not text: one E0702 each (see SyntaxDiagnosticTests).
         let garbage = [UInt8](repeating: 0, count: 20_000) + [UInt8](repeating: 0xFF, count: 20_000)
         ProtocolFuzzTests.probe(garbage, as: "t.xpd", "garbage")
     }

@@ -1,5 +1,6 @@
 import PolicyDiagnostics
 import ProtocolModel
+import ProtocolSyntax
 import Testing
 
 /// One test per code of the lexer and parser (E0701-E0712), and recovery: every syntax error of a
@@ -94,11 +95,54 @@ import Testing
             line: 2, column: 1023)
     }
 
-    /// A long run of stray characters is one diagnostic each, not a stack overflow.
-    @Test func manyUnexpectedCharacters() {
-        let diagnostics = diagnose(String(repeating: "#", count: 100_000))
-        #expect(diagnostics.count == 100_000)
-        #expect(diagnostics.allSatisfy { $0.code == "E0702" })
+    /// Consecutive stray characters are one diagnostic at the first, with the run's length.
+    @Test func e0702RunOfUnexpectedCharacters() throws {
+        let diagnostic = try expectSingle(
+            diagnose(
+                """
+                protocol p extends xb {
+                  key fe/n : u32 writer frontend $$$;
+                }
+                """), "E0702", .error, line: 2, column: 34)
+        #expect(diagnostic.message == "unexpected characters '$$$' (3 bytes)")
+    }
+
+    /// A megabyte of one stray character was a million diagnostics; it is one, which shows the run's
+    /// first 16 bytes.
+    @Test func aLongRunOfUnexpectedCharactersIsOneDiagnostic() throws {
+        let diagnostic = try expectSingle(diagnose(String(repeating: "#", count: 1 << 20)), "E0702", .error, line: 1, column: 1)
+        #expect(diagnostic.message == "unexpected characters '################…' (1048576 bytes)")
+    }
+
+    /// A run ends at whatever `next()` would take: trivia, a comment, a token (`&&` is one, `&` is not).
+    @Test(arguments: [
+        ("$$ $$", ["1:1 '$$' (2 bytes)", "1:4 '$$' (2 bytes)"]),
+        ("$$\n$", ["1:1 '$$' (2 bytes)", "2:1 '$'"]),
+        ("$$// a comment $$", ["1:1 '$$' (2 bytes)"]),
+        ("$/$", ["1:1 '$/$' (3 bytes)"]),
+        ("@&&", ["1:1 '@'"]),
+        ("@&@", ["1:1 '@&@' (3 bytes)"]),
+        ("$$a$$", ["1:1 '$$' (2 bytes)", "1:4 '$$' (2 bytes)"]),
+        ("$\"x\"$", ["1:1 '$'", "1:5 '$'"]),
+        ("$$7", ["1:1 '$$' (2 bytes)"]),
+        ("$$->", ["1:1 '$$' (2 bytes)"]),
+    ])
+    func whereARunOfUnexpectedCharactersEnds(_ source: String, _ expected: [String]) {
+        let (_, diagnostics) = Parser.parse(source: Array(source.utf8), file: testFile)
+        let runs = diagnostics.filter { $0.code == "E0702" }.map { diagnostic in
+            let spelled = diagnostic.message.replacingOccurrences(of: "unexpected characters ", with: "")
+                .replacingOccurrences(of: "unexpected character ", with: "")
+            return "\(diagnostic.location.line):\(diagnostic.location.column) \(spelled)"
+        }
+        #expect(runs == expected, "\(diagnostics.map(describe))")
+    }
+
+    /// Bytes that are not ASCII are spelled `\xNN` (a run may cut a UTF-8 sequence), a single one as before.
+    @Test func unexpectedBytesThatAreNotASCII() {
+        let (_, diagnostics) = Parser.parse(source: [0xC3, 0xA9, 0x20, 0xFF], file: testFile)
+        #expect(
+            diagnostics.map(\.message) == ["unexpected characters '\\xc3\\xa9' (2 bytes)", "unexpected character '\\xff'"],
+            "\(diagnostics.map(describe))")
     }
 
     /// A stray ')' or ']' inside a block is skipped, not parsed again forever.
