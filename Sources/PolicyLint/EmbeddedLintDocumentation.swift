@@ -193,7 +193,8 @@ a rule and cannot be disabled:
    beside the importing file, then in each `-I DIR`), as `xen-policyc compile --rules` does.
 2. **A description that does not check** (a syntax, name or type error, a missing import, a checker
    error such as `E0742`) is reported with the checker's diagnostics, their codes in place of a
-   rule ID (see [../diagnostics.md](../diagnostics.md)), and the run exits 1. Otherwise the checker's
+   rule ID (see [../diagnostics.md](../diagnostics.md)), and the run exits 1; as for the compiler, at
+   most 200 of them, and a note `N0701` counting the others. Otherwise the checker's
    warnings (`W0720`-`W0750`) are left to `xen-policyc compile --rules` and `xen-policy graph`;
    `W0741` and `W0744` have rule counterparts here
    ([`unreachable-state`](unreachable-state.md),

@@ -42,7 +42,8 @@ extension LintPipeline {
         // that does not compile; otherwise its warnings are left to `xen-policyc compile --rules`.
         let diagnostics = loadDiagnostics + checked.diagnostics
         if hasIOFailure || diagnostics.contains(where: { $0.severity == .error }) {
-            result.findings = diagnostics.map(Finding.init).sorted { $0.location < $1.location }
+            // Bounded as for `compile --rules`: a file of garbage is a flood of syntax errors.
+            result.findings = ProtocolDiagnosticLimit.apply(diagnostics).map(Finding.init).sorted { $0.location < $1.location }
             result.status = hasIOFailure ? .usageOrIOError : .inputError
             return result
         }

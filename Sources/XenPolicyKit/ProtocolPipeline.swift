@@ -22,7 +22,8 @@ public struct ProtocolPipeline: Sendable {
         public var status: ExitStatus
     }
 
-    /// Parses, resolves and analyses `paths` and their imports.
+    /// Parses, resolves and analyses `paths` and their imports, reporting at most
+    /// `ProtocolDiagnosticLimit.maximum` diagnostics (and a note counting the rest).
     public func check(_ paths: [String]) -> Checked {
         let loaded = ProtocolLoader(searchPaths: searchPaths).load(paths)
         let givenFiles = Set(loaded.files.prefix(loaded.givenCount).map(\.path))
@@ -32,7 +33,9 @@ public struct ProtocolPipeline: Sendable {
         let diagnostics = loaded.diagnostics + result.diagnostics
         let status: ExitStatus =
             loaded.hasIOFailure ? .usageOrIOError : diagnostics.contains { $0.severity == .error } ? .inputError : .success
-        return Checked(definitions: definitions, guardTexts: guardTexts, diagnostics: diagnostics, sources: loaded.sources, status: status)
+        return Checked(
+            definitions: definitions, guardTexts: guardTexts, diagnostics: ProtocolDiagnosticLimit.apply(diagnostics),
+            sources: loaded.sources, status: status)
     }
 
     /// Graphviz DOT for each protocol defined in `paths`.

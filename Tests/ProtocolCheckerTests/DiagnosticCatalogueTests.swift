@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Every E07xx/W07xx code the lexer, parser and checker emit is documented in docs/diagnostics.md and
+/// Every E07xx/W07xx/N07xx code the lexer, parser and checker emit is documented in docs/diagnostics.md and
 /// asserted by a test of this target.
 @Suite struct DiagnosticCatalogueTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -19,7 +19,7 @@ import Testing
         let characters = Array(text)
         for index in characters.indices where index + 6 < characters.count && characters[index] == "\"" {
             let candidate = String(characters[(index + 1)..<(index + 6)])
-            guard characters[index + 6] == "\"", candidate.hasPrefix("E07") || candidate.hasPrefix("W07"),
+            guard characters[index + 6] == "\"", ["E07", "W07", "N07"].contains(where: candidate.hasPrefix),
                 candidate.dropFirst().allSatisfy(\.isNumber)
             else { continue }
             codes.insert(candidate)
