@@ -144,13 +144,23 @@ public struct Parser {
                 } else if isKeyword("library") || isKeyword("protocol") {
                     units.append(try unit())
                 } else {
-                    throw fail("'import', 'library' or 'protocol'")
+                    // Nothing else can start here: one error for the run of stray tokens, not one for
+                    // each `;`-terminated piece of it (a megabyte of `};` was half a million).
+                    _ = fail("'import', 'library' or 'protocol'")
+                    skipToTopLevelKeyword()
                 }
             } catch {
                 recoverAtTopLevel()
             }
         }
         return SourceFile(path: file, imports: imports, units: units)
+    }
+
+    /// Skips to the next `import`, `library` or `protocol`, or to the end of the file.
+    private mutating func skipToTopLevelKeyword() {
+        while current.kind != .endOfFile, !(isKeyword("import") || isKeyword("library") || isKeyword("protocol")) {
+            _ = advance()
+        }
     }
 
     /// Skips a malformed import or unit header: to just after the next `;` or the `}` that closes a

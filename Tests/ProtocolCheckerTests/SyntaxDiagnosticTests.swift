@@ -145,6 +145,23 @@ import Testing
             "\(diagnostics.map(describe))")
     }
 
+    /// Outside a unit, stray tokens up to the next `import`, `library` or `protocol` are one E0710, and
+    /// what follows is parsed.
+    @Test func strayTokensBetweenUnitsAreOneError() throws {
+        let (definitions, diagnostics) = checkWithLibrary(
+            """
+            }; }; key fe/x : u32 writer frontend; ;
+            ) ; 1 2 "three" @
+            protocol p extends xb { }
+            key fe/y : u32;
+            protocol q extends xb { dir fe = "/q/{fe}" owner frontend; dir be = "/q/{be}/b" owner backend; }
+            """)
+        #expect(
+            diagnostics.map(brief) == ["t.xpd:2:17 error E0702", "t.xpd:1:1 error E0710", "t.xpd:4:1 error E0710"],
+            "\(diagnostics.map(describe))")
+        #expect(definitions.map(\.name) == ["p", "q"])
+    }
+
     /// A stray ')' or ']' inside a block is skipped, not parsed again forever.
     @Test func strayClosingBracketsAreSkipped() throws {
         let (definitions, diagnostics) = checkWithLibrary(
