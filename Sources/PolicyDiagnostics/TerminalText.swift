@@ -58,17 +58,45 @@ public struct TerminalText: Sendable {
 
     /// The source line of `location` with a caret under its column (nothing when the line is
     /// unknown): ` 12 |   <Type>Bleu</Type>` and `    |   ^`.
+    ///
+    /// A line longer than `excerptLimit` bytes is shown as the `excerptContext` bytes either side of
+    /// the column, with `…` where it is cut: a minified policy or a file of binary data may be one
+    /// line of megabytes, and each of its diagnostics printed all of it.
     public func excerpt(at location: SourceLocation, sources: any SourceLineProvider) -> String {
         guard location.line > 0, let text = sources.text(ofLine: location.line, in: location.file) else { return "" }
+        let (shown, beforeCaret) = Self.window(of: text, column: location.column)
         let gutter = String(location.line)
-        var out = paint(" \(gutter) | ", .cyan) + Self.visible(text) + "\n"
+        var out = paint(" \(gutter) | ", .cyan) + Self.visible(shown) + "\n"
         if location.column > 0 {
             // The caret goes under the column's character as printed: escapes widen what precedes it,
             // and tabs stay tabs so that it lines up in any terminal.
-            let prefix = Self.visible(String(decoding: text.utf8.prefix(location.column - 1), as: UTF8.self))
-            let spacing = prefix.map { $0 == "\t" ? "\t" : " " }.joined()
+            let spacing = Self.visible(beforeCaret).map { $0 == "\t" ? "\t" : " " }.joined()
             out += paint(" \(String(repeating: " ", count: gutter.count)) | ", .cyan) + spacing + paint("^", .boldGreen) + "\n"
         }
         return out
+    }
+
+    /// Lines longer than this many bytes are shown cut around the column.
+    public static let excerptLimit = 240
+
+    /// How many bytes of a cut line are shown on each side of the column.
+    public static let excerptContext = 80
+
+    /// What `excerpt` shows of `text`, and the part of it before the caret at `column` (1-based, in
+    /// bytes; 0 for none).
+    static func window(of text: String, column: Int) -> (shown: String, beforeCaret: String) {
+        let bytes = Array(text.utf8)
+        let caret = min(max(column - 1, 0), bytes.count)
+        guard bytes.count > excerptLimit else {
+            return (text, String(decoding: bytes[..<caret], as: UTF8.self))
+        }
+        // Cut at character boundaries: a continuation byte (10xxxxxx) belongs to the character before it.
+        var start = max(0, caret - excerptContext)
+        while start > 0, bytes[start] & 0xC0 == 0x80 { start -= 1 }
+        var end = min(bytes.count, caret + excerptContext)
+        while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+        let lead = start > 0 ? "…" : ""
+        let shown = lead + String(decoding: bytes[start..<end], as: UTF8.self) + (end < bytes.count ? "…" : "")
+        return (shown, lead + String(decoding: bytes[start..<caret], as: UTF8.self))
     }
 }

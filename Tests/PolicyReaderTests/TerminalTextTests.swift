@@ -30,4 +30,44 @@ import Testing
         ]
         #expect(text == expected.joined(separator: "\n"))
     }
+
+    /// The excerpt's source line and caret line, without the gutters.
+    static func excerpt(of line: String, column: Int) -> (line: String, caret: String) {
+        let text = TerminalText(colored: false).excerpt(
+            at: SourceLocation(file: "t.xpd", line: 1, column: column), sources: Lines(lines: [1: line]))
+        let rows = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.dropFirst(5)) }
+        return (rows[0], rows.count > 1 ? rows[1] : "")
+    }
+
+    /// A line of a megabyte (a file of binary data, a minified policy) is printed as a window around
+    /// the column: each diagnostic on it printed all of it, so 200 of them were 400 MB of output.
+    @Test func aLongLineIsShownAroundTheColumn() {
+        let line = String(repeating: "a", count: 500_000) + "X" + String(repeating: "b", count: 500_000)
+        let (shown, caret) = Self.excerpt(of: line, column: 500_001)
+        #expect(shown == "…" + String(repeating: "a", count: 80) + "X" + String(repeating: "b", count: 79) + "…")
+        #expect(caret == String(repeating: " ", count: 81) + "^")
+        // At the start and at the end, only the cut side has an ellipsis.
+        #expect(Self.excerpt(of: line, column: 1) == ("a" + String(repeating: "a", count: 79) + "…", "^"))
+        let end = Self.excerpt(of: line, column: 1_000_002)
+        #expect(end.line == "…" + String(repeating: "b", count: 80))
+        #expect(end.caret == String(repeating: " ", count: 81) + "^")
+        // The whole line (column 0): its start, without a caret.
+        #expect(Self.excerpt(of: line, column: 0) == (String(repeating: "a", count: 80) + "…", ""))
+    }
+
+    /// A cut never splits a character, and the caret stays under its column's character.
+    @Test func aLongLineIsCutAtCharacterBoundaries() throws {
+        let line = String(repeating: "€", count: 1000)
+        // Byte 1500 starts the 501st '€'; 80 bytes either side fall inside characters.
+        let (shown, caret) = Self.excerpt(of: line, column: 1501)
+        #expect(!shown.contains("\u{FFFD}"))
+        #expect(shown == "…" + String(repeating: "€", count: 27) + String(repeating: "€", count: 27) + "…")
+        let caretOffset = try #require(caret.firstIndex(of: "^")).utf16Offset(in: caret)
+        #expect(caretOffset == 28)
+    }
+
+    @Test func aLineOfTheLimitIsShownWhole() {
+        let line = String(repeating: "a", count: TerminalText.excerptLimit)
+        #expect(Self.excerpt(of: line, column: 200) == (line, String(repeating: " ", count: 199) + "^"))
+    }
 }
