@@ -489,44 +489,6 @@ struct ProtocolAnalysis {
                     + " and the turn table is approximate")
         }
     }
-
-    // MARK: - Across protocols
-
-    /// No two protocols may claim the same xenstore paths.
-    static func overlappingDirectories(_ definitions: [ProtocolDefinition]) -> [Diagnostic] {
-        var diagnostics: [Diagnostic] = []
-        for (i, first) in definitions.enumerated() {
-            for second in definitions[(i + 1)...] {
-                for a in first.directories {
-                    for b in second.directories where overlap(a.segments, b.segments) {
-                        diagnostics.append(
-                            .error(
-                                "E0746", "directory '\(a.name)' of '\(first.name)' overlaps directory '\(b.name)' of '\(second.name)'",
-                                at: SourceLocation(file: b.origin.file, line: b.origin.line, column: b.origin.column),
-                                hint: "a path must belong to one protocol so that the checker knows which rules apply"))
-                    }
-                }
-            }
-        }
-        return diagnostics
-    }
-
-    private static func overlap(_ a: [Directory.Segment], _ b: [Directory.Segment]) -> Bool {
-        guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) {
-            switch (x, y) {
-            case (.parameter, .parameter): continue
-            case (.literal(let s), .parameter), (.parameter, .literal(let s)): if !s.allSatisfy(\.isNumber) { return false }
-            case (.literal(let s), .literal(let t)): if s != t { return false }
-            case (.literal(let s), .alternatives(let options)), (.alternatives(let options), .literal(let s)):
-                if !options.contains(s) { return false }
-            case (.alternatives(let p), .alternatives(let q)): if Set(p).isDisjoint(with: q) { return false }
-            case (.parameter, .alternatives(let options)), (.alternatives(let options), .parameter):
-                if !options.contains(where: { $0.allSatisfy(\.isNumber) }) { return false }
-            }
-        }
-        return true
-    }
 }
 
 extension ProtocolAnalysis {
