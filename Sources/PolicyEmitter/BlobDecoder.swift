@@ -3,7 +3,8 @@ import PolicyModel
 
 /// Decodes hypervisor policy blobs of every format, making each check the hypervisor of that
 /// generation made on load (spec §3.8) and more: no arithmetic overflows, every offset and matrix
-/// inside the buffer, counts consistent with sizes, the policy name NUL-terminated UTF-8.
+/// inside the buffer, counts consistent with sizes and within a policy's 16-bit bounds, the policy name
+/// NUL-terminated UTF-8.
 public enum BlobDecoder {
     /// The raw header words, as `inspect` shows them.
     public struct Header: Equatable, Sendable {
@@ -192,6 +193,7 @@ private struct Decoding {
             let types = Int(u32(start + 8))
             let ssids = Int(u32(start + 12))
             let sets = Int(u32(start + 16))
+            guard checkDimensions(types: types, ssids: ssids, conflictSets: sets, which: which, name: "Chinese Wall") else { return nil }
             guard
                 let ssidMatrix = matrix(
                     at: start, offsetField: start + 20, size: size, rows: ssids, types: types, what: "\(which) Chinese Wall ssid matrix"),
@@ -208,6 +210,7 @@ private struct Decoding {
             guard checkComponentHeader(at: start, code: 2, which: which, name: "STE") else { return nil }
             let types = Int(u32(start + 8))
             let ssids = Int(u32(start + 12))
+            guard checkDimensions(types: types, ssids: ssids, conflictSets: 0, which: which, name: "STE") else { return nil }
             guard
                 let ssidMatrix = matrix(
                     at: start, offsetField: start + 16, size: size, rows: ssids, types: types, what: "\(which) STE ssid matrix")
@@ -230,6 +233,27 @@ private struct Decoding {
             return false
         }
         return true
+    }
+
+    /// The most types, ssids or (in a component of no types) conflict sets a component may have: a
+    /// compiled policy has at most 65,536 types and ssids (E0113), since ssidrefs name ssids and
+    /// types in 16 bits. The size check (E0408) cannot bound a matrix of no types or no rows, whose
+    /// cells take no bytes: a blob of 200 bytes could claim four billion of the other dimension, and
+    /// `inspect` and `decompile` trapped allocating a name or a line for each.
+    static let largestDimension = 65_536
+
+    /// E0409 when a component's counts exceed `largestDimension`.
+    mutating func checkDimensions(types: Int, ssids: Int, conflictSets: Int, which: String, name: String) -> Bool {
+        let limit = Self.largestDimension
+        let excess =
+            types > limit
+            ? "\(types) types"
+            : ssids > limit ? "\(ssids) ssids" : types == 0 && conflictSets > limit ? "\(conflictSets) conflict sets of no types" : nil
+        guard let excess else { return true }
+        fail(
+            "E0409", "the \(which) \(name) component claims \(excess), more than the \(limit) a policy can have",
+            hint: "ssidrefs and type indices are 16-bit, and no compiler writes more; the blob is damaged")
+        return false
     }
 
     /// A `rows x types` u16 matrix at the offset stored in `offsetField`, relative to the component.

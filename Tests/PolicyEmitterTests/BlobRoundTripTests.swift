@@ -68,17 +68,72 @@ import Testing
         }
     }
 
+    /// A G4 blob of one STE component, which starts at 68: the 60-byte header, then the name block
+    /// (length, "x", NUL) padded to 8.
+    static let steOnly = BlobEncoder.encode(
+        BinaryPolicy(
+            format: .g4, policyName: "x", xmlHash: [UInt8](repeating: 0, count: 20),
+            primary: .simpleTypeEnforcement(TypeMatrix(types: 1, rows: 1)), secondary: .null))
+    static let steStart = 68
+
     @Test func hugeCountsDoNotOverflow() {
-        var bytes = BlobEncoder.encode(
-            BinaryPolicy(
-                format: .g4, policyName: "x", xmlHash: [UInt8](repeating: 0, count: 20),
-                primary: .simpleTypeEnforcement(TypeMatrix(types: 1, rows: 1)), secondary: .null))
-        // STE max_types and max_ssidrefs of 0xffffffff each: 2*T*S overflows 64 bits.
-        let steStart = 76
-        for offset in (steStart + 8)..<(steStart + 16) { bytes[offset] = 0xFF }
-        let result = BlobDecoder.decode(bytes, file: "huge.bin")
+        // max_types and max_ssidrefs of 0xffffffff each (2*T*S overflows 64 bits): counts no policy has.
+        var counts = Self.steOnly
+        for offset in (Self.steStart + 8)..<(Self.steStart + 16) { counts[offset] = 0xFF }
+        #expect(BlobDecoder.decode(counts, file: "huge.bin").diagnostics.map(\.code) == ["E0409"])
+        // The matrix offset 0xffffffff (and the first cells): offset + 2*T*S is past the component.
+        var offset = Self.steOnly
+        for index in (Self.steStart + 16)..<(Self.steStart + 24) { offset[index] = 0xFF }
+        let result = BlobDecoder.decode(offset, file: "huge.bin")
         #expect(result.policy == nil)
         #expect(result.diagnostics.map(\.code).contains("E0408"))
+    }
+
+    /// A matrix of no types takes no bytes whatever its rows, nor one of no rows whatever its types:
+    /// the size check (E0408) cannot bound them, and a 200-byte blob claiming four billion types made
+    /// `inspect` trap allocating their names. Past the 65,536 a policy can have, E0409.
+    @Test(arguments: [
+        // (types, ssids, decodes)
+        (0xFFFF_FFFF, 0, false), (65_537, 0, false), (65_536, 0, true), (0, 0xFFFF_FFFF, false), (0, 65_537, false),
+        (0, 65_536, true),
+    ])
+    func dimensionsBeyondWhatAPolicyCanHaveAreRefused(_ types: Int, _ ssids: Int, _ decodes: Bool) throws {
+        var bytes = Self.steOnly
+        for (field, value) in [(8, types), (12, ssids)] {
+            for index in 0..<4 { bytes[Self.steStart + field + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * index)) }
+        }
+        let result = BlobDecoder.decode(bytes, file: "claims.bin")
+        if decodes {
+            let policy = try #require(result.policy, "\(result.diagnostics)")
+            #expect(policy.primary == .simpleTypeEnforcement(TypeMatrix(types: types, rows: ssids)))
+        } else {
+            #expect(result.policy == nil)
+            let diagnostic = try #require(result.diagnostics.first)
+            #expect(result.diagnostics.count == 1)
+            #expect(diagnostic.code == "E0409")
+            let claim = types > 65_536 ? "\(types) types" : "\(ssids) ssids"
+            #expect(diagnostic.message == "the primary STE component claims \(claim), more than the 65536 a policy can have")
+        }
+    }
+
+    /// Conflict sets are not bounded by the compiler, only by the bytes their cells take; in a
+    /// component of no types they take none.
+    @Test func conflictSetsOfNoTypesAreBounded() throws {
+        func chineseWall(sets: Int, types: Int) -> [UInt8] {
+            var bytes = BlobEncoder.encode(
+                BinaryPolicy(
+                    format: .g3a, policyName: "x",
+                    primary: .chineseWall(
+                        ChineseWallMatrices(ssids: TypeMatrix(types: types, rows: 1), conflictSets: TypeMatrix(types: types, rows: 0))),
+                    secondary: .null))
+            // The component starts at 48 (the 40-byte header, the name block padded to 8); sets at +16.
+            for index in 0..<4 { bytes[48 + 16 + index] = UInt8(truncatingIfNeeded: sets >> (24 - 8 * index)) }
+            return bytes
+        }
+        #expect(BlobDecoder.decode(chineseWall(sets: 65_536, types: 0), file: "cw.bin").policy != nil)
+        #expect(BlobDecoder.decode(chineseWall(sets: 65_537, types: 0), file: "cw.bin").diagnostics.map(\.code) == ["E0409"])
+        // With types, the cells bound them (E0408).
+        #expect(BlobDecoder.decode(chineseWall(sets: 65_537, types: 1), file: "cw.bin").diagnostics.map(\.code) == ["E0408"])
     }
 
     @Test func xendSTEOnlyBlobIsRefusedWithExplanation() {
