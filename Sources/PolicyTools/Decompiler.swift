@@ -47,7 +47,8 @@ public enum Decompiler {
 
         /// The types of `ssid` in a matrix, in the order the map lists them when it agrees with the row.
         func types(ofSsid ssid: Int, matrix: TypeMatrix, names: [String], labels: ComponentLabels?) -> [String]? {
-            guard ssid < matrix.rows else {
+            // A LabelMap may be built by hand; the parser reads no negative numbers.
+            guard (0..<matrix.rows).contains(ssid) else {
                 diagnostics.append(.error("E0503", "the map gives ssid \(ssid) but the blob has \(matrix.rows) ssids", at: location))
                 return nil
             }

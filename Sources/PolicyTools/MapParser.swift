@@ -52,7 +52,7 @@ public enum MapParser {
                 secondary = fields.count > 1 ? fields[1] : ""
             case _ where keyword.hasPrefix("MAX-"):
                 let parts = keyword.split(separator: "-")
-                guard parts.count == 3, fields.count == 2, let value = Int(fields[1], radix: 16) else {
+                guard parts.count == 3, fields.count == 2, let value = unsignedNumber(fields[1], radix: 16) else {
                     error(number, "malformed line '\(line)'")
                     continue
                 }
@@ -66,7 +66,7 @@ public enum MapParser {
                 }
                 builders[component] = builder
             case "LABEL->SSID":
-                guard fields.count >= 5, let ssid = Int(fields[fields.count - 1], radix: 16),
+                guard fields.count >= 5, let ssid = unsignedNumber(fields[fields.count - 1], radix: 16),
                     let name = nameBetweenPrefix(of: line, prefixFields: 3, lastFieldCount: 1)
                 else {
                     error(number, "malformed LABEL->SSID line '\(line)'")
@@ -74,14 +74,14 @@ public enum MapParser {
                 }
                 builders[fields[2], default: Builder()].entries.append(.init(kind: fields[1], name: name, ssid: ssid))
             case "SSID->TYPE":
-                guard fields.count >= 3, let ssid = Int(fields[2], radix: 16) else {
+                guard fields.count >= 3, let ssid = unsignedNumber(fields[2], radix: 16) else {
                     error(number, "malformed SSID->TYPE line '\(line)'")
                     continue
                 }
                 builders[fields[1], default: Builder()].ssidTypes.append(.init(ssid: ssid, types: Array(fields.dropFirst(3))))
             case "TYPE":
                 let radix = dialect == .xend ? 10 : 16
-                guard fields.count >= 4, let value = Int(fields[fields.count - 1], radix: radix),
+                guard fields.count >= 4, let value = unsignedNumber(fields[fields.count - 1], radix: radix),
                     let name = nameBetweenPrefix(of: line, prefixFields: 2, lastFieldCount: 1)
                 else {
                     error(number, "malformed TYPE line '\(line)'")
@@ -101,6 +101,13 @@ public enum MapParser {
             dialect: dialect, policyName: policyName, policyFile: policyFile, binaryFile: binaryFile, primary: primary,
             secondary: secondary, chineseWall: builders["CHWALL"]?.build(), ste: builders["STE"]?.build())
         return (diagnostics.isEmpty ? map : nil, diagnostics)
+    }
+
+    /// The number `field` spells in `radix`, digits only: the tools wrote no signs, and `Int(_:radix:)`
+    /// would take `-1` for an ssid, which the readers then used as a matrix row.
+    private static func unsignedNumber(_ field: String, radix: Int) -> Int? {
+        guard let first = field.first, first != "-", first != "+" else { return nil }
+        return Int(field, radix: radix)
     }
 
     /// The text between the first `prefixFields` fields and the last `lastFieldCount` fields, trimmed.
