@@ -66,4 +66,16 @@ import Testing
         #expect(result.standardOutput.hasPrefix("digraph \"vbd\""))
         #expect(result.standardOutput.contains("turns [shape=plaintext"))
     }
+
+    /// A megabyte of junk on one line: 200 diagnostics and the N0701 note, each with a window of
+    /// the line. It was 350,000 diagnostics, and then 200 each printing the whole megabyte line.
+    @Test func aMegabyteOfJunkPrintsABoundedReport() throws {
+        try Data(String(repeating: "@a ", count: 350_000).utf8).write(to: URL(fileURLWithPath: path("junk.xpd")))
+        let result = try CommandRunner.run("xen-policyc", ["compile", path("junk.xpd"), "--rules", path("junk.xsrt")])
+        #expect(result.status == 1)
+        #expect(result.standardError.utf8.count < 100_000, "\(result.standardError.utf8.count) bytes")
+        #expect(result.standardError.contains("[N0701]"))
+        #expect(result.standardError.hasSuffix("200 errors, 0 warnings generated\n"))
+        #expect(!FileManager.default.fileExists(atPath: path("junk.xsrt")))
+    }
 }
