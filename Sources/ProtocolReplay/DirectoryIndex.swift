@@ -347,7 +347,7 @@ final class DirectoryIndex {
                     bestDepth = depth
                 }
                 let number = Int(numberChild[node])
-                var edge = Int(edgeStart[node])
+                let edge = Int(edgeStart[node])
                 let last = Int(edgeStart[node &+ 1])
                 if edge == last && number < 0 { break }
                 guard scanned < length else {
@@ -360,22 +360,8 @@ final class DirectoryIndex {
                 guard size > 0 else { return .none }  // empty: not a valid xenstore path
                 stored[depth] = segment
                 scanned = segment.end
-                var next = -1
-                while edge < last {
-                    if edgeWord[edge] == segment.word && Int(edgeNameLength[edge]) == size
-                        && (size <= 8
-                            || memcmp(names.baseAddress! + Int(edgeNameStart[edge]) + 8, base + segment.start + 8, size &- 8) == 0)
-                    {
-                        next = Int(edgeChild[edge])
-                        break
-                    }
-                    edge &+= 1
-                }
-                if number >= 0
-                    && (size <= 8
-                        ? PathWord.isCanonicalDecimal(segment.word, size)
-                        : Self.decimal(bytes, segment.start..<segment.end) != nil)
-                {
+                var next = literalChild(edge, last, segment, base)
+                if number >= 0 && isNumber(segment, bytes) {
                     if next >= 0 { return locateBranching(bytes) }
                     next = number
                 }
@@ -418,7 +404,7 @@ final class DirectoryIndex {
                     bestDepth = depth
                 }
                 let number = Int(numberChild[node])
-                var edge = Int(edgeStart[node])
+                let edge = Int(edgeStart[node])
                 let last = Int(edgeStart[node &+ 1])
                 var next = -1
                 if edge < last || number >= 0 {
@@ -437,22 +423,8 @@ final class DirectoryIndex {
                         ancestor = true
                     }
                     if segment.end > segment.start {
-                        let size = segment.end &- segment.start
-                        while edge < last {
-                            if edgeWord[edge] == segment.word && Int(edgeNameLength[edge]) == size
-                                && (size <= 8
-                                    || memcmp(names.baseAddress! + Int(edgeNameStart[edge]) + 8, base + segment.start + 8, size - 8) == 0)
-                            {
-                                next = Int(edgeChild[edge])
-                                break
-                            }
-                            edge &+= 1
-                        }
-                        if number >= 0
-                            && (size <= 8
-                                ? PathWord.isCanonicalDecimal(segment.word, size)
-                                : Self.decimal(bytes, segment.start..<segment.end) != nil)
-                        {
+                        next = literalChild(edge, last, segment, base)
+                        if number >= 0 && isNumber(segment, bytes) {
                             if next >= 0 { branches.append((number, depth &+ 1)) } else { next = number }
                         }
                     }
@@ -471,6 +443,30 @@ final class DirectoryIndex {
             guard best >= 0 else { return ancestor ? .ancestor : .none }
             return match(bytes, segments, best: best, bestDepth: bestDepth)
         }
+    }
+
+    /// The child of the literal edge among `edge..<last` whose name is `segment`, or -1. The
+    /// segment's first eight bytes are compared as one word; a longer name compares the rest.
+    @inline(__always)
+    private func literalChild(_ edge: Int, _ last: Int, _ segment: PathSegment, _ base: UnsafePointer<UInt8>) -> Int {
+        let size = segment.end &- segment.start
+        var edge = edge
+        while edge < last {
+            if edgeWord[edge] == segment.word && Int(edgeNameLength[edge]) == size
+                && (size <= 8 || memcmp(names.baseAddress! + Int(edgeNameStart[edge]) + 8, base + segment.start + 8, size &- 8) == 0)
+            {
+                return Int(edgeChild[edge])
+            }
+            edge &+= 1
+        }
+        return -1
+    }
+
+    /// Whether `segment` is a canonical decimal number, which a number edge takes.
+    @inline(__always)
+    private func isNumber(_ segment: PathSegment, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let size = segment.end &- segment.start
+        return size <= 8 ? PathWord.isCanonicalDecimal(segment.word, size) : Self.decimal(bytes, segment.start..<segment.end) != nil
     }
 
     /// The match of template `best`, whose `bestDepth` segments are `segments[..<bestDepth]`.
