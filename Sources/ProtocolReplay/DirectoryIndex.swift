@@ -156,6 +156,9 @@ final class DirectoryIndex {
     private let variableAlternativeCount: UnsafeMutableBufferPointer<Int32>
     private let alternativeNameStart: UnsafeMutableBufferPointer<Int32>
     private let alternativeNameLength: UnsafeMutableBufferPointer<Int32>
+    /// Per alternative: the first eight bytes of its name as a word (`PathWord`), compared with the
+    /// segment's word as the edges are.
+    private let alternativeWord: UnsafeMutableBufferPointer<UInt64>
     private let alternativeNames: UnsafeMutableBufferPointer<UInt8>
 
     init(protocols: [ProtocolDefinition]) {
@@ -231,6 +234,7 @@ final class DirectoryIndex {
         var variableAlternativeCount: [Int32] = []
         var alternativeNameStart: [Int32] = []
         var alternativeNameLength: [Int32] = []
+        var alternativeWord: [UInt64] = []
         var alternativeNames: [UInt8] = []
         for template in templates {
             variableStart.append(Int32(variablePosition.count))
@@ -247,6 +251,7 @@ final class DirectoryIndex {
                     for name in names {
                         alternativeNameStart.append(Int32(alternativeNames.count))
                         alternativeNameLength.append(Int32(name.utf8.count))
+                        alternativeWord.append(PathWord.word(name.utf8))
                         alternativeNames += Array(name.utf8)
                     }
                 }
@@ -260,6 +265,7 @@ final class DirectoryIndex {
         self.variableAlternativeCount = Self.frozen(variableAlternativeCount)
         self.alternativeNameStart = Self.frozen(alternativeNameStart)
         self.alternativeNameLength = Self.frozen(alternativeNameLength)
+        self.alternativeWord = Self.frozen(alternativeWord)
         self.alternativeNames = Self.frozen(alternativeNames)
     }
 
@@ -270,6 +276,7 @@ final class DirectoryIndex {
         ] { buffer.deallocate() }
         edgeWord.deallocate()
         names.deallocate()
+        alternativeWord.deallocate()
         alternativeNames.deallocate()
     }
 
@@ -476,43 +483,38 @@ final class DirectoryIndex {
     ) -> ByteLocation {
         let length = bytes.count
         var root = RootKey(template: best)
-        for variable in Int(variableStart[best])..<Int(variableStart[best + 1]) {
+        var variable = Int(variableStart[best])
+        let end = Int(variableStart[best &+ 1])
+        while variable < end {
             let segment = segments[Int(variablePosition[variable])]
-            let range = segment.start..<segment.end
+            let size = segment.end &- segment.start
             let alternatives = Int(variableAlternativeStart[variable])
             if alternatives < 0 {
-                let size = segment.end - segment.start
-                root.append(Int64(size <= 8 ? PathWord.decimalValue(segment.word, size) : Self.decimal(bytes, range) ?? 0))
+                root.append(
+                    Int64(size <= 8 ? PathWord.decimalValue(segment.word, size) : Self.decimal(bytes, segment.start..<segment.end) ?? 0))
             } else {
+                // The walk matched one of the names; which one, by word as the edges compare.
                 var taken = 0
-                for alternative in 0..<Int(variableAlternativeCount[variable]) {
-                    let name = alternatives + alternative
-                    if sameBytes(bytes, range, alternativeNames, Int(alternativeNameStart[name]), Int(alternativeNameLength[name])) {
-                        taken = alternative
+                let count = Int(variableAlternativeCount[variable])
+                while taken < count {
+                    let name = alternatives &+ taken
+                    if alternativeWord[name] == segment.word && Int(alternativeNameLength[name]) == size
+                        && (size <= 8
+                            || memcmp(
+                                alternativeNames.baseAddress! + Int(alternativeNameStart[name]) + 8, bytes.baseAddress! + segment.start + 8,
+                                size &- 8) == 0)
+                    {
                         break
                     }
+                    taken &+= 1
                 }
-                root.append(Int64(taken))
+                root.append(Int64(taken < count ? taken : 0))
             }
+            variable &+= 1
         }
-        let rootEnd = bestDepth == 0 ? 1 : segments[bestDepth - 1].end
-        let relativeStart = bestDepth == 0 || rootEnd == length ? min(rootEnd, length) : rootEnd + 1
+        let rootEnd = bestDepth == 0 ? 1 : segments[bestDepth &- 1].end
+        let relativeStart = bestDepth == 0 || rootEnd == length ? min(rootEnd, length) : rootEnd &+ 1
         return .directory(ByteMatch(template: best, root: root, rootEnd: rootEnd, relativeStart: relativeStart))
-    }
-
-    /// Whether `bytes[range]` equals the `length` bytes of `table` at `offset` (short names: a loop
-    /// beats a call to `memcmp`).
-    @inline(__always)
-    private func sameBytes(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ table: UnsafeMutableBufferPointer<UInt8>, _ offset: Int, _ length: Int
-    ) -> Bool {
-        guard range.count == length else { return false }
-        var k = 0
-        while k < length {
-            if bytes[range.lowerBound + k] != table[offset + k] { return false }
-            k += 1
-        }
-        return true
     }
 
     /// A canonical decimal number (no sign, no leading zero except `0` itself, at most 18 digits).
