@@ -185,11 +185,7 @@ struct ReplayCommand: ParsableCommand {
                 outcome.findings.map { ReplayFindingRenderer.github($0, trace: trace) }.joined() + Self.summaryText(outcome))
         case (.github, true):
             var out = outcome.repeated.map { ReplayFindingRenderer.githubRepeat($0, trace: trace) }.joined()
-            if outcome.unlistedRepeated > 0 {
-                out +=
-                    "\(TerminalText.visible(shownTrace)): note: \(outcome.unlistedRepeated) more repeated finding"
-                    + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
-            }
+            out += Self.unlistedNote(outcome, trace: shownTrace)
             Output.standardOutput(out + Self.summaryText(outcome))
         case (.text, true):
             var out = ""
@@ -198,14 +194,17 @@ struct ReplayCommand: ParsableCommand {
                     "\(TerminalText.visible(shownTrace)):\(finding.line): note: \(finding.rule) (\(finding.severity.rawValue)) "
                     + "repeated \(finding.repeats) more time\(finding.repeats == 1 ? "" : "s")\n"
             }
-            if outcome.unlistedRepeated > 0 {
-                out +=
-                    "\(TerminalText.visible(shownTrace)): note: \(outcome.unlistedRepeated) more repeated finding"
-                    + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
-            }
+            out += Self.unlistedNote(outcome, trace: shownTrace)
             Output.standardOutput(out + Self.summaryText(outcome))
         }
         if outcome.status != .success { throw Exit(status: outcome.status) }
+    }
+
+    /// With `--stream`: the note on repeated findings of ended instances beyond those listed, if any.
+    static func unlistedNote(_ outcome: ReplayPipeline.Outcome, trace: String) -> String {
+        guard outcome.unlistedRepeated > 0 else { return "" }
+        return "\(TerminalText.visible(trace)): note: \(outcome.unlistedRepeated) more repeated finding"
+            + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
     }
 
     /// What `--stream` prints as the replay goes: findings on stdout, trace diagnostics on stderr.
