@@ -146,6 +146,14 @@ final class DirectoryIndex {
     private let terminal: UnsafeMutableBufferPointer<Int32>
     /// Deepest template, in segments.
     private let maximumDepth: Int
+    /// The path every template starts with, as far as it is one literal after another with nothing
+    /// else to choose (`/local/domain` for the shipped protocols), its segments, and the node it
+    /// leads to: a path that starts with it starts the walk there, two segments and two nodes on.
+    private let prefix: UnsafeMutableBufferPointer<UInt8>
+    private let prefixSegments: UnsafeMutableBufferPointer<PathSegment>
+    private let prefixLength: Int
+    private let prefixNode: Int
+    private let prefixNodeDepth: Int
     /// Per template: its variable segments (position; the alternatives' names, or none for a parameter).
     /// Flat: template `t`'s variables are `variableStart[t]..<variableStart[t + 1]`; each has its
     /// segment position and its alternatives (`alternativeStart`, -1 for a parameter), whose names
@@ -228,6 +236,22 @@ final class DirectoryIndex {
         numberChild = Self.frozen(nodes.map { Int32($0.number ?? -1) })
         terminal = Self.frozen(nodes.map { Int32($0.terminal ?? -1) })
         maximumDepth = templates.map(\.segments.count).max() ?? 0
+        var prefix: [UInt8] = []
+        var prefixSegments: [PathSegment] = []
+        var prefixNode = 0
+        while nodes[prefixNode].terminal == nil, nodes[prefixNode].number == nil, nodes[prefixNode].literals.count == 1 {
+            let edge = nodes[prefixNode].literals[0]
+            prefix.append(UInt8(ascii: "/"))
+            prefixSegments.append(
+                PathSegment(start: prefix.count, end: prefix.count + edge.name.count, word: PathWord.word(edge.name)))
+            prefix += edge.name
+            prefixNode = edge.child
+        }
+        self.prefix = Self.frozen(prefix)
+        self.prefixSegments = Self.frozen(prefixSegments)
+        prefixLength = prefix.count
+        self.prefixNode = prefixNode
+        prefixNodeDepth = prefixSegments.count
         var variableStart: [Int32] = []
         var variablePosition: [Int32] = []
         var variableAlternativeStart: [Int32] = []
@@ -276,6 +300,8 @@ final class DirectoryIndex {
         ] { buffer.deallocate() }
         edgeWord.deallocate()
         names.deallocate()
+        prefix.deallocate()
+        prefixSegments.deallocate()
         alternativeWord.deallocate()
         alternativeNames.deallocate()
     }
@@ -347,6 +373,16 @@ final class DirectoryIndex {
             var ancestor = false
             var node = 0
             var depth = 0
+            // The common prefix matched at once (a path that differs from it anywhere takes the walk
+            // from the root, which ends the same way, and the nodes skipped hold no template).
+            if prefixLength > 0 && length >= prefixLength && (length == prefixLength || base[prefixLength] == UInt8(ascii: "/"))
+                && memcmp(base, prefix.baseAddress!, prefixLength) == 0
+            {
+                depth = prefixNodeDepth
+                stored.update(from: prefixSegments.baseAddress!, count: depth)
+                node = prefixNode
+                scanned = prefixLength
+            }
             while true {
                 let template = Int(terminal[node])
                 if template >= 0 {

@@ -99,8 +99,27 @@ import Testing
         return exampleProtocols + [definition]
     }
 
-    @Test func theWalkAgreesWithTheReference() {
-        let index = DirectoryIndex(protocols: Self.syntheticProtocols)
+    /// The synthetic templates (alternatives at the root: no common prefix); the shipped ones, which
+    /// all start with `/local/domain` (the walk jumps over it); and a template that ends inside that
+    /// prefix (`/local`), which stops the jump there.
+    static let templateSets: [(String, [ProtocolDefinition])] = [
+        ("synthetic", syntheticProtocols), ("shipped", exampleProtocols), ("prefix-terminal", prefixTerminalProtocols),
+    ]
+
+    static var prefixTerminalProtocols: [ProtocolDefinition] {
+        var definition = exampleProtocols[0]
+        let origin = definition.directories[0].origin
+        definition.directories = [
+            Directory(name: "l", segments: [.literal("local")], owner: 0, readers: [], origin: origin),
+            Directory(
+                name: "d", segments: [.literal("local"), .literal("domain"), .parameter(0), .literal("x")], owner: 0, readers: [],
+                origin: origin),
+        ]
+        return [definition]
+    }
+
+    @Test(arguments: templateSets.indices) func theWalkAgreesWithTheReference(_ set: Int) {
+        let index = DirectoryIndex(protocols: Self.templateSets[set].1)
         var random = RobustnessTests.Generator(state: 7)
         var pieces = [
             "local", "domain", "device", "backend", "vbd", "qdisk", "vif", "console", "9pfs", "xen_9pfs", "device-model", "12345678",
@@ -109,7 +128,10 @@ import Testing
             "12345678901234567", "-1", "+1", "1a", "a1", "\u{7F}", "9/", "/.", "./",
         ]
         pieces += (0..<20).map { _ in String(random.below(100_000)) }
-        var paths: [String] = ["", "/", "//", "/local", "/local/", "local/domain/5", "/local/domain/5/device/vbd/768/state"]
+        var paths: [String] = [
+            "", "/", "//", "/local", "/local/", "local/domain/5", "/local/domain/5/device/vbd/768/state", "/local/domain",
+            "/local/domain/", "/local/domainx/5", "/local/domai", "/local//domain/5", "/local/domain//5",
+        ]
         for _ in 0..<20_000 {
             var path = random.chance(95) ? "/" : ""
             let count = random.below(9)
