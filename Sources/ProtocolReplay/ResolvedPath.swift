@@ -81,17 +81,18 @@ final class ResolvedBatch: @unchecked Sendable {
     /// Whether the batch only marks a second without input (`EventBatch.isIdleTick`).
     var isIdleTick: Bool { events.isIdleTick }
 
-    /// Hands each event and its path to `body`, in order, without copying them; they are destroyed
+    /// Hands each event and its path to `body`, in order, in place (`inout` only so that they are not
+    /// copied); they are destroyed
     /// with the batch, which `TraceReader.forEachBatch` releases on the reading thread, where their
     /// strings were allocated (freeing them on the replay's thread makes the two threads contend for
     /// the allocator's arena).
-    func forEach(_ body: (TraceEvent, ResolvedPath) -> Void) {
+    func forEach(_ body: (inout TraceEvent, inout ResolvedPath) -> Void) {
         var index = 0
+        let count = count
+        let paths = paths
         events.forEach { event in
             guard index < count else { return }
-            let path = (paths + index).move()
-            body(event, path)
-            (paths + index).initialize(to: path)
+            body(&event, &paths[index])
             index += 1
         }
     }

@@ -130,15 +130,13 @@ public final class EventBatch: @unchecked Sendable {
         try body(UnsafeBufferPointer(start: storage + start, count: end - start))
     }
 
-    /// Hands each event to `body`, in order, without copying it. The events stay in the batch, to be
-    /// destroyed with it: on the thread that made them, when the batch goes back there. An event whose
-    /// path the batch holds as bytes has a `nil` path here: see `pathBytes(at:)`.
-    public func forEach(_ body: (TraceEvent) -> Void) {
-        for index in start..<end {
-            let event = storage.advanced(by: index).move()
-            body(event)
-            storage.advanced(by: index).initialize(to: event)
-        }
+    /// Hands each event to `body`, in order, in place: `inout` only so that it is not copied (a
+    /// borrowed one was copied defensively); what `body` changes stays in the batch. The events stay
+    /// in the batch, to be destroyed with it: on the thread that made them, when the batch goes back
+    /// there. An event whose path the batch holds as bytes has a `nil` path here: see `pathBytes(at:)`.
+    public func forEach(_ body: (inout TraceEvent) -> Void) {
+        // In place, through the pointer: moving each event out and back copied its 138 bytes twice.
+        for index in start..<end { body(&storage[index]) }
     }
 
     /// Moves the events out of the batch, in order, handing each to `body`; the batch is then empty.
