@@ -231,7 +231,7 @@ struct Resolution {
                     segments.append(.literal(String(part)))
                 }
             }
-            let variables = segments.filter { if case .literal = $0 { false } else { true } }.count
+            let variables = Directory.variableSegmentCount(segments)
             if valid && variables > Directory.maximumVariableSegments {
                 error(
                     "E0755",

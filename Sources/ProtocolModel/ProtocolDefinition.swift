@@ -155,7 +155,10 @@ public struct Directory: Equatable, Sendable {
     public static let maximumVariableSegments = 4
 
     /// How many of the segments are parameters or alternatives.
-    public var variableSegmentCount: Int {
+    public var variableSegmentCount: Int { Self.variableSegmentCount(segments) }
+
+    /// How many of `segments` are parameters or alternatives.
+    public static func variableSegmentCount(_ segments: [Segment]) -> Int {
         segments.reduce(0) { count, segment in
             if case .literal = segment { return count }
             return count + 1

@@ -207,7 +207,7 @@ final class DirectoryIndex {
         // its neighbours; the checker and the table decoder refuse it, so only a definition made by
         // hand gets here, and its directory is never matched.
         for (index, template) in templates.enumerated()
-        where template.segments.filter({ if case .literal = $0 { false } else { true } }).count <= Directory.maximumVariableSegments {
+        where Directory.variableSegmentCount(template.segments) <= Directory.maximumVariableSegments {
             insert(template.segments[...], at: 0, template: index)
         }
         var edgeStart: [Int32] = []
