@@ -358,9 +358,6 @@ final class DirectoryIndex {
         guard let base = bytes.baseAddress, bytes.count > 0, base[0] == UInt8(ascii: "/") else { return .none }
         let length = bytes.count
         let edgeStart = self.edgeStart.baseAddress!
-        let edgeWord = self.edgeWord.baseAddress!
-        let edgeNameLength = self.edgeNameLength.baseAddress!
-        let edgeChild = self.edgeChild.baseAddress!
         let numberChild = self.numberChild.baseAddress!
         let terminal = self.terminal.baseAddress!
         return withUnsafeTemporaryAllocation(of: PathSegment.self, capacity: maximumDepth &+ 1) { segments -> ByteLocation in
