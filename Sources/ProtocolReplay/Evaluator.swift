@@ -46,10 +46,16 @@ final class Evaluator {
     }
 
     private func reset() {
-        if depth > 0 { stack.deinitialize(count: depth) }
-        depth = 0
-        if localCount > 0 { locals.deinitialize(count: localCount) }
-        localCount = 0
+        // One by one, in code specialised for `Value`: `deinitialize(count:)` destroys through the
+        // runtime's generic array witness, twice per evaluation.
+        while depth > 0 {
+            depth &-= 1
+            _ = (stack + depth).move()
+        }
+        while localCount > 0 {
+            localCount &-= 1
+            _ = (locals + localCount).move()
+        }
     }
 
     /// Reports `val(k)` of a value that is not a decimal number: instance, directory, relative path, entry.
@@ -65,8 +71,11 @@ final class Evaluator {
         guard slotCount <= Self.maximumLocals else {
             return .failure(EvaluationError(message: "the program uses \(slotCount) local slots"))
         }
-        (locals).initialize(repeating: .absent, count: slotCount)
-        localCount = slotCount
+        // One by one, specialised for `Value` (as `reset()` destroys them).
+        while localCount < slotCount {
+            (locals + localCount).initialize(to: .absent)
+            localCount &+= 1
+        }
         for (slot, value) in presets.enumerated() { locals[slot] = .int(Int128(value)) }
         defer { reset() }
         let operations = program.operations
