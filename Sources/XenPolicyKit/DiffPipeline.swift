@@ -88,13 +88,7 @@ public struct DiffPipeline: Sendable {
     /// no guard texts, so a changed guard shows as `?` on its side.
     func loadRuleTable(_ argument: String, into outcome: inout Outcome) -> ProtocolDiffer.Input? {
         let source = DiffSource.parse(argument)
-        let bytes: [UInt8]
-        do {
-            bytes = try source.read(limit: RuleTablePipeline.maximumTableSize)
-        } catch {
-            fail(error.diagnostic, status: error.status, into: &outcome)
-            return nil
-        }
+        guard let bytes = read(source, limit: RuleTablePipeline.maximumTableSize, into: &outcome) else { return nil }
         let (table, diagnostics) = RuleTableDecoder.decode(bytes, file: argument)
         outcome.diagnostics += diagnostics
         guard let table else {
@@ -117,13 +111,7 @@ public struct DiffPipeline: Sendable {
         case .file(let path):
             checked = ProtocolPipeline().check([path])
         case .git(_, let path):
-            let bytes: [UInt8]
-            do {
-                bytes = try source.read(limit: 4 << 20)
-            } catch {
-                fail(error.diagnostic, status: error.status, into: &outcome)
-                return nil
-            }
+            guard let bytes = read(source, limit: 4 << 20, into: &outcome) else { return nil }
             let directory: String
             do {
                 directory = try TemporaryDirectory.create(prefix: "xen-policy-diff")
@@ -170,13 +158,7 @@ public struct DiffPipeline: Sendable {
         } else {
             source = DiffSource.parse(argument)
         }
-        let bytes: [UInt8]
-        do {
-            bytes = try source.read(limit: BlobPipelines.maximumBlobSize)
-        } catch {
-            fail(error.diagnostic, status: error.status, into: &outcome)
-            return nil
-        }
+        guard let bytes = read(source, limit: BlobPipelines.maximumBlobSize, into: &outcome) else { return nil }
         if BlobDecoder.looksLikeBlob(bytes) {
             return loadBlob(bytes, source: source, into: &outcome)
         }
@@ -298,6 +280,16 @@ public struct DiffPipeline: Sendable {
             return nil
         }
         return PolicyDiffer.Input(policy: policy, displayName: name, generation: blob.format.target, isBlob: true)
+    }
+
+    /// The bytes of `source`, at most `limit`; nil (with the diagnostic in `outcome`) when they cannot be read.
+    private func read(_ source: DiffSource, limit: Int, into outcome: inout Outcome) -> [UInt8]? {
+        do {
+            return try source.read(limit: limit)
+        } catch {
+            fail(error.diagnostic, status: error.status, into: &outcome)
+            return nil
+        }
     }
 
     private func fail(_ diagnostic: Diagnostic, status: ExitStatus, into outcome: inout Outcome) {
