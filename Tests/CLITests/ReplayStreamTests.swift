@@ -73,14 +73,21 @@ import Testing
         #expect(repeated.count == reported.filter { $0["repeats"] != nil }.count)
     }
 
+    /// `violation-fe-ring-ref-while-connected.log` with its violating write (line 53) repeated at the
+    /// end, in a temporary file the caller removes.
+    static func repeatedViolationTrace() throws -> String {
+        var lines = try lines("Examples/traces/violation-fe-ring-ref-while-connected.log")
+        lines.append(lines[52])
+        let trace = ReplayCommandTests.temporary("repeat.log")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        return trace
+    }
+
     /// The violating write twice: the report counts the repeat on the finding, the stream in a note
     /// at the end.
     @Test func streamedTextEndsWithRepeatsAndTheSummary() throws {
-        var lines = try Self.lines("Examples/traces/violation-fe-ring-ref-while-connected.log")
-        lines.append(lines[52])
-        let trace = ReplayCommandTests.temporary("repeat.log")
+        let trace = try Self.repeatedViolationTrace()
         defer { try? FileManager.default.removeItem(atPath: trace) }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: trace, atomically: true, encoding: .utf8)
         let report = try CommandRunner.run("xen-policy", ["replay"] + Self.protocols + [trace])
         let streamed = try CommandRunner.run("xen-policy", ["replay", "--stream"] + Self.protocols + [trace])
         #expect(streamed.status == 1)

@@ -48,11 +48,8 @@ import Testing
 
     /// With `--stream`, an annotation per finding as found, the repeats as notices, then the summary.
     @Test func githubAnnotationsStream() throws {
-        var lines = try ReplayStreamTests.lines("Examples/traces/violation-fe-ring-ref-while-connected.log")
-        lines.append(lines[52])
-        let trace = ReplayCommandTests.temporary("repeat.log")
+        let trace = try ReplayStreamTests.repeatedViolationTrace()
         defer { try? FileManager.default.removeItem(atPath: trace) }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: trace, atomically: true, encoding: .utf8)
         let streamed = try CommandRunner.run("xen-policy", ["replay", "--stream", "--format", "github"] + Self.protocols + [trace])
         #expect(streamed.status == 1)
         let output = streamed.standardOutput.split(separator: "\n").map(String.init)
