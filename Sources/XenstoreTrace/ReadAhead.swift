@@ -112,7 +112,6 @@ fileprivate final class BatchCollector {
     private let pathsAsBytes: Bool
     private let handOverBatch: (EventBatch) -> Void
     @exclusivity(unchecked) private var batch: EventBatch
-    @exclusivity(unchecked) private var handOvers = 0
 
     init(size: Int, reader: TraceReader, pathsAsBytes: Bool, handOver: @escaping (EventBatch) -> Void) {
         self.size = size
@@ -126,23 +125,10 @@ fileprivate final class BatchCollector {
 
     /// Reads the trace to its end, handing over each full batch and then the last one.
     func readAll() {
-        // The reader adds each event to `reader.fillingBatch` (built in place there); the batch is
-        // held in a local, not read from the property for each event (a retain and a release each
-        // time); `handOvers` tells when `beforeWaiting` handed it over while the reader waited.
+        // The reader adds each event to `reader.fillingBatch` (built in place there) until it is
+        // full; `beforeWaiting` may hand it over earlier, while the reader waits for input.
         let reader = self.reader
-        var current = batch
-        var seen = handOvers
-        while reader.appendNext() {
-            if handOvers != seen {
-                current = batch
-                seen = handOvers
-            }
-            if current.isFull {
-                handOver()
-                current = batch
-                seen = handOvers
-            }
-        }
+        while reader.fillBatch() { handOver() }
         handOver()
     }
 
@@ -158,7 +144,6 @@ fileprivate final class BatchCollector {
     func handOver() {
         guard batch.count > 0 else { return }
         let full = batch
-        handOvers &+= 1
         batch = EventBatch(capacity: size)
         reader.fillingBatch = batch
         handOverBatch(full)
