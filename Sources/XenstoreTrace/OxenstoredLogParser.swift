@@ -26,7 +26,7 @@ final class OxenstoredLogParser {
     /// oxenstored's default `access-log-nb-chars` is 180: longer lines are cut to 179 bytes ending `..`.
     static let truncatedLineLength = 179
 
-    private enum Kind {
+    enum Kind {
         case write, mkdir, rm, setPermissions, read, directory, getPermissions, watch, unwatch
         case transactionStart, transactionEnd, commit, coalesce, conflict
         case introduce, release, resume, setTarget, resetWatches, newConnection, endConnection
@@ -59,11 +59,10 @@ final class OxenstoredLogParser {
     /// The last date seen (yyyymmdd) and its day number: consecutive lines almost always share it.
     @exclusivity(unchecked) private var cachedDate = -1
     @exclusivity(unchecked) private var cachedDays = 0
-    /// The text of the last timestamp read (up to 32 bytes, from after the `[`) and what it gave:
+    /// The 24 bytes after the `[` of the last line whose timestamp lay within them, and what it gave:
     /// a busy log has many lines in the same millisecond.
-    @exclusivity(unchecked) private var lastStamp: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    @exclusivity(unchecked) private var lastStampLength = -1
-    @exclusivity(unchecked) private var lastStampResult: (Int64, Int) = (0, 0)
+    @exclusivity(unchecked) private var lastStamp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    @exclusivity(unchecked) private var lastStampResult: (Int64, Int)? = nil
 
     /// The operation whose name starts at `start`: its kind and the end of its name (`nil` if unknown).
     private static func operation(_ line: LineBytes, at start: Int) -> (Kind, Int)? {
@@ -125,32 +124,21 @@ final class OxenstoredLogParser {
         }
 
         // Connection column.
-        let connectionStart = Scan.skipBlanks(line, from: afterTime + 1)
-        let connectionEnd = Scan.tokenEnd(line, from: connectionStart)
-        guard connectionStart < connectionEnd else {
-            diagnostics.emit(
-                .error, TraceDiagnosticCode.malformedLine, "line ends after the timestamp: no connection and operation",
-                line: number, column: connectionStart + 1)
-            return false
-        }
-        // `xenstore-control print` text (connection "=======>") and the live-update marker (empty
-        // connection, operation "debug") are the daemon's own annotations.
-        if Scan.equals(line, connectionStart..<connectionEnd, "=======>")
-            || Scan.equals(line, connectionStart..<connectionEnd, "debug")
-        {
-            _ = diagnostics.skip(.daemonAnnotation)
-            return false
-        }
-        guard let (connection, transaction, replayOf) = Self.connection(line, connectionStart..<connectionEnd) else {
-            diagnostics.emit(
-                .error, TraceDiagnosticCode.badConnection,
-                "malformed oxenstored connection '\(Scan.excerpt(line, connectionStart..<connectionEnd))'", line: number,
-                column: connectionStart + 1, hint: "expected D<domid>, A<n> or either with .<transaction>, such as D5 or D5.3")
+        let connectionStart = LineWord.skipBlanks(line, from: afterTime + 1)
+        let connection: Connection
+        let transaction: Int?
+        let replayOf: Int?
+        let connectionEnd: Int
+        if let (common, tid, end) = Self.commonConnection(line, at: connectionStart) {
+            (connection, transaction, replayOf, connectionEnd) = (common, tid, nil, end)
+        } else if let (other, tid, old, end) = otherConnection(line, number: number, at: connectionStart, diagnostics: diagnostics) {
+            (connection, transaction, replayOf, connectionEnd) = (other, tid, old, end)
+        } else {
             return false
         }
 
         // Operation column.
-        let operationStart = Scan.skipBlanks(line, from: connectionEnd)
+        let operationStart = LineWord.skipBlanks(line, from: connectionEnd)
         guard operationStart < line.count else {
             diagnostics.emit(
                 .error, TraceDiagnosticCode.malformedLine, "line ends after the connection: no operation", line: number,
@@ -159,7 +147,7 @@ final class OxenstoredLogParser {
         }
         let kind: Kind
         let nameEnd: Int
-        if let (known, end) = Self.operation(line, at: operationStart) {
+        if let (known, end) = Self.commonOperation(line, at: operationStart) ?? Self.operation(line, at: operationStart) {
             kind = known
             nameEnd = end
         } else {
@@ -199,12 +187,14 @@ final class OxenstoredLogParser {
         TraceEvent.initialize(
             slot, line: number, time: time, connection: connection, transaction: transaction, operation: .read, replayOf: replayOf,
             truncated: truncated)
-        let (pathRange, rest) = Self.splitFirstField(line, data)
+        let (fieldEnd, plain) = Self.firstField(line, data)
+        let pathRange = data.lowerBound..<fieldEnd
+        let rest = Swift.min(fieldEnd + 1, data.upperBound)..<data.upperBound
 
         switch kind {
         case .write:
             slot.pointee.operation = .write
-            slot.pointee.path = Self.path(line, pathRange, pathSink)
+            slot.pointee.path = Self.path(line, pathRange, plain: plain, pathSink)
             slot.pointee.value = Self.unescaped(line, rest)
         case .mkdir, .rm, .read, .directory, .getPermissions:
             slot.pointee.operation =
@@ -215,9 +205,9 @@ final class OxenstoredLogParser {
                 case .directory: .directory
                 default: .getPermissions
                 }
-            slot.pointee.path = Self.path(line, pathRange, pathSink)
+            slot.pointee.path = Self.path(line, pathRange, plain: plain, pathSink)
         case .setPermissions:
-            slot.pointee.path = Self.path(line, pathRange, pathSink)
+            slot.pointee.path = Self.path(line, pathRange, plain: plain, pathSink)
             let text = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
             slot.pointee.value = text
             if let permissions = Permission.list(text), !pathRange.isEmpty {
@@ -228,7 +218,7 @@ final class OxenstoredLogParser {
             }
         case .watch, .unwatch, .watchEvent:
             slot.pointee.operation = kind == .watch ? .watch : kind == .unwatch ? .unwatch : .watchEvent
-            slot.pointee.path = Self.unescaped(line, pathRange)
+            slot.pointee.path = plain ? Scan.string(line, pathRange) : Self.unescaped(line, pathRange)
             slot.pointee.value = Self.unescaped(line, Self.droppingOneTrailingSpace(line, rest))
         case .transactionStart:
             slot.pointee.operation = .transactionStart
@@ -277,6 +267,37 @@ final class OxenstoredLogParser {
         return true
     }
 
+    /// The connection column at `start` that `commonConnection` did not read: the connection, the
+    /// transaction, the transaction replayed and the end of the column; `nil`, with its diagnostic or
+    /// skip reason, when the line gives no event.
+    private func otherConnection(_ line: LineBytes, number: Int, at connectionStart: Int, diagnostics: BoundedDiagnostics)
+        -> (Connection, Int?, Int?, Int)?
+    {
+        let connectionEnd = Scan.tokenEnd(line, from: connectionStart)
+        guard connectionStart < connectionEnd else {
+            diagnostics.emit(
+                .error, TraceDiagnosticCode.malformedLine, "line ends after the timestamp: no connection and operation",
+                line: number, column: connectionStart + 1)
+            return nil
+        }
+        // `xenstore-control print` text (connection "=======>") and the live-update marker (empty
+        // connection, operation "debug") are the daemon's own annotations.
+        if Scan.equals(line, connectionStart..<connectionEnd, "=======>")
+            || Scan.equals(line, connectionStart..<connectionEnd, "debug")
+        {
+            _ = diagnostics.skip(.daemonAnnotation)
+            return nil
+        }
+        guard let (connection, transaction, replayOf) = Self.connection(line, connectionStart..<connectionEnd) else {
+            diagnostics.emit(
+                .error, TraceDiagnosticCode.badConnection,
+                "malformed oxenstored connection '\(Scan.excerpt(line, connectionStart..<connectionEnd))'", line: number,
+                column: connectionStart + 1, hint: "expected D<domid>, A<n> or either with .<transaction>, such as D5 or D5.3")
+            return nil
+        }
+        return (connection, transaction, replayOf, connectionEnd)
+    }
+
     /// Parses `line` into an event, or `nil` when it gives none.
     func parse(_ line: LineBytes, number: Int, diagnostics: BoundedDiagnostics, pathSink: EventBatch? = nil) -> TraceEvent? {
         withUnsafeTemporaryAllocation(of: TraceEvent.self, capacity: 1) { slot in
@@ -302,24 +323,21 @@ final class OxenstoredLogParser {
     /// `20261127T10:00:00.000Z` at `index`: the time in milliseconds and the offset after it. The
     /// fraction (any number of digits) and the `Z` are optional.
     func timestamp(_ line: LineBytes, from index: Int) -> (Int64, Int)? {
-        // The stamp ends at the `]` (or the end of the line); the same text gives the same time.
-        let close = memchr(line.baseAddress! + index, Int32(UInt8(ascii: "]")), Swift.min(line.count - index, 32))
-        if let close {
-            let length = line.baseAddress!.advanced(by: index).distance(to: close.assumingMemoryBound(to: UInt8.self))
-            var stamp: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-            withUnsafeMutableBytes(of: &stamp) {
-                $0.copyMemory(from: UnsafeRawBufferPointer(start: line.baseAddress! + index, count: length))
-            }
-            if length == lastStampLength && stamp == lastStamp { return lastStampResult }
-            guard let result = parseTimestamp(line, from: index) else { return nil }
-            if result.1 == index + length {
-                lastStamp = stamp
-                lastStampLength = length
-                lastStampResult = result
-            }
-            return result
+        guard index + 24 <= line.count else { return parseTimestamp(line, from: index) }
+        // The same 24 bytes give the same time when the stamp and the byte after it (which the parse
+        // looks at) lie within them: three comparisons where the stamp took a `memchr` and a copy.
+        let raw = UnsafeRawPointer(line.baseAddress! + index)
+        let stamp = (
+            raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        )
+        if let lastStampResult, stamp == lastStamp { return (lastStampResult.0, lastStampResult.1 + index) }
+        guard let result = parseTimestamp(line, from: index) else { return nil }
+        if result.1 < index + 24 {
+            lastStamp = stamp
+            lastStampResult = (result.0, result.1 - index)
         }
-        return parseTimestamp(line, from: index)
+        return result
     }
 
     private func parseTimestamp(_ line: LineBytes, from index: Int) -> (Int64, Int)? {
@@ -397,29 +415,16 @@ final class OxenstoredLogParser {
         return range.lowerBound..<(range.upperBound - 1)
     }
 
-    /// The path of a mutating message: `nil` when `pathSink` keeps it as bytes (it has no escape and
-    /// is ASCII, so the bytes are exactly the string's), otherwise the unescaped string.
+    /// The path of a mutating message: `nil` when `pathSink` keeps it as bytes (it is `plain`: no
+    /// escape, ASCII, so the bytes are exactly the string's), otherwise the unescaped string.
     @inline(__always)
-    static func path(_ line: LineBytes, _ range: Range<Int>, _ pathSink: EventBatch?) -> String? {
-        if let pathSink, !range.isEmpty, Scan.first(UInt8(ascii: "\\"), in: line, range) == range.upperBound {
-            // ASCII, eight bytes at a time: the path's bytes are then exactly its string's.
-            let base = UnsafeRawPointer(line.baseAddress!)
-            var bits: UInt64 = 0
-            var index = range.lowerBound
-            while index + 8 <= range.upperBound {
-                bits |= base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                index += 8
-            }
-            while index < range.upperBound {
-                bits |= UInt64(line[index])
-                index += 1
-            }
-            if bits & 0x8080_8080_8080_8080 == 0 {
-                pathSink.keepPath(LineBytes(rebasing: line[range]))
-                return nil
-            }
+    static func path(_ line: LineBytes, _ range: Range<Int>, plain: Bool, _ pathSink: EventBatch?) -> String? {
+        guard plain else { return unescaped(line, range) }
+        if let pathSink, !range.isEmpty {
+            pathSink.keepPath(LineBytes(rebasing: line[range]))
+            return nil
         }
-        return unescaped(line, range)
+        return Scan.string(line, range)
     }
 
     /// Undoes OCaml's `String.escaped`. A malformed or cut-off escape is kept as it is.
