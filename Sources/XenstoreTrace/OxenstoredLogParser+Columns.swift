@@ -20,7 +20,7 @@ extension OxenstoredLogParser {
     @inline(__always)
     static func commonOperation(_ line: LineBytes, at start: Int) -> (Kind, Int)? {
         let word = LineWord.load(line, at: start)
-        var length = LineWord.before(LineWord.blanks(word) | LineWord.matches(word, 0))
+        var length = LineWord.before(LineWord.blanks(word))
         if length == 8 && start &+ 8 < line.count && line[start &+ 8] != Scan.space && line[start &+ 8] != Scan.tab {
             return nil
         }

@@ -166,6 +166,11 @@ final class OxenstoredLogParser {
         // may start with a space (a payload starting with NUL), so skip no more than the padding.
         let dataLimit = min(operationStart + max(9, nameEnd - operationStart) + 1, line.count)
         var dataStart = nameEnd
+        if dataStart < dataLimit {
+            // Eight bytes of padding at once; a longer run (after a one-letter name) byte by byte.
+            let others = ~LineWord.matches(LineWord.load(line, at: dataStart), Scan.space) & LineWord.highs
+            dataStart = Swift.min(dataStart + LineWord.before(others), dataLimit)
+        }
         while dataStart < dataLimit, line[dataStart] == Scan.space { dataStart += 1 }
         let data = dataStart..<line.count
 
