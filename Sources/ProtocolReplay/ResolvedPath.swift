@@ -105,8 +105,9 @@ final class PathResolver: @unchecked Sendable {
     /// Per directory template: the declared keys without index variables of its directory, by
     /// relative path.
     let fixedKeys: [ByteTable]
-    /// Per directory template, by declared key: its relative path, shared by the messages that name it.
-    let fixedKeyNames: [[String?]]
+    /// `fixedKeys` (which keeps them) unretained, for the lookup of every message: taken from the
+    /// array, each table was retained and released around it.
+    private let unretainedFixedKeys: UnsafeMutableBufferPointer<Unmanaged<ByteTable>>
 
     /// The resolver gets its own index and tables, equal to the engine's: objects that both
     /// threads retain and release would bounce their reference counts between the processors.
@@ -114,12 +115,11 @@ final class PathResolver: @unchecked Sendable {
         index = DirectoryIndex(protocols: definitions)
         let tables = protocols.map { $0.fixedKeys.map { ByteTable($0.entries) } }
         fixedKeys = index.templates.map { tables[$0.protocolIndex][$0.directory] }
-        fixedKeyNames = fixedKeys.map { table in
-            var names = [String?](repeating: nil, count: (table.entries.map(\.value).max() ?? -1) + 1)
-            for entry in table.entries where entry.value >= 0 { names[entry.value] = entry.key }
-            return names
-        }
+        unretainedFixedKeys = .allocate(capacity: max(1, fixedKeys.count))
+        _ = unretainedFixedKeys.initialize(from: fixedKeys.map { Unmanaged.passUnretained($0) })
     }
+
+    deinit { unretainedFixedKeys.deallocate() }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
         resolve(path: event.path, connection: event.connection)
@@ -137,11 +137,13 @@ final class PathResolver: @unchecked Sendable {
         case .ancestor: return ResolvedPath(path: path, location: .ancestor)
         case .directory(let found):
             let relativeBytes = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
-            let fixedKey = fixedKeys[found.template].value(relativeBytes) ?? -1
-            // A declared key's name is shared; any other path gets its own string (mostly short enough
-            // to be stored inline, without allocating).
-            let relative = Substring(
-                fixedKey >= 0 ? fixedKeyNames[found.template][fixedKey]! : String(decoding: relativeBytes, as: UTF8.self))
+            // A declared key's name (the table's key) is shared; any other path gets its own string
+            // (mostly short enough to be stored inline, without allocating).
+            let (fixedKey, name) = unretainedFixedKeys[found.template]._withUnsafeGuaranteedRef { table -> (Int, String?) in
+                let entry = table.entry(relativeBytes)
+                return entry < 0 ? (-1, nil) : (table.entries[entry].value, table.entries[entry].key)
+            }
+            let relative = Substring(name ?? String(decoding: relativeBytes, as: UTF8.self))
             let match = DirectoryMatch(
                 template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
             return ResolvedPath(path: path, location: .directory(match))
