@@ -30,7 +30,9 @@ let package = Package(
         // Trace readers of the replay checker: oxenstored access logs, cxenstored traces, JSON lines.
         .target(name: "XenstoreTrace", dependencies: ["PolicyDiagnostics"]),
         // The generic reference checker: replays traces against protocol definitions; tools stage.
-        .target(name: "ProtocolReplay", dependencies: ["ProtocolModel", "XenstoreTrace", "PolicyDiagnostics"]),
+        .target(name: "ProtocolReplay", dependencies: ["ProtocolModel", "XenstoreTrace", "PolicyDiagnostics", "CPrefetch"]),
+        // A cache prefetch hint for the replay, which Swift does not offer.
+        .target(name: "CPrefetch"),
         .target(name: "PolicyReader", dependencies: ["CLibXML2", "PolicyDiagnostics"]),
         .target(name: "PolicyChecker", dependencies: ["PolicyReader", "PolicyModel", "PolicyDiagnostics"]),
         .target(name: "PolicyEmitter", dependencies: ["PolicyModel", "PolicyDiagnostics"]),

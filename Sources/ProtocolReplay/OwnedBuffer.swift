@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A fixed number of values in memory that their owner (an `Instance`, a `DirectoryState`) frees in
 /// its `deinit`. Not an array: making an array of a value type looks its generic metadata up at run
 /// time (about 700 instructions, and a directory is made every few dozen messages), destroying one
@@ -35,6 +37,12 @@ struct OwnedBuffer<Element>: RandomAccessCollection, MutableCollection {
             precondition(position >= 0 && position < count, "index out of the buffer")
             base[position] = newValue
         }
+    }
+
+    /// Prefetches the cache line of the value at `position` (nothing when it is out of the buffer).
+    func prefetch(_ position: Int) {
+        guard position >= 0 && position < count else { return }
+        xp_prefetch(base + position)
     }
 
     /// Destroys the values and frees the memory; the owner calls it once, from its `deinit`. The

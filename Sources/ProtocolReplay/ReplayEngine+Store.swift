@@ -173,6 +173,7 @@ extension ReplayEngine {
 
     func destroy(_ instance: Instance) {
         instance.live = false
+        if prefetching { graveyard.append(instance) }
         if options.findingRetention == .live && !instance.reported.isEmpty { endedInstances.append(instance) }
         for (directory, state) in instance.directories.enumerated() {
             if let live = roots[state.root], live.instance === instance, live.directory == directory { roots[state.root] = nil }
@@ -190,7 +191,7 @@ extension ReplayEngine {
     func removeBelow(_ path: String, event: TraceEvent, connection: ConnectionID) {
         let prefix = path == "/" ? "/" : path + "/"
         var affected: [(Instance, Int)] = []
-        for (_, live) in roots where live.instance.directories[live.directory].rootPath.hasPrefix(prefix) {
+        for live in roots.values where live.instance.directories[live.directory].rootPath.hasPrefix(prefix) {
             affected.append((live.instance, live.directory))
         }
         affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }

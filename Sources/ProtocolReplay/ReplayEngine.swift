@@ -95,6 +95,13 @@ public final class ReplayEngine {
     /// With `.live` retention: instances ended since the last message, whose findings are released
     /// when the next message starts (until then a report on them still counts as a repeat).
     @exclusivity(unchecked) var endedInstances: [Instance] = []
+    /// While a batch is replayed: the live directories `prefetchAhead` found for the messages ahead,
+    /// by index in the batch modulo 16.
+    @exclusivity(unchecked) var prefetchRing = [(Unmanaged<Instance>, Int)?](repeating: nil, count: ReplayEngine.prefetchRingSize)
+    /// While a batch is replayed (`prefetching`), the instances that ended in it, kept until the end
+    /// of the batch so that `prefetchRing` never names freed memory.
+    @exclusivity(unchecked) var prefetching = false
+    @exclusivity(unchecked) var graveyard: [Instance] = []
     @exclusivity(unchecked) public internal(set) var summary = ReplaySummary()
     /// Called with each finding when it is found, before later repeats of it are counted (they
     /// only raise `repeats` in `findings`): for reporting while the trace is still being read.
@@ -105,7 +112,10 @@ public final class ReplayEngine {
     // MARK: State
 
     struct LiveDirectory {
-        var instance: Instance
+        /// Not counted: `instances` keeps every instance that `roots` names alive (`destroy` removes
+        /// both), and a lookup that counts a reference writes to the instance's object, which is
+        /// rarely in the cache (`prefetchAhead`).
+        unowned(unsafe) var instance: Instance
         var directory: Int
     }
 
@@ -133,7 +143,7 @@ public final class ReplayEngine {
         var messages: [StagedMessage] = []
     }
 
-    @exclusivity(unchecked) var roots: [RootKey: LiveDirectory] = [:]
+    let roots = RootTable()
     @exclusivity(unchecked) var pending: [RootKey: PendingDirectory] = [:]
     @exclusivity(unchecked) var instances: [Int: Instance] = [:]
     @exclusivity(unchecked) var nextSerial = 1
@@ -210,7 +220,11 @@ public final class ReplayEngine {
                 }
                 return
             }
-            batch.forEach { event, resolved in process(event, resolved: resolved) }
+            prefetching = true
+            batch.forEach(ahead: { prefetchAhead($0, count: $1, index: $2) }) { event, resolved in process(event, resolved: resolved) }
+            prefetching = false
+            // The instances that ended during the batch may be freed now that no prefetch refers to them.
+            if !graveyard.isEmpty { graveyard.removeAll(keepingCapacity: true) }
         }
     }
 

@@ -1,3 +1,4 @@
+import CPrefetch
 import ProtocolModel
 import XenstoreTrace
 
@@ -86,6 +87,34 @@ final class ResolvedBatch: @unchecked Sendable {
     /// with the batch, which `TraceReader.forEachBatch` releases on the reading thread, where their
     /// strings were allocated (freeing them on the replay's thread makes the two threads contend for
     /// the allocator's arena).
+    /// As `forEach(_:)`, and before each event calls `ahead` with the resolved paths, their number
+    /// and the event's index, so that the replay can prefetch what the events after it will need.
+    /// The events themselves, written by the reading thread, are prefetched a few places ahead.
+    func forEach(
+        ahead: (UnsafePointer<ResolvedPath>, Int, Int) -> Void, _ body: (inout TraceEvent, inout ResolvedPath) -> Void
+    ) {
+        var index = 0
+        let count = count
+        let paths = paths
+        events.forEach { event in
+            guard index < count else { return }
+            if index &+ Self.eventDistance < count {
+                withUnsafeMutablePointer(to: &event) { pointer in
+                    let ahead = UnsafeRawPointer(pointer + Self.eventDistance)
+                    for line in stride(from: 0, to: MemoryLayout<TraceEvent>.stride, by: 64) { xp_prefetch(ahead + line) }
+                }
+                let path = UnsafeRawPointer(paths + (index &+ Self.eventDistance))
+                for line in stride(from: 0, to: MemoryLayout<ResolvedPath>.stride, by: 64) { xp_prefetch(path + line) }
+            }
+            ahead(UnsafePointer(paths), count, index)
+            body(&event, &paths[index])
+            index += 1
+        }
+    }
+
+    /// How many events ahead `forEach(ahead:_:)` prefetches the events.
+    static let eventDistance = 16
+
     func forEach(_ body: (inout TraceEvent, inout ResolvedPath) -> Void) {
         var index = 0
         let count = count

@@ -135,6 +135,40 @@ import XenstoreTrace
         }
     }
 
+    /// Over many batches, with instances ending and the same directories made again within a batch
+    /// and across batches (what `prefetchAhead` must survive: its ring names instances that ended),
+    /// `replay(_:)` still finds what `process(_:)` finds.
+    @Test func replayingManyBatchesIsProcessingEachMessage() throws {
+        let lines = try String(contentsOf: packageRoot.appendingPathComponent("Examples/traces/vbd-unplug.log"), encoding: .utf8)
+            .split(separator: "\n")
+        var trace = ""
+        // 60 connect-and-unplug cycles of one device, 59 lines each: four batches of 1,024 messages.
+        for cycle in 0..<60 {
+            let hour = 10 + cycle / 30
+            for line in lines {
+                // `[20261127T10:0M:SS.mmmZ]`: each cycle gets its own minutes, in order.
+                let minute = (cycle % 30) * 2 + Int(line.dropFirst(14).prefix(1))!
+                trace += line.replacingOccurrences(
+                    of: "T10:0\(line.dropFirst(14).prefix(1)):", with: "T\(hour):\(minute < 10 ? "0" : "")\(minute):")
+                trace += "\n"
+            }
+        }
+        func findings(_ whole: Bool) -> (findings: [String], created: Int) {
+            let reader = TraceReader(bytes: Array(trace.utf8))
+            let engine = ReplayEngine(protocols: exampleProtocols)
+            if whole {
+                engine.replay(reader)
+            } else {
+                while let event = reader.next() { engine.process(event) }
+            }
+            engine.finish()
+            return (engine.findings.map { "\($0.line) \($0.rule) \($0.message)" } + ["\(engine.summary)"], engine.summary.instancesCreated)
+        }
+        let expected = findings(false)
+        #expect(findings(true).findings == expected.findings)
+        #expect(expected.created == 60)
+    }
+
     /// The reading thread's resolver (its own index, key tables and byte-level path handling) gives the
     /// answers the engine's index gives: directory roots, keys, nested keys, ancestors, unrelated
     /// paths, empty segments, numbers that are not canonical.

@@ -1,0 +1,90 @@
+import CPrefetch
+
+/// Prefetching for the replay of a batch (`docs/benchmarks.md`, "replay"). With thousands of live
+/// instances nearly every message touches an instance whose objects have left the processor's
+/// caches, and the replay reads them one after the other: the instance, its directory list, the
+/// directory, the node's slot, each read waiting for the one before. Their order is known several
+/// messages ahead, since the reading thread resolved each message's directory: a stage per level
+/// prefetches the next level for a message a little further ahead than the stage after it, each
+/// reading only what the stage before brought into the cache.
+extension ReplayEngine {
+    /// How many messages ahead the stages look: the instance, its buffers, the directory, the node's
+    /// slot. The events and their paths are prefetched before all of them (`ResolvedBatch.eventDistance`).
+    static let prefetchStages = (instance: 8, buffers: 6, directory: 4, slot: 2)
+    /// Entries of `prefetchRing`: more than the deepest stage's distance, a power of two.
+    static let prefetchRingSize = 16
+    static let prefetchRingMask = prefetchRingSize - 1
+
+    /// The prefetching for the message at `index` of a batch of `count` resolved paths.
+    func prefetchAhead(_ paths: UnsafePointer<ResolvedPath>, count: Int, index: Int) {
+        let stages = Self.prefetchStages
+        if index == 0 {
+            // Nothing looked up yet in this batch: the ring may still name instances of the last one.
+            for ahead in 0..<min(stages.instance, count) { lookUp(paths, ahead) }
+        }
+        if index &+ stages.instance < count { lookUp(paths, index &+ stages.instance) }
+        if index &+ stages.buffers < count, let (instance, directory) = prefetchRing[(index &+ stages.buffers) & Self.prefetchRingMask] {
+            instance._withUnsafeGuaranteedRef { instance in
+                // The array's header (its count) and its first elements.
+                instance.directories.withUnsafeBufferPointer { buffer in
+                    guard let base = buffer.baseAddress else { return }
+                    xp_prefetch(UnsafeRawPointer(base) - 16)
+                    xp_prefetch(base)
+                }
+                instance.states.prefetch(directory)
+                instance.seen.prefetch(directory)
+                instance.timers.prefetch(0)
+            }
+        }
+        if index &+ stages.directory < count, let (instance, directory) = prefetchRing[(index &+ stages.directory) & Self.prefetchRingMask]
+        {
+            instance._withUnsafeGuaranteedRef { Self.directoryState($0, directory)?._withUnsafeGuaranteedRef { $0.prefetch() } }
+        }
+        let slotIndex = index &+ stages.slot
+        if slotIndex < count, let (instance, directory) = prefetchRing[slotIndex & Self.prefetchRingMask],
+            let key = paths[slotIndex].fixedKey, key >= 0
+        {
+            instance._withUnsafeGuaranteedRef { instance in
+                let slots = instance.protocolDefinition.slotOfKey
+                guard key < slots.count else { return }
+                Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(slots[key]) }
+            }
+        }
+    }
+
+    /// An instance's directory object, read without counting a reference: counting writes to the
+    /// object, which is what is being prefetched.
+    private static func directoryState(_ instance: Instance, _ directory: Int) -> Unmanaged<DirectoryState>? {
+        instance.directories.withUnsafeBufferPointer { buffer in
+            guard directory >= 0, directory < buffer.count, let base = buffer.baseAddress else { return nil }
+            return UnsafeRawPointer(base + directory).load(as: Unmanaged<DirectoryState>.self)
+        }
+    }
+
+    /// The first stage: finds the live instance of the message at `index` and prefetches it.
+    private func lookUp(_ paths: UnsafePointer<ResolvedPath>, _ index: Int) {
+        guard let root = paths[index].root, let live = roots[root] else {
+            prefetchRing[index & Self.prefetchRingMask] = nil
+            return
+        }
+        let instance = Unmanaged.passUnretained(live.instance)
+        prefetchRing[index & Self.prefetchRingMask] = (instance, live.directory)
+        let address = UnsafeRawPointer(instance.toOpaque())
+        for line in stride(from: 0, to: Instance.prefetchedBytes, by: 64) { xp_prefetch(address + line) }
+    }
+}
+
+extension ResolvedPath {
+    /// The concrete directory the path lies in, if any, without copying the relative path.
+    var root: RootKey? {
+        if case .directory(let match) = location { return match.root }
+        return nil
+    }
+
+    /// The declared key without index variables the path names (-1: another node), if it lies in
+    /// a directory.
+    var fixedKey: Int? {
+        if case .directory(let match) = location { return match.fixedKey }
+        return nil
+    }
+}
