@@ -131,6 +131,51 @@ public struct Parser {
         }
     }
 
+    /// The declaration keywords: what an item of a library or protocol starts with.
+    static let declarationKeywords: Set<String> = [
+        "params", "role", "type", "enum", "dir", "key", "pred", "machine", "guarantee", "expect", "option", "labels",
+    ]
+
+    /// Whether the current token can start an item of a library or protocol.
+    private var startsDeclaration: Bool {
+        guard case .identifier(let word) = current.kind else { return false }
+        return Self.declarationKeywords.contains(word)
+    }
+
+    /// What the message of a stray token in a library or protocol says was expected (as `item()` would).
+    private var strayDeclarationExpectation: String {
+        guard case .identifier = current.kind else { return "a declaration" }
+        return "a declaration (params, role, type, enum, dir, key, pred, machine, guarantee, expect, option, labels)"
+    }
+
+    /// Whether the current token can start a transition of a machine: a state, `{` or `*`.
+    private var startsTransition: Bool {
+        switch current.kind {
+        case .identifier(let name): !Self.reserved.contains(name)
+        case .symbol("{"), .symbol("*"): true
+        default: false
+        }
+    }
+
+    /// Skips a run of stray tokens inside a block with one E0710 at its first: pieces (each up to
+    /// and including its `;`, as `recover()` skips them) as long as the next one again starts with a
+    /// token that cannot start what the block holds, up to the `}` that closes the block. Each piece
+    /// was an error of its own, so a protocol body of a megabyte of `;` was a million errors.
+    private mutating func skipStrayTokens(expected: String, until starts: (Self) -> Bool) {
+        let first = current
+        let startIndex = index
+        repeat {
+            recover()
+        } while !isSymbol("}") && current.kind != .endOfFile && !starts(self)
+        strayRun(expected: expected, first: first, skipped: index - startIndex)
+    }
+
+    /// The one E0710 of a run of `skipped` stray tokens starting with `first`.
+    private mutating func strayRun(expected: String, first: Token, skipped: Int) {
+        let run = skipped > 1 ? " (\(skipped) stray tokens skipped)" : ""
+        diagnostics.append(.error("E0710", "expected \(expected), found \(first.spelling)\(run)", at: first.location))
+    }
+
     // MARK: - Files and units
 
     mutating func parseFile() -> SourceFile {
@@ -146,8 +191,9 @@ public struct Parser {
                 } else {
                     // Nothing else can start here: one error for the run of stray tokens, not one for
                     // each `;`-terminated piece of it (a megabyte of `};` was half a million).
-                    _ = fail("'import', 'library' or 'protocol'")
+                    let (first, startIndex) = (current, index)
                     skipToTopLevelKeyword()
+                    strayRun(expected: "'import', 'library' or 'protocol'", first: first, skipped: index - startIndex)
                 }
             } catch {
                 recoverAtTopLevel()
@@ -197,6 +243,10 @@ public struct Parser {
         try expect(symbol: "{")
         var items: [Item] = []
         while !isSymbol("}") && current.kind != .endOfFile {
+            guard startsDeclaration else {
+                skipStrayTokens(expected: strayDeclarationExpectation) { $0.startsDeclaration }
+                continue
+            }
             do throws(Abandon) {
                 let start = current.location
                 let item = try item()
@@ -308,6 +358,10 @@ public struct Parser {
             try expect(symbol: "{")
             var transitions: [Transition] = []
             while !isSymbol("}") && current.kind != .endOfFile {
+                guard startsTransition else {
+                    skipStrayTokens(expected: "a state, '{states}' or '*'") { $0.startsTransition }
+                    continue
+                }
                 do throws(Abandon) {
                     let transitionStart = current.location
                     transitions.append(try transition())

@@ -160,6 +160,64 @@ import Testing
             diagnostics.map(brief) == ["t.xpd:2:17 error E0702", "t.xpd:1:1 error E0710", "t.xpd:4:1 error E0710"],
             "\(diagnostics.map(describe))")
         #expect(definitions.map(\.name) == ["p", "q"])
+        #expect(
+            diagnostics.filter { $0.code == "E0710" }.map(\.message) == [
+                "expected 'import', 'library' or 'protocol', found '}' (17 stray tokens skipped)",
+                "expected 'import', 'library' or 'protocol', found 'key' (5 stray tokens skipped)",
+            ])
+    }
+
+    /// Inside a library, a protocol or a machine, a run of stray tokens (pieces up to their `;` that
+    /// each start with a token that cannot start a declaration or transition) is one E0710 that
+    /// says how many tokens it skipped. A megabyte of `;` in a protocol body was a million errors.
+    /// The declarations after the run are parsed, and later errors are still reported.
+    @Test func strayTokensInABlockAreOneError() throws {
+        let (definitions, checked) = checkWithLibrary(
+            """
+            protocol p extends xb {
+              ;;;;;; ; ;
+              key fe/a : u32 writer frontend;
+              a; b c; 1 ; "x" ) ] ;
+              role r = ;
+              key fe/b : u32 writer frontend;
+              machine fe.state { ; ; -> ;; Initialising -> Closed by frontend; key ; }
+              nonsense
+            }
+            """)
+        let diagnostics = checked.filter { $0.severity == .error }
+        #expect(
+            diagnostics.map(brief) == [
+                "t.xpd:2:3 error E0710",
+                "t.xpd:4:3 error E0710",
+                "t.xpd:5:12 error E0710",
+                "t.xpd:7:22 error E0710",
+                "t.xpd:7:68 error E0710",
+                "t.xpd:8:3 error E0710",
+            ], "\(diagnostics.map(describe))")
+        #expect(
+            diagnostics.map(\.message) == [
+                "expected a declaration, found ';' (8 stray tokens skipped)",
+                "expected a declaration (params, role, type, enum, dir, key, pred, machine, guarantee, expect, option, labels), "
+                    + "found 'a' (11 stray tokens skipped)",
+                "expected 'domain(param)', 'privileged' or a role name, found ';'",
+                "expected a state, '{states}' or '*', found ';' (5 stray tokens skipped)",
+                "expected a state, '{states}' or '*', found 'key' (2 stray tokens skipped)",
+                "expected a declaration (params, role, type, enum, dir, key, pred, machine, guarantee, expect, option, labels), "
+                    + "found 'nonsense'",
+            ])
+        let p = try #require(definitions.first)
+        #expect(Set(p.keys.map(\.pattern.description)).isSuperset(of: ["a", "b"]))
+        #expect(p.machines.first?.transitions.count == 1)
+    }
+
+    /// A megabyte of `;` in a protocol body is one error, and the declaration after it is parsed.
+    @Test func aMegabyteOfSemicolonsInABlockIsOneError() throws {
+        let semicolons = String(repeating: ";", count: 1 << 20)
+        let (definitions, diagnostics) = checkWithLibrary(
+            "protocol p extends xb {\n\(semicolons)\n  key fe/n : u32 writer frontend;\n  role ;\n}\n")
+        #expect(diagnostics.map(brief) == ["t.xpd:2:1 error E0710", "t.xpd:4:8 error E0710"], "\(diagnostics.map(describe))")
+        #expect(diagnostics.first?.message == "expected a declaration, found ';' (1048576 stray tokens skipped)")
+        #expect(definitions.first?.keys.contains { $0.pattern.description == "n" } == true)
     }
 
     /// A stray ')' or ']' inside a block is skipped, not parsed again forever.
