@@ -8,6 +8,17 @@
 public protocol SourceLineProvider {
     /// The text of 1-based line `line` of `file`, without its line terminator, or nil if unknown.
     func text(ofLine line: Int, in file: String) -> String?
+
+    /// The bytes of the line as read, which columns count: unlike `text(ofLine:in:)`, whose invalid
+    /// UTF-8 is replaced by U+FFFD (three bytes for each bad one), they keep every column in place.
+    func bytes(ofLine line: Int, in file: String) -> ArraySlice<UInt8>?
+}
+
+extension SourceLineProvider {
+    /// The UTF-8 of `text(ofLine:in:)`, for providers that hold text (it is valid UTF-8).
+    public func bytes(ofLine line: Int, in file: String) -> ArraySlice<UInt8>? {
+        text(ofLine: line, in: file).map { Array($0.utf8)[...] }
+    }
 }
 
 /// Source lines of files held in memory (the bytes the reader actually parsed).
@@ -40,13 +51,17 @@ public struct SourceLines: SourceLineProvider, Sendable {
     }
 
     public func text(ofLine line: Int, in file: String) -> String? {
+        bytes(ofLine: line, in: file).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public func bytes(ofLine line: Int, in file: String) -> ArraySlice<UInt8>? {
         guard let bytes = files[file], let starts = lineStarts[file], line >= 1, line <= starts.count else {
             return nil
         }
         let start = starts[line - 1]
         var end = line < starts.count ? starts[line] - 1 : bytes.count
         if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        guard end >= start else { return "" }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        guard end >= start else { return [] }
+        return bytes[start..<end]
     }
 }

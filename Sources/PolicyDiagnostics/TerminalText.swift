@@ -63,8 +63,8 @@ public struct TerminalText: Sendable {
     /// the column, with `…` where it is cut: a minified policy or a file of binary data may be one
     /// line of megabytes, and each of its diagnostics printed all of it.
     public func excerpt(at location: SourceLocation, sources: any SourceLineProvider) -> String {
-        guard location.line > 0, let text = sources.text(ofLine: location.line, in: location.file) else { return "" }
-        let (shown, beforeCaret) = Self.window(of: text, column: location.column)
+        guard location.line > 0, let bytes = sources.bytes(ofLine: location.line, in: location.file) else { return "" }
+        let (shown, beforeCaret) = Self.window(of: bytes, column: location.column)
         let gutter = String(location.line)
         var out = paint(" \(gutter) | ", .cyan) + Self.visible(shown) + "\n"
         if location.column > 0 {
@@ -82,21 +82,34 @@ public struct TerminalText: Sendable {
     /// How many bytes of a cut line are shown on each side of the column.
     public static let excerptContext = 80
 
-    /// What `excerpt` shows of `text`, and the part of it before the caret at `column` (1-based, in
-    /// bytes; 0 for none).
-    static func window(of text: String, column: Int) -> (shown: String, beforeCaret: String) {
-        let bytes = Array(text.utf8)
-        let caret = min(max(column - 1, 0), bytes.count)
-        guard bytes.count > excerptLimit else {
-            return (text, String(decoding: bytes[..<caret], as: UTF8.self))
+    /// What `excerpt` shows of the line `bytes`, and the part of it before the caret at `column`
+    /// (1-based, in bytes; 0 for none).
+    ///
+    /// Columns count the bytes as read, so the line is cut in bytes and only then decoded: its
+    /// decoded text has three bytes for each byte of invalid UTF-8 (U+FFFD), and cutting that at the
+    /// column put the caret two characters to the left for each one before it, and a cut line's
+    /// window two bytes early. The parts before and after the caret are decoded apart, so that the
+    /// caret is always under the first character of the second.
+    static func window(of line: ArraySlice<UInt8>, column: Int) -> (shown: String, beforeCaret: String) {
+        // Offsets from the line's start (a slice keeps the indices of the file it was cut from).
+        let count = line.count
+        func byte(_ offset: Int) -> UInt8 { line[line.startIndex + offset] }
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: line[(line.startIndex + range.lowerBound)..<(line.startIndex + range.upperBound)], as: UTF8.self)
         }
-        // Cut at character boundaries: a continuation byte (10xxxxxx) belongs to the character before it.
+        let caret = min(max(column - 1, 0), count)
+        guard count > excerptLimit else {
+            let before = text(0..<caret)
+            return (before + text(caret..<count), before)
+        }
+        // Cut at character boundaries: a continuation byte (10xxxxxx) belongs to the character before
+        // it. A character has at most three, so a run of stray continuation bytes cannot widen the cut.
         var start = max(0, caret - excerptContext)
-        while start > 0, bytes[start] & 0xC0 == 0x80 { start -= 1 }
-        var end = min(bytes.count, caret + excerptContext)
-        while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+        for _ in 0..<3 where start > 0 && byte(start) & 0xC0 == 0x80 { start -= 1 }
+        var end = min(count, caret + excerptContext)
+        for _ in 0..<3 where end < count && byte(end) & 0xC0 == 0x80 { end += 1 }
         let lead = start > 0 ? "…" : ""
-        let shown = lead + String(decoding: bytes[start..<end], as: UTF8.self) + (end < bytes.count ? "…" : "")
-        return (shown, lead + String(decoding: bytes[start..<caret], as: UTF8.self))
+        let before = lead + text(start..<caret)
+        return (before + text(caret..<end) + (end < count ? "…" : ""), before)
     }
 }

@@ -193,6 +193,13 @@ private struct CombinedSources: SourceLineProvider {
         }
         return nil
     }
+
+    func bytes(ofLine line: Int, in file: String) -> ArraySlice<UInt8>? {
+        for part in parts {
+            if let bytes = part.bytes(ofLine: line, in: file) { return bytes }
+        }
+        return nil
+    }
 }
 
 extension String {

@@ -66,6 +66,51 @@ import Testing
         #expect(caretOffset == 28)
     }
 
+    /// The excerpt's rows of line 1 of `bytes`, read as a file (`SourceLines`, which keeps the bytes).
+    static func excerpt(ofBytes bytes: [UInt8], column: Int) -> (line: String, caret: String) {
+        var sources = SourceLines()
+        sources.add(file: "t.xpd", contents: bytes + [0x0A])
+        let text = TerminalText(colored: false).excerpt(at: SourceLocation(file: "t.xpd", line: 1, column: column), sources: sources)
+        let rows = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.dropFirst(5)) }
+        return (rows[0], rows.count > 1 ? rows[1] : "")
+    }
+
+    /// Columns count the bytes as read. Each byte of invalid UTF-8 prints as one U+FFFD, whose
+    /// encoding is three bytes: the caret was placed in the decoded text's bytes, two characters to
+    /// the left for each such byte before the column.
+    @Test func theCaretFollowsInvalidUTF8InAShortLine() {
+        let (shown, caret) = Self.excerpt(ofBytes: [0xFF, 0xFE, 0x20, UInt8(ascii: "x")], column: 4)
+        #expect(shown == "\u{FFFD}\u{FFFD} x")
+        #expect(caret == "   ^")
+        // A truncated sequence (é without its second byte) is one U+FFFD, as is each lone byte.
+        let (truncated, under) = Self.excerpt(ofBytes: [0xC3, 0x20, 0xE2, 0x82, 0x20, UInt8(ascii: "y")], column: 6)
+        #expect(truncated == "\u{FFFD} \u{FFFD} y")
+        #expect(under == "    ^")
+    }
+
+    /// In a long line the window is cut around the column in the bytes as read, so invalid UTF-8
+    /// before the column, inside the window or before it, moves neither the window nor the caret.
+    @Test func theCaretFollowsInvalidUTF8InALongLine() {
+        let a = [UInt8](repeating: UInt8(ascii: "a"), count: 300)
+        let b = [UInt8](repeating: UInt8(ascii: "b"), count: 300)
+        // Inside the window: 300 'a', two bad bytes, ' ', then 'X' at column 304.
+        let inside = Self.excerpt(ofBytes: a + [0xFF, 0xFE, 0x20, UInt8(ascii: "X")] + b, column: 304)
+        #expect(inside.line == "…" + String(repeating: "a", count: 77) + "\u{FFFD}\u{FFFD} X" + String(repeating: "b", count: 79) + "…")
+        #expect(inside.caret == String(repeating: " ", count: 81) + "^")
+        // Before the window: 200 bad bytes, 300 'a', then 'X' at column 501.
+        let before = Self.excerpt(ofBytes: [UInt8](repeating: 0xFF, count: 200) + a + [UInt8(ascii: "X")] + b, column: 501)
+        #expect(before.line == "…" + String(repeating: "a", count: 80) + "X" + String(repeating: "b", count: 79) + "…")
+        #expect(before.caret == String(repeating: " ", count: 81) + "^")
+    }
+
+    /// A cut moves back or on over at most three continuation bytes (the most a character has): a
+    /// line of a megabyte of them was printed whole under each diagnostic.
+    @Test func aLongLineOfContinuationBytesIsStillCut() {
+        let (shown, caret) = Self.excerpt(ofBytes: [UInt8](repeating: 0x80, count: 1 << 20), column: 500_001)
+        #expect(shown.count < 2 * TerminalText.excerptContext + 10)
+        #expect(caret.count < TerminalText.excerptContext + 10)
+    }
+
     @Test func aLineOfTheLimitIsShownWhole() {
         let line = String(repeating: "a", count: TerminalText.excerptLimit)
         #expect(Self.excerpt(of: line, column: 200) == (line, String(repeating: " ", count: 199) + "^"))
