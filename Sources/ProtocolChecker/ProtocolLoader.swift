@@ -10,6 +10,8 @@ public struct ProtocolLoader: Sendable {
     public var searchPaths: [String]
     /// Description files are small; the bound stops a hostile input early.
     public var maximumFileSize = 4 << 20
+    /// How many diagnostics the load keeps (it counts the others), as a run reports them.
+    public var diagnosticLimit = ProtocolDiagnosticLimit.maximum
 
     public init(searchPaths: [String] = []) {
         self.searchPaths = searchPaths
@@ -22,15 +24,21 @@ public struct ProtocolLoader: Sendable {
         /// How many of `files` were given explicitly (the rest were imported).
         public var givenCount: Int
         public var sources: SourceLines
-        public var diagnostics: [Diagnostic]
+        /// The diagnostics of reading and parsing, bounded by `diagnosticLimit`.
+        public var diagnosticSelection: DiagnosticSelection
         public var hasIOFailure: Bool
         /// Per file of `files`: its comments and declaration extents (for lint suppressions).
         public var trivia: [SourceTrivia] = []
+
+        /// The diagnostics kept, in the order reported.
+        public var diagnostics: [Diagnostic] { diagnosticSelection.kept }
     }
 
     /// Loads `paths` and, transitively, their imports.
     public func load(_ paths: [String]) -> Loaded {
-        var loaded = Loaded(files: [], givenCount: 0, sources: SourceLines(), diagnostics: [], hasIOFailure: false)
+        var loaded = Loaded(
+            files: [], givenCount: 0, sources: SourceLines(), diagnosticSelection: DiagnosticSelection(limit: diagnosticLimit),
+            hasIOFailure: false)
         var seen: Set<String> = []
         var queue: [(path: String, importedAt: SourceLocation?)] = paths.map { ($0, nil) }
         while !queue.isEmpty {
@@ -42,21 +50,22 @@ public struct ProtocolLoader: Sendable {
             } catch {
                 var diagnostic = InputFile.diagnostic(for: error, path: path)
                 if let importedAt { diagnostic.notes.append(DiagnosticNote("imported here", at: importedAt)) }
-                loaded.diagnostics.append(diagnostic)
+                loaded.diagnosticSelection.append(diagnostic)
                 if case .tooLarge = error {} else { loaded.hasIOFailure = true }
                 continue
             }
             loaded.sources.add(file: path, contents: bytes)
-            let (file, diagnostics, trivia) = Parser.parseWithTrivia(source: bytes, file: path)
-            loaded.diagnostics += diagnostics
+            let parsed = Parser.parse(source: bytes, file: path, diagnosticLimit: diagnosticLimit)
+            let file = parsed.file
+            loaded.diagnosticSelection.append(contentsOf: parsed.diagnostics)
             loaded.files.append(file)
-            loaded.trivia.append(trivia)
+            loaded.trivia.append(parsed.trivia)
             if importedAt == nil { loaded.givenCount += 1 }
             for name in file.imports {
                 if let found = locate(name.name, from: path) {
                     queue.append((found, name.location))
                 } else {
-                    loaded.diagnostics.append(
+                    loaded.diagnosticSelection.append(
                         .error(
                             "E0720",
                             "cannot find library '\(name.name)' (looked for '\(name.name).xpd' beside '\(path)'"

@@ -11,25 +11,39 @@ public struct Lexer {
     private var position = 0
     private var line = 1
     private var lineStart = 0
-    public private(set) var diagnostics: [Diagnostic] = []
+    /// The diagnostics so far, bounded (see ``DiagnosticSelection``).
+    public private(set) var diagnosticSelection: DiagnosticSelection
     /// The `//` comments met so far, in source order (the lexer skips them otherwise).
     public private(set) var comments: [SourceComment] = []
 
-    public init(source: [UInt8], file: String) {
+    /// A lexer of `source`, keeping at most `diagnosticLimit` of its diagnostics (and counting the rest).
+    public init(source: [UInt8], file: String, diagnosticLimit: Int = .max) {
         self.bytes = source
         self.file = file
+        self.diagnosticSelection = DiagnosticSelection(limit: diagnosticLimit)
     }
+
+    /// The diagnostics kept so far, in the order reported.
+    public var diagnostics: [Diagnostic] { diagnosticSelection.kept }
 
     /// All tokens, ending with `.endOfFile`.
     public mutating func tokenize() -> [Token] {
         var tokens: [Token] = []
         while true {
-            let commentsBefore = comments.count
-            let token = next()
-            for index in commentsBefore..<comments.count { comments[index].nextTokenLocation = token.location }
+            let token = nextToken()
             tokens.append(token)
             if token.kind == .endOfFile { return tokens }
         }
+    }
+
+    /// The next token (`.endOfFile` at the end, and again if asked again). The parser takes tokens
+    /// one at a time: a file of 4 MiB of `;` is four million tokens, which held together took
+    /// hundreds of megabytes.
+    public mutating func nextToken() -> Token {
+        let commentsBefore = comments.count
+        let token = next()
+        for index in commentsBefore..<comments.count { comments[index].nextTokenLocation = token.location }
+        return token
     }
 
     private var location: SourceLocation {
@@ -92,7 +106,7 @@ public struct Lexer {
             if isDigit(byte) {
                 let digits = scan(while: isDigit)
                 guard let value = Int128(digits) else {
-                    diagnostics.append(.error("E0701", "integer '\(digits)' is too large", at: start))
+                    diagnosticSelection.append(.error("E0701", "integer '\(digits)' is too large", at: start))
                     return Token(.integer(0), at: start)
                 }
                 return Token(.integer(value), at: start)
@@ -122,7 +136,7 @@ public struct Lexer {
             run.count == 1
             ? "unexpected character '\(preview)'"
             : "unexpected characters '\(preview)\(run.count > Self.unexpectedRunPreview ? "…" : "")' (\(run.count) bytes)"
-        diagnostics.append(.error("E0702", message, at: start))
+        diagnosticSelection.append(.error("E0702", message, at: start))
     }
 
     /// A byte of an unexpected run as its message shows it: ASCII as itself (the renderers make control
@@ -195,7 +209,7 @@ public struct Lexer {
             value.append(byte)
             advance()
         }
-        diagnostics.append(.error("E0703", "unterminated string literal", at: start))
+        diagnosticSelection.append(.error("E0703", "unterminated string literal", at: start))
         return String(decoding: value, as: UTF8.self)
     }
 

@@ -3,36 +3,61 @@ import PolicyDiagnostics
 /// A recursive-descent parser for `.xpd` with error recovery: a malformed item is reported and
 /// skipped up to the next `;` or closing brace, so one run reports every syntax error.
 public struct Parser {
-    private var tokens: [Token]
+    /// Where the tokens come from, one at a time.
+    private var lexer: Lexer
+    /// The token being looked at, and where the one before it (the last consumed) is.
+    private var current: Token
+    private var previousLocation: SourceLocation
+    /// How many tokens were consumed.
     private var index = 0
     private let file: String
-    public private(set) var diagnostics: [Diagnostic] = []
+    /// The parser's diagnostics so far, bounded (the lexer keeps its own).
+    private var diagnosticSelection: DiagnosticSelection
     /// The extent of every unit, item and transition parsed so far.
     private(set) var spans: [SyntaxSpan] = []
 
+    /// The parser's diagnostics kept so far, in the order reported.
+    public var diagnostics: [Diagnostic] { diagnosticSelection.kept }
+
     /// Parses `source` read from `file`.
     public static func parse(source: [UInt8], file: String) -> (SourceFile, [Diagnostic]) {
-        var lexer = Lexer(source: source, file: file)
-        let tokens = lexer.tokenize()
-        var parser = Parser(tokens: tokens, file: file)
-        let syntax = parser.parseFile()
-        return (syntax, lexer.diagnostics + parser.diagnostics)
+        let parsed = parse(source: source, file: file, diagnosticLimit: .max)
+        return (parsed.file, parsed.diagnostics.kept)
     }
 
     /// Parses like `parse(source:file:)`, also keeping the comments and the extent of every unit,
     /// item and transition (for lint suppressions).
     public static func parseWithTrivia(source: [UInt8], file: String) -> (file: SourceFile, diagnostics: [Diagnostic], trivia: SourceTrivia)
     {
-        var lexer = Lexer(source: source, file: file)
-        let tokens = lexer.tokenize()
-        var parser = Parser(tokens: tokens, file: file)
-        let syntax = parser.parseFile()
-        return (syntax, lexer.diagnostics + parser.diagnostics, SourceTrivia(comments: lexer.comments, spans: parser.spans))
+        let parsed = parse(source: source, file: file, diagnosticLimit: .max)
+        return (parsed.file, parsed.diagnostics.kept, parsed.trivia)
     }
 
-    init(tokens: [Token], file: String) {
-        self.tokens = tokens
+    /// A parsed file with its diagnostics and trivia.
+    public struct Parsed: Sendable {
+        public var file: SourceFile
+        /// The lexer's diagnostics, then the parser's, as reported.
+        public var diagnostics: DiagnosticSelection
+        public var trivia: SourceTrivia
+    }
+
+    /// Parses `source` read from `file`, keeping at most `diagnosticLimit` diagnostics and counting
+    /// the rest, so that a file of junk does not hold one diagnostic per stray byte or token in memory.
+    public static func parse(source: [UInt8], file: String, diagnosticLimit: Int) -> Parsed {
+        var parser = Parser(lexer: Lexer(source: source, file: file, diagnosticLimit: diagnosticLimit), file: file)
+        let syntax = parser.parseFile()
+        // The lexer's first, as when the whole file was lexed before parsing.
+        var diagnostics = parser.lexer.diagnosticSelection
+        diagnostics.append(contentsOf: parser.diagnosticSelection)
+        return Parsed(file: syntax, diagnostics: diagnostics, trivia: SourceTrivia(comments: parser.lexer.comments, spans: parser.spans))
+    }
+
+    init(lexer: Lexer, file: String) {
+        self.lexer = lexer
+        self.current = self.lexer.nextToken()
+        self.previousLocation = current.location
         self.file = file
+        self.diagnosticSelection = DiagnosticSelection(limit: lexer.diagnosticSelection.limit)
     }
 
     /// Thrown to abandon the current item; the caller recovers at the next `;` or `}`.
@@ -40,18 +65,18 @@ public struct Parser {
 
     // MARK: - Token access
 
-    private var current: Token { tokens[index] }
-
-    /// The location of the token before the current one (the last one consumed).
-    private var previousLocation: SourceLocation { tokens[max(0, index - 1)].location }
-
     private mutating func span(_ kind: SyntaxSpan.Kind, from start: SourceLocation, _ summary: String) {
         spans.append(SyntaxSpan(kind: kind, start: start, end: previousLocation, summary: summary))
     }
 
+    /// Consumes the current token; at the end of the file, stays there.
     private mutating func advance() -> Token {
-        let token = tokens[index]
-        if index < tokens.count - 1 { index += 1 }
+        let token = current
+        if token.kind != .endOfFile {
+            previousLocation = token.location
+            current = lexer.nextToken()
+            index += 1
+        }
         return token
     }
 
@@ -72,7 +97,7 @@ public struct Parser {
     }
 
     private mutating func fail(_ expected: String) -> Abandon {
-        diagnostics.append(.error("E0710", "expected \(expected), found \(current.spelling)", at: current.location))
+        diagnosticSelection.append(.error("E0710", "expected \(expected), found \(current.spelling)", at: current.location))
         return Abandon()
     }
 
@@ -173,7 +198,7 @@ public struct Parser {
     /// The one E0710 of a run of `skipped` stray tokens starting with `first`.
     private mutating func strayRun(expected: String, first: Token, skipped: Int) {
         let run = skipped > 1 ? " (\(skipped) stray tokens skipped)" : ""
-        diagnostics.append(.error("E0710", "expected \(expected), found \(first.spelling)\(run)", at: first.location))
+        diagnosticSelection.append(.error("E0710", "expected \(expected), found \(first.spelling)\(run)", at: first.location))
     }
 
     // MARK: - Files and units
@@ -549,7 +574,7 @@ public struct Parser {
         _ = advance()
         let (milliseconds, overflow) = name == "s" ? value.multipliedReportingOverflow(by: 1000) : (value, false)
         guard !overflow, milliseconds <= Int128(Int32.max) else {
-            diagnostics.append(.error("E0711", "duration is too long", at: unit.location))
+            diagnosticSelection.append(.error("E0711", "duration is too long", at: unit.location))
             return Int(Int32.max)
         }
         return Int(milliseconds)
@@ -660,7 +685,7 @@ public struct Parser {
         let token = current
         operandsLeft -= 1
         guard operandsLeft >= 0 else {
-            diagnostics.append(
+            diagnosticSelection.append(
                 .error("E0712", "expression is too large: more than \(Self.maximumOperands) operands or parentheses", at: token.location))
             throw Abandon()
         }

@@ -12,16 +12,17 @@ extension LintPipeline {
         let loaded = ProtocolLoader(searchPaths: searchPaths).load([input.path])
         let files = zip(loaded.files, loaded.trivia).map { ($0, $1) }
         return lintProtocols(
-            files, input: input, sources: loaded.sources, loadDiagnostics: loaded.diagnostics, hasIOFailure: loaded.hasIOFailure)
+            files, input: input, sources: loaded.sources, loadDiagnostics: loaded.diagnosticSelection, hasIOFailure: loaded.hasIOFailure)
     }
 
     /// Lints protocol description text held in memory, as if read from `path` (imports cannot be
     /// resolved: the text must define everything it extends).
     public func lint(protocolDescription bytes: [UInt8], path: String) -> Result {
-        let (file, diagnostics, trivia) = Parser.parseWithTrivia(source: bytes, file: path)
+        let parsed = Parser.parse(source: bytes, file: path, diagnosticLimit: ProtocolDiagnosticLimit.maximum)
+        let (file, trivia) = (parsed.file, parsed.trivia)
         var sources = SourceLines()
         sources.add(file: path, contents: bytes)
-        var loadDiagnostics = diagnostics
+        var loadDiagnostics = parsed.diagnostics
         for name in file.imports {
             loadDiagnostics.append(
                 .error("E0720", "cannot find library '\(name.name)' (imports are not resolved for text in memory)", at: name.location))
@@ -32,7 +33,7 @@ extension LintPipeline {
     }
 
     private func lintProtocols(
-        _ files: [(SourceFile, SourceTrivia)], input: LintInput, sources: SourceLines, loadDiagnostics: [Diagnostic],
+        _ files: [(SourceFile, SourceTrivia)], input: LintInput, sources: SourceLines, loadDiagnostics: DiagnosticSelection,
         hasIOFailure: Bool
     ) -> Result {
         var result = Result(input: input, findings: [], sources: sources, target: nil, fixed: [], status: .success)
@@ -40,10 +41,11 @@ extension LintPipeline {
         let checked = ProtocolChecker().checkDetailed(files.map(\.0), only: [input.path])
         // A description that does not check is reported with the checker's diagnostics, like a policy
         // that does not compile; otherwise its warnings are left to `xen-policyc compile --rules`.
-        let diagnostics = loadDiagnostics + checked.diagnostics
-        if hasIOFailure || diagnostics.contains(where: { $0.severity == .error }) {
+        var diagnostics = loadDiagnostics
+        diagnostics.append(contentsOf: checked.diagnostics)
+        if hasIOFailure || diagnostics.hasErrors {
             // Bounded as for `compile --rules`: a file of garbage is a flood of syntax errors.
-            result.findings = ProtocolDiagnosticLimit.apply(diagnostics).map(Finding.init).sorted { $0.location < $1.location }
+            result.findings = ProtocolDiagnosticLimit.report(diagnostics).map(Finding.init).sorted { $0.location < $1.location }
             result.status = hasIOFailure ? .usageOrIOError : .inputError
             return result
         }

@@ -30,11 +30,12 @@ public struct ProtocolPipeline: Sendable {
         let result = ProtocolChecker().checkDetailed(loaded.files, only: givenFiles)
         let definitions = result.definitions
         let guardTexts = result.guardTexts
-        let diagnostics = loaded.diagnostics + result.diagnostics
-        let status: ExitStatus =
-            loaded.hasIOFailure ? .usageOrIOError : diagnostics.contains { $0.severity == .error } ? .inputError : .success
+        // Bounded as they come: the load kept the first of the lexer's and parser's, and counted the rest.
+        var diagnostics = loaded.diagnosticSelection
+        diagnostics.append(contentsOf: result.diagnostics)
+        let status: ExitStatus = loaded.hasIOFailure ? .usageOrIOError : diagnostics.hasErrors ? .inputError : .success
         return Checked(
-            definitions: definitions, guardTexts: guardTexts, diagnostics: ProtocolDiagnosticLimit.apply(diagnostics),
+            definitions: definitions, guardTexts: guardTexts, diagnostics: ProtocolDiagnosticLimit.report(diagnostics),
             sources: loaded.sources, status: status)
     }
 

@@ -1,5 +1,7 @@
 import PolicyDiagnostics
 import ProtocolChecker
+import ProtocolSyntax
+import TestSupport
 import Testing
 
 /// `ProtocolDiagnosticLimit`: what one run of the front end reports of a flood of diagnostics (N0701).
@@ -57,5 +59,83 @@ import Testing
         #expect(clock.now - start < .seconds(60))
         #expect(limited.count == 201)
         #expect(limited.dropLast().map(\.location.line) == (0..<200).map { 1 + $0 / 100 })
+    }
+
+    /// What a run reported when it held every diagnostic: the first `limit` by severity, location and
+    /// order reported, in the order reported, then the note.
+    static func reference(_ diagnostics: [Diagnostic], limit: Int) -> [Diagnostic] {
+        guard diagnostics.count > limit else { return diagnostics }
+        func rank(_ severity: Severity) -> Int { severity == .error ? 0 : severity == .warning ? 1 : 2 }
+        let order = diagnostics.indices.sorted { i, j in
+            let (a, b) = (diagnostics[i], diagnostics[j])
+            if rank(a.severity) != rank(b.severity) { return rank(a.severity) < rank(b.severity) }
+            if a.location != b.location { return a.location < b.location }
+            return i < j
+        }
+        let kept = order.prefix(limit).sorted()
+        let keptSet = Set(kept)
+        let left = diagnostics.indices.filter { !keptSet.contains($0) }.map { diagnostics[$0].severity }
+        let counts = [(Severity.error, "error"), (.warning, "warning"), (.note, "note")].compactMap { severity, word -> String? in
+            let n = left.count { $0 == severity }
+            return n == 0 ? nil : n == 1 ? "1 \(word)" : "\(n) \(word)s"
+        }
+        let last = kept.map { diagnostics[$0].location }.max()!
+        return kept.map { diagnostics[$0] } + [
+            Diagnostic(
+                .note, "N0701",
+                "\(left.count) more diagnostics (\(counts.joined(separator: ", "))) were counted but not shown "
+                    + "(at most \(limit) are reported a run)",
+                at: last, hint: "fix the first ones and run again; later ones are often their consequences")
+        ]
+    }
+
+    /// The run collects its diagnostics in bounded selections, one per stage (lexer, parser, each file,
+    /// the checker), and merges them: it reports exactly what holding them all and cutting at the end
+    /// did, whatever the sizes of the parts, the severities and the ties in location.
+    @Test(arguments: 0..<40)
+    func boundedSelectionsReportWhatTheWholeWould(_ seed: Int) {
+        var random = SplitMix64(seed: UInt64(seed) &* 0x9E37_79B9 &+ 7)
+        let limit = [1, 2, 10, 200][seed % 4]
+        let count = Int.random(in: 0...(3 * limit + 50), using: &random)
+        let severities: [Severity] = [.error, .warning, .note]
+        let diagnostics = (0..<count).map { n in
+            Diagnostic(
+                severities.randomElement(using: &random)!, "E0710", "diagnostic \(n)",
+                at: SourceLocation(
+                    file: ["a.xpd", "b.xpd"].randomElement(using: &random)!, line: Int.random(in: 1...20, using: &random),
+                    column: Int.random(in: 1...3, using: &random)))
+        }
+        var run = DiagnosticSelection(limit: limit)
+        var rest = diagnostics[...]
+        while !rest.isEmpty {
+            // A part: added to the run one by one, or collected apart (keeping as many or more) and merged.
+            let part = rest.prefix(Int.random(in: 1...(limit + 20), using: &random))
+            rest = rest.dropFirst(part.count)
+            if Bool.random(using: &random) {
+                run.append(contentsOf: part)
+            } else {
+                var selection = DiagnosticSelection(limit: Bool.random(using: &random) ? limit : .max)
+                selection.append(contentsOf: part)
+                run.append(contentsOf: selection)
+            }
+        }
+        let expected = Self.reference(diagnostics, limit: limit)
+        #expect(ProtocolDiagnosticLimit.report(run) == expected)
+        #expect(ProtocolDiagnosticLimit.apply(diagnostics, limit: limit) == expected)
+        #expect(run.count == count)
+        #expect(run.kept.count == min(count, limit))
+        #expect(run.hasErrors == diagnostics.contains { $0.severity == .error })
+    }
+
+    /// The lexer and the parser keep at most the limit of their diagnostics and count the others,
+    /// and what they keep is what the whole would give.
+    @Test func theParserKeepsAtMostTheLimit() {
+        let source = Array(String(repeating: "@a ", count: 10_000).utf8) + Array("protocol p { key ; key ; }".utf8)
+        let bounded = Parser.parse(source: source, file: "t.xpd", diagnosticLimit: 200)
+        let (_, all) = Parser.parse(source: source, file: "t.xpd")
+        #expect(all.count == 10_000 + 1 + 2)
+        #expect(bounded.diagnostics.count == all.count)
+        #expect(bounded.diagnostics.kept.count == 200)
+        #expect(ProtocolDiagnosticLimit.report(bounded.diagnostics) == ProtocolDiagnosticLimit.apply(all))
     }
 }
