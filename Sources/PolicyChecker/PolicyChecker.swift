@@ -13,6 +13,12 @@ public struct PolicyChecker: Sendable {
     /// The ACM namespace every policy element lives in.
     public static let namespace = "http://www.ibm.com"
 
+    /// The largest blob a policy may compile to, and the largest `inspect`, `decompile` and `diff`
+    /// read (`E0116`, `E0002`). Its matrices grow with the product of two counts (labels or conflict
+    /// sets times types), so a policy of a few megabytes could otherwise ask for gigabytes: a blob of
+    /// more than 4 GiB, whose length its 32-bit header field cannot even state.
+    public static let maximumBlobSize = 512 << 20
+
     public let target: Target
 
     public init(target: Target) {
@@ -468,6 +474,41 @@ struct CheckRun {
                     "E0113", "\(ssids) ssids (labels plus the null label) exceed the limit of \(limit) 16-bit ssids",
                     at: location))
         }
+        // Conflict sets are rows of a matrix like ssids: no policy needs more, and each costs the tools
+        // that read the blob back a name and a line (the decoder refuses more, E0409).
+        let conflictSets = policy.chineseWall?.conflictSets.count ?? 0
+        if conflictSets > limit {
+            diagnostics.emit(.error("E0113", "\(conflictSets) conflict sets exceed the limit of \(limit)", at: location))
+        }
+        guard !diagnostics.diagnostics.contains(where: { $0.code == "E0113" }) else { return }
+        checkMatrixSize(policy, conflictSets: conflictSets, at: location)
+    }
+
+    /// E0116 when the blob's matrices would pass ``PolicyChecker/maximumBlobSize``: checked before
+    /// the emitter allocates them. Each is rows x types u16 cells: the Chinese Wall conflict sets,
+    /// and the ssid matrices, counted at their largest (a row for the null label and each label that
+    /// any target gives one: VM labels in Chinese Wall, all labels in STE).
+    mutating func checkMatrixSize(_ policy: Policy, conflictSets: Int, at location: SourceLocation) {
+        let chineseWallTypes = policy.chineseWall?.types.types.count ?? 0
+        let steTypes = policy.simpleTypeEnforcement?.types.count ?? 0
+        let conflictBytes = 2 * conflictSets * chineseWallTypes
+        let chineseWallSsidBytes = policy.chineseWall == nil ? 0 : 2 * (1 + policy.vmLabels.count) * chineseWallTypes
+        let steSsidBytes = 2 * (1 + policy.vmLabels.count + policy.resourceLabels.count) * steTypes
+        let total = conflictBytes + chineseWallSsidBytes + steSsidBytes
+        let limit = PolicyChecker.maximumBlobSize
+        guard total > limit else { return }
+        let largest =
+            conflictBytes >= max(chineseWallSsidBytes, steSsidBytes)
+            ? "\(conflictSets) conflict sets x \(chineseWallTypes) ChineseWall types take \(conflictBytes)"
+            : chineseWallSsidBytes >= steSsidBytes
+                ? "\(1 + policy.vmLabels.count) ssids x \(chineseWallTypes) ChineseWall types take \(chineseWallSsidBytes)"
+                : "\(1 + policy.vmLabels.count + policy.resourceLabels.count) ssids x \(steTypes) SimpleTypeEnforcement types "
+                    + "take \(steSsidBytes)"
+        diagnostics.emit(
+            .error(
+                "E0116", "the policy's matrices would take \(total) bytes, more than the limit of \(limit) for a blob (\(largest))",
+                at: location,
+                hint: "each matrix has a 16-bit cell for every row (ssid or conflict set) and type; no real policy comes near"))
     }
 
     mutating func checkTargetExpressibility(_ policy: Policy, document: XMLDocument) {

@@ -1,3 +1,4 @@
+import PolicyChecker
 import PolicyDiagnostics
 import PolicyEmitter
 import PolicyModel
@@ -6,7 +7,8 @@ import PolicyTools
 /// `inspect` and `decompile`: read a blob (and its names) back.
 public struct BlobPipelines: Sendable {
     /// Blobs are at most a few tens of MB; the bound keeps a hostile input from exhausting memory.
-    public static let maximumBlobSize = 512 << 20
+    /// The compiler writes no larger one (E0116).
+    public static let maximumBlobSize = PolicyChecker.maximumBlobSize
 
     public init() {}
 

@@ -98,7 +98,14 @@ enum Tree {
     }
 
     /// A Xen 3.2+ policy with the given types and label counts; VM label 0 is the bootstrap label.
-    static func policy(steTypes: [String], chineseWallTypes: [String], vmLabels: Int, resourceLabels: Int) -> XMLElement {
+    static func policy(
+        steTypes: [String], chineseWallTypes: [String], vmLabels: Int, resourceLabels: Int, conflictSets: Int = 0
+    ) -> XMLElement {
+        // Conflict set i holds Chinese Wall type i (modulo their number).
+        let sets = (0..<conflictSets).map { index in
+            element(
+                "Conflict", [element("Type", text: chineseWallTypes[index % chineseWallTypes.count])], attributes: ["name": "c\(index)"])
+        }
         let vms = (0..<vmLabels).map { index in
             element(
                 "VirtualMachineLabel",
@@ -115,7 +122,8 @@ enum Tree {
             [
                 element("PolicyHeader", [element("PolicyName", text: "big"), element("Version", text: "1.0")]),
                 element("SimpleTypeEnforcement", [types("SimpleTypeEnforcementTypes", steTypes)]),
-                element("ChineseWall", [types("ChineseWallTypes", chineseWallTypes)]),
+                element(
+                    "ChineseWall", [types("ChineseWallTypes", chineseWallTypes)] + (sets.isEmpty ? [] : [element("ConflictSets", sets)])),
                 element("SecurityLabelTemplate", template),
             ])
     }

@@ -587,6 +587,45 @@ extension String {
         #expect(fine.isEmpty)
     }
 
+    /// Conflict sets are bounded like ssids: the blob decoder refuses more (E0409), since each costs
+    /// `inspect` and `decompile` a name and a line.
+    @Test func conflictSetsBeyondTheLimitAreE0113() {
+        let root = Tree.policy(steTypes: ["A"], chineseWallTypes: ["A", "B"], vmLabels: 1, resourceLabels: 0, conflictSets: 65_537)
+        let (policy, diagnostics) = check(root: root)
+        #expect(policy == nil)
+        #expect(diagnostics.map(\.code) == ["E0113"], "\(diagnostics.map(describe))")
+        #expect(diagnostics.first?.message == "65537 conflict sets exceed the limit of 65536")
+        let fits = Tree.policy(steTypes: ["A"], chineseWallTypes: ["A", "B"], vmLabels: 1, resourceLabels: 0, conflictSets: 65_536)
+        let (fitting, fine) = check(root: fits)
+        #expect(fine.isEmpty, "\(fine.map(describe))")
+        #expect(fitting?.chineseWall?.conflictSets.count == 65_536)
+    }
+
+    /// The matrices grow with the product of two counts: 65,536 Chinese Wall types and 40,000
+    /// conflict sets, 3 MB of XML, asked for a 5.2 GB blob, and `compile` crashed (out of memory, or
+    /// converting its length to the header's 32-bit field). Past 512 MiB, E0116, before the emitter.
+    @Test func matricesBeyondTheBlobLimitAreE0116() throws {
+        let wide = (0..<65_536).map { "t\($0)" }
+        // 4,097 conflict sets x 65,536 types x 2 bytes: 537,001,984 bytes, past 536,870,912 with the ssids'.
+        let (policy, diagnostics) = check(
+            root: Tree.policy(steTypes: ["A"], chineseWallTypes: wide, vmLabels: 1, resourceLabels: 0, conflictSets: 4_097))
+        #expect(policy == nil)
+        let diagnostic = try #require(diagnostics.first)
+        #expect(diagnostics.map(\.code) == ["E0116"], "\(diagnostics.map(describe))")
+        expect(diagnostic, "E0116", .error, line: 1, column: 1)
+        #expect(
+            diagnostic.message
+                == "the policy's matrices would take 537264132 bytes, more than the limit of 536870912 for a blob "
+                + "(4097 conflict sets x 65536 ChineseWall types take 537001984)")
+        let (_, fine) = check(
+            root: Tree.policy(steTypes: ["A"], chineseWallTypes: wide, vmLabels: 1, resourceLabels: 0, conflictSets: 4_000))
+        #expect(fine.isEmpty, "\(fine.map(describe))")
+        // Labels times types as well: 4,097 STE ssids x 65,536 types.
+        let (_, labels) = check(root: Tree.policy(steTypes: wide, chineseWallTypes: ["A"], vmLabels: 4_000, resourceLabels: 96))
+        #expect(labels.map(\.code) == ["E0116"], "\(labels.map(describe))")
+        #expect(labels.first?.message.hasSuffix("(4097 ssids x 65536 SimpleTypeEnforcement types take 537001984)") == true)
+    }
+
     @Test(arguments: [Target.xen41, .xen32])
     func steOnlyPolicyIsE0303ForXend(target: Target) throws {
         let xml = goodPolicy.with(

@@ -116,9 +116,10 @@ import Testing
         }
     }
 
-    /// Conflict sets are not bounded by the compiler, only by the bytes their cells take; in a
-    /// component of no types they take none.
-    @Test func conflictSetsOfNoTypesAreBounded() throws {
+    /// Conflict sets are bounded like ssids (E0113 in the compiler): in a component of no types their
+    /// cells take no bytes, and in one of a type or two so few that a 64 MB blob of 16 million made
+    /// `inspect` take 2 GB and `decompile` run out of memory.
+    @Test func conflictSetsAreBounded() throws {
         func chineseWall(sets: Int, types: Int) -> [UInt8] {
             var bytes = BlobEncoder.encode(
                 BinaryPolicy(
@@ -132,8 +133,23 @@ import Testing
         }
         #expect(BlobDecoder.decode(chineseWall(sets: 65_536, types: 0), file: "cw.bin").policy != nil)
         #expect(BlobDecoder.decode(chineseWall(sets: 65_537, types: 0), file: "cw.bin").diagnostics.map(\.code) == ["E0409"])
-        // With types, the cells bound them (E0408).
-        #expect(BlobDecoder.decode(chineseWall(sets: 65_537, types: 1), file: "cw.bin").diagnostics.map(\.code) == ["E0408"])
+        // With types too, whether the cells are there or not (E0408 would come next).
+        #expect(BlobDecoder.decode(chineseWall(sets: 65_537, types: 1), file: "cw.bin").diagnostics.map(\.code) == ["E0409"])
+        func withConflictSets(_ rows: Int) -> [UInt8] {
+            BlobEncoder.encode(
+                BinaryPolicy(
+                    format: .g3a, policyName: "x",
+                    primary: .chineseWall(
+                        ChineseWallMatrices(ssids: TypeMatrix(types: 1, rows: 1), conflictSets: TypeMatrix(types: 1, rows: rows))),
+                    secondary: .null))
+        }
+        #expect(BlobDecoder.decode(withConflictSets(65_536), file: "cw.bin").policy != nil)
+        let refused = BlobDecoder.decode(withConflictSets(65_537), file: "cw.bin")
+        #expect(refused.policy == nil)
+        #expect(refused.diagnostics.map(\.code) == ["E0409"])
+        #expect(
+            refused.diagnostics.first?.message
+                == "the primary Chinese Wall component claims 65537 conflict sets, more than the 65536 a policy can have")
     }
 
     @Test func xendSTEOnlyBlobIsRefusedWithExplanation() {
