@@ -295,6 +295,12 @@ final class CompiledProtocol {
     }
     @exclusivity(unchecked) private var stateTablesStorage: StateTables?
     @exclusivity(unchecked) private var stateTablesComputed = false
+    /// Per declared key: the fixed slots (directory, slot) that the `always` guarantees and
+    /// expectations due after a write to it read, and every directory's `state` slot: what the
+    /// replay prefetches for such a write (`ReplayEngine.prefetchAhead`). At most 16.
+    let slotsReadAfterWriting: [[(directory: Int, slot: Int)]]
+    /// The same for a write to a node that is not a declared key without index variables.
+    let slotsReadAfterAnyWrite: [(directory: Int, slot: Int)]
     /// The `always` guarantees and expectations to evaluate whatever changed (they read something
     /// no declared key stands for).
     let alwaysReadingAll: UInt64
@@ -584,6 +590,32 @@ final class CompiledProtocol {
         }
         (alwaysReading, alwaysReadingAll) = masks(always.map { [$0.program] })
         (expectationsReading, expectationsReadingAll) = masks(expectations.map { [$0.trigger, $0.condition] })
+        let expectationRules = self.expectations
+        let (alwaysMasks, alwaysMaskAll) = (self.alwaysReading, self.alwaysReadingAll)
+        let (expectationMasks, expectationMaskAll) = (self.expectationsReading, self.expectationsReadingAll)
+        let stateSlots = stateSlot.enumerated().filter { $0.element >= 0 }.map { (directory: $0.offset, slot: $0.element) }
+        func slotsRead(always alwaysDue: UInt64, expectations expectationsDue: UInt64) -> [(directory: Int, slot: Int)] {
+            var programs: [CompiledProgram] = []
+            for (index, rule) in always.enumerated() where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
+                programs.append(rule.program)
+            }
+            for (index, expectation) in expectationRules.enumerated() where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
+                programs += [expectation.trigger, expectation.condition]
+            }
+            var result = stateSlots
+            for program in programs {
+                for reference in program.keys where reference.slot >= 0 {
+                    if !result.contains(where: { $0.directory == reference.directory && $0.slot == reference.slot }) {
+                        result.append((reference.directory, reference.slot))
+                    }
+                }
+            }
+            return Array(result.prefix(16))
+        }
+        slotsReadAfterWriting = (0..<keyCount).map { key in
+            slotsRead(always: alwaysMasks[key] | alwaysMaskAll, expectations: expectationMasks[key] | expectationMaskAll)
+        }
+        slotsReadAfterAnyWrite = slotsRead(always: alwaysMaskAll, expectations: expectationMaskAll)
     }
 
     /// `{InitWait, Initialised}` of constants becomes one precomputed set: the first element's push

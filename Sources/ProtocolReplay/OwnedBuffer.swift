@@ -39,10 +39,20 @@ struct OwnedBuffer<Element>: RandomAccessCollection, MutableCollection {
         }
     }
 
-    /// Prefetches the cache line of the value at `position` (nothing when it is out of the buffer).
+    /// Prefetches the cache lines of the value at `position` (nothing when it is out of the buffer):
+    /// its first and its last byte, since a value may straddle two lines.
     func prefetch(_ position: Int) {
         guard position >= 0 && position < count else { return }
         xp_prefetch(base + position)
+        xp_prefetch(UnsafeRawPointer(base + position) + (MemoryLayout<Element>.size - 1))
+    }
+
+    /// Prefetches every cache line of the buffer.
+    func prefetchAll() {
+        let bytes = count * MemoryLayout<Element>.stride
+        let start = UnsafeRawPointer(base)
+        for offset in stride(from: 0, to: bytes, by: 64) { xp_prefetch(start + offset) }
+        if bytes > 0 { xp_prefetch(start + (bytes - 1)) }
     }
 
     /// Destroys the values and frees the memory; the owner calls it once, from its `deinit`. The

@@ -8,9 +8,9 @@ import CPrefetch
 /// prefetches the next level for a message a little further ahead than the stage after it, each
 /// reading only what the stage before brought into the cache.
 extension ReplayEngine {
-    /// How many messages ahead the stages look: the instance, its buffers, the directory, the node's
-    /// slot. The events and their paths are prefetched before all of them (`ResolvedBatch.eventDistance`).
-    static let prefetchStages = (instance: 8, buffers: 6, directory: 4, slot: 2)
+    /// How many messages ahead the stages look: the slot of `roots`, the instance, its buffers, the
+    /// directory, the node's slot. The events and their paths are prefetched before all of them (`ResolvedBatch.eventDistance`).
+    static let prefetchStages = (table: 12, instance: 8, buffers: 6, directory: 4, slot: 2)
     /// Entries of `prefetchRing`: more than the deepest stage's distance, a power of two.
     static let prefetchRingSize = 16
     static let prefetchRingMask = prefetchRingSize - 1
@@ -22,6 +22,7 @@ extension ReplayEngine {
             // Nothing looked up yet in this batch: the ring may still name instances of the last one.
             for ahead in 0..<min(stages.instance, count) { lookUp(paths, ahead) }
         }
+        if index &+ stages.table < count, let root = paths[index &+ stages.table].root { roots.prefetch(root) }
         if index &+ stages.instance < count { lookUp(paths, index &+ stages.instance) }
         if index &+ stages.buffers < count, let (instance, directory) = prefetchRing[(index &+ stages.buffers) & Self.prefetchRingMask] {
             instance._withUnsafeGuaranteedRef { instance in
@@ -33,21 +34,35 @@ extension ReplayEngine {
                 }
                 instance.states.prefetch(directory)
                 instance.seen.prefetch(directory)
-                instance.timers.prefetch(0)
+                // The expectations' timers, which every commit may arm or disarm.
+                instance.timers.prefetchAll()
+                instance.alwaysFailing.prefetchAll()
             }
         }
-        if index &+ stages.directory < count, let (instance, directory) = prefetchRing[(index &+ stages.directory) & Self.prefetchRingMask]
-        {
-            instance._withUnsafeGuaranteedRef { Self.directoryState($0, directory)?._withUnsafeGuaranteedRef { $0.prefetch() } }
+        if index &+ stages.directory < count, let (instance, _) = prefetchRing[(index &+ stages.directory) & Self.prefetchRingMask] {
+            // Every directory: the rules evaluated after the commit read the other's keys too.
+            instance._withUnsafeGuaranteedRef { instance in
+                for directory in 0..<instance.directories.count {
+                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.prefetch() }
+                }
+            }
         }
         let slotIndex = index &+ stages.slot
         if slotIndex < count, let (instance, directory) = prefetchRing[slotIndex & Self.prefetchRingMask],
-            let key = paths[slotIndex].fixedKey, key >= 0
+            let key = paths[slotIndex].fixedKey
         {
             instance._withUnsafeGuaranteedRef { instance in
-                let slots = instance.protocolDefinition.slotOfKey
-                guard key < slots.count else { return }
-                Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(slots[key]) }
+                let compiled = instance.protocolDefinition
+                // The node written, and the nodes the rules due after the write read.
+                if key >= 0 && key < compiled.slotOfKey.count {
+                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(compiled.slotOfKey[key]) }
+                }
+                let read =
+                    key >= 0 && key < compiled.slotsReadAfterWriting.count
+                    ? compiled.slotsReadAfterWriting[key] : compiled.slotsReadAfterAnyWrite
+                for (directory, slot) in read {
+                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(slot) }
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The live directories by `RootKey`, asked for by nearly every message: open addressing with
 /// linear probing in one buffer of 64-byte slots aligned to cache lines, so that a lookup usually
 /// reads a single line, and the hash is one multiply-xor mix (`RootKey._rawHashValue`) without the
@@ -41,6 +43,11 @@ final class RootTable {
     @inline(__always)
     private func home(_ key: RootKey) -> Int {
         key._rawHashValue(seed: 0) & mask
+    }
+
+    /// Asks the processor for the slot where a lookup of `key` starts.
+    func prefetch(_ key: RootKey) {
+        xp_prefetch(slots + home(key))
     }
 
     subscript(key: RootKey) -> ReplayEngine.LiveDirectory? {

@@ -135,6 +135,29 @@ import XenstoreTrace
         }
     }
 
+    /// What the prefetching brings in for a write: the written key's rules' slots and every `state`.
+    @Test func aWriteToAKeyPrefetchesWhatItsRulesRead() throws {
+        let vbd = try #require(exampleProtocol("vbd"))
+        let compiled = CompiledProtocol(index: 0, definition: vbd)
+        func slot(_ path: String, in directory: Int) -> (directory: Int, slot: Int)? {
+            compiled.layouts[directory].paths.firstIndex(of: path).map { (directory, $0) }
+        }
+        let backend = try #require(compiled.directoryNames.firstIndex(of: "be"))
+        let physicalDevice = try #require(compiled.fixedKeys[backend]["physical-device"])
+        let read = compiled.slotsReadAfterWriting[physicalDevice]
+        func contains(_ wanted: (directory: Int, slot: Int)?) -> Bool {
+            guard let wanted else { return false }
+            return read.contains { $0.directory == wanted.directory && $0.slot == wanted.slot }
+        }
+        // The expectation `present(be/physical-device) || be/hotplug-status == "error"` reads both.
+        #expect(contains(slot("hotplug-status", in: backend)))
+        #expect(contains(slot("physical-device", in: backend)))
+        for (directory, stateSlot) in compiled.stateSlot.enumerated() where stateSlot >= 0 {
+            #expect(contains((directory, stateSlot)))
+        }
+        #expect(read.count <= 16)
+    }
+
     /// Over many batches, with instances ending and the same directories made again within a batch
     /// and across batches (what `prefetchAhead` must survive: its ring names instances that ended),
     /// `replay(_:)` still finds what `process(_:)` finds.
