@@ -70,6 +70,11 @@ struct KeySet {
 
     mutating func insertAll() { all = true }
 
+    mutating func formUnion(_ other: KeySet) {
+        if other.all { all = true }
+        for index in other.words.indices where index < words.count { words[index] |= other.words[index] }
+    }
+
     @inline(__always) func contains(_ key: Int) -> Bool {
         if all { return true }
         guard key >= 0, key / 64 < words.count else { return false }
@@ -295,12 +300,9 @@ final class CompiledProtocol {
     }
     @exclusivity(unchecked) private var stateTablesStorage: StateTables?
     @exclusivity(unchecked) private var stateTablesComputed = false
-    /// Per declared key: the fixed slots (directory, slot) that the `always` guarantees and
-    /// expectations due after a write to it read, and every directory's `state` slot: what the
-    /// replay prefetches for such a write (`ReplayEngine.prefetchAhead`). At most 16.
-    let slotsReadAfterWriting: [[(directory: Int, slot: Int)]]
-    /// The same for a write to a node that is not a declared key without index variables.
-    let slotsReadAfterAnyWrite: [(directory: Int, slot: Int)]
+    /// Per directory: how many of its first fixed slots hold the keys the `always` guarantees and
+    /// expectations read and its `state` key (they come first: `ReplayEngine.prefetchAhead`).
+    let hotSlots: [Int]
     /// The `always` guarantees and expectations to evaluate whatever changed (they read something
     /// no declared key stands for).
     let alwaysReadingAll: UInt64
@@ -362,15 +364,32 @@ final class CompiledProtocol {
             }
             return set
         }
-        // The fixed slots, in key order (the layouts below number them the same way).
+        // The fixed slots (the layouts below number them the same way): first the keys that the
+        // `always` guarantees and the expectations read, which are evaluated after commits, and the
+        // `state` keys, so that they share a few cache lines at the start of a directory's slots
+        // (`ReplayEngine.prefetchAhead` prefetches those lines); then the others, each in key order.
+        var hot = KeySet(count: definition.keys.count)
+        for guarantee in definition.guarantees {
+            if case .always(let program) = guarantee.kind { hot.formUnion(reads(of: program)) }
+        }
+        for expectation in definition.expectations {
+            hot.formUnion(reads(of: expectation.trigger))
+            hot.formUnion(reads(of: expectation.condition))
+        }
         var plannedSlots = [[String: Int]](repeating: [:], count: directoryCount)
-        for key in definition.keys where key.pattern.directory >= 0 && key.pattern.directory < directoryCount {
-            guard key.pattern.segments.allSatisfy({ $0.allSatisfy { if case .literal = $0 { true } else { false } } }) else { continue }
-            let path = key.pattern.description
-            if plannedSlots[key.pattern.directory][path] == nil {
-                plannedSlots[key.pattern.directory][path] = plannedSlots[key.pattern.directory].count
+        var hotSlots = [Int](repeating: 0, count: directoryCount)
+        for pass in [true, false] {
+            for (index, key) in definition.keys.enumerated() where key.pattern.directory >= 0 && key.pattern.directory < directoryCount {
+                guard (hot.contains(index) || key.isState) == pass else { continue }
+                guard key.pattern.segments.allSatisfy({ $0.allSatisfy { if case .literal = $0 { true } else { false } } }) else { continue }
+                let path = key.pattern.description
+                if plannedSlots[key.pattern.directory][path] == nil {
+                    plannedSlots[key.pattern.directory][path] = plannedSlots[key.pattern.directory].count
+                    if pass { hotSlots[key.pattern.directory] += 1 }
+                }
             }
         }
+        self.hotSlots = hotSlots
         func compile(_ program: Program, context: String, origin: Origin) -> CompiledProgram {
             var references: [KeyReference] = []
             func reference(_ pattern: KeyPattern) -> Int {
@@ -458,7 +477,10 @@ final class CompiledProtocol {
         var slotOfKey = [Int](repeating: -1, count: keys.count)
         var layouts: [DirectoryLayout] = []
         for directory in 0..<directoryCount {
-            let members = fixedKeys[directory].sorted { $0.value < $1.value }
+            let planned = plannedSlots[directory]
+            let members = fixedKeys[directory].sorted {
+                (planned[String($0.key)] ?? .max, $0.value) < (planned[String($1.key)] ?? .max, $1.value)
+            }
             for (slot, member) in members.enumerated() { slotOfKey[member.value] = slot }
             layouts.append(DirectoryLayout(paths: members.map { String($0.key) }, keys: members.map(\.value)))
         }
@@ -590,32 +612,6 @@ final class CompiledProtocol {
         }
         (alwaysReading, alwaysReadingAll) = masks(always.map { [$0.program] })
         (expectationsReading, expectationsReadingAll) = masks(expectations.map { [$0.trigger, $0.condition] })
-        let expectationRules = self.expectations
-        let (alwaysMasks, alwaysMaskAll) = (self.alwaysReading, self.alwaysReadingAll)
-        let (expectationMasks, expectationMaskAll) = (self.expectationsReading, self.expectationsReadingAll)
-        let stateSlots = stateSlot.enumerated().filter { $0.element >= 0 }.map { (directory: $0.offset, slot: $0.element) }
-        func slotsRead(always alwaysDue: UInt64, expectations expectationsDue: UInt64) -> [(directory: Int, slot: Int)] {
-            var programs: [CompiledProgram] = []
-            for (index, rule) in always.enumerated() where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
-                programs.append(rule.program)
-            }
-            for (index, expectation) in expectationRules.enumerated() where index >= 64 || expectationsDue & (1 << UInt64(index)) != 0 {
-                programs += [expectation.trigger, expectation.condition]
-            }
-            var result = stateSlots
-            for program in programs {
-                for reference in program.keys where reference.slot >= 0 {
-                    if !result.contains(where: { $0.directory == reference.directory && $0.slot == reference.slot }) {
-                        result.append((reference.directory, reference.slot))
-                    }
-                }
-            }
-            return Array(result.prefix(16))
-        }
-        slotsReadAfterWriting = (0..<keyCount).map { key in
-            slotsRead(always: alwaysMasks[key] | alwaysMaskAll, expectations: expectationMasks[key] | expectationMaskAll)
-        }
-        slotsReadAfterAnyWrite = slotsRead(always: alwaysMaskAll, expectations: expectationMaskAll)
     }
 
     /// `{InitWait, Initialised}` of constants becomes one precomputed set: the first element's push

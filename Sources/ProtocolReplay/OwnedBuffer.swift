@@ -47,9 +47,9 @@ struct OwnedBuffer<Element>: RandomAccessCollection, MutableCollection {
         xp_prefetch(UnsafeRawPointer(base + position) + (MemoryLayout<Element>.size - 1))
     }
 
-    /// Prefetches every cache line of the buffer.
-    func prefetchAll() {
-        let bytes = count * MemoryLayout<Element>.stride
+    /// Prefetches every cache line of the buffer's first `limit` values (all by default).
+    func prefetchAll(upTo limit: Int = .max) {
+        let bytes = Swift.min(count, limit) * MemoryLayout<Element>.stride
         let start = UnsafeRawPointer(base)
         for offset in stride(from: 0, to: bytes, by: 64) { xp_prefetch(start + offset) }
         if bytes > 0 { xp_prefetch(start + (bytes - 1)) }

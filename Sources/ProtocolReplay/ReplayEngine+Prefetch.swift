@@ -53,15 +53,13 @@ extension ReplayEngine {
         {
             instance._withUnsafeGuaranteedRef { instance in
                 let compiled = instance.protocolDefinition
-                // The node written, and the nodes the rules due after the write read.
+                // The node written, and the first slots of every directory: the keys the rules
+                // evaluated after the commit read, and the states (`CompiledProtocol.hotSlots`).
                 if key >= 0 && key < compiled.slotOfKey.count {
                     Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(compiled.slotOfKey[key]) }
                 }
-                let read =
-                    key >= 0 && key < compiled.slotsReadAfterWriting.count
-                    ? compiled.slotsReadAfterWriting[key] : compiled.slotsReadAfterAnyWrite
-                for (directory, slot) in read {
-                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(slot) }
+                for (directory, count) in compiled.hotSlots.enumerated() where count > 0 {
+                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetchAll(upTo: count) }
                 }
             }
         }

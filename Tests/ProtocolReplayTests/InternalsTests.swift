@@ -135,27 +135,40 @@ import XenstoreTrace
         }
     }
 
-    /// What the prefetching brings in for a write: the written key's rules' slots and every `state`.
-    @Test func aWriteToAKeyPrefetchesWhatItsRulesRead() throws {
+    /// The keys the rules evaluated after commits read, and the states, take a directory's first
+    /// slots (what the prefetching brings in); the other keys come after them.
+    @Test func theKeysTheRulesReadComeFirst() throws {
         let vbd = try #require(exampleProtocol("vbd"))
         let compiled = CompiledProtocol(index: 0, definition: vbd)
-        func slot(_ path: String, in directory: Int) -> (directory: Int, slot: Int)? {
-            compiled.layouts[directory].paths.firstIndex(of: path).map { (directory, $0) }
-        }
         let backend = try #require(compiled.directoryNames.firstIndex(of: "be"))
-        let physicalDevice = try #require(compiled.fixedKeys[backend]["physical-device"])
-        let read = compiled.slotsReadAfterWriting[physicalDevice]
-        func contains(_ wanted: (directory: Int, slot: Int)?) -> Bool {
-            guard let wanted else { return false }
-            return read.contains { $0.directory == wanted.directory && $0.slot == wanted.slot }
+        let paths = compiled.layouts[backend].paths
+        let hot = compiled.hotSlots[backend]
+        // `expect present(be/physical-device) || be/hotplug-status == "error"`, `always be.state == Connected && be/mode == "r" ...`
+        for path in ["state", "physical-device", "hotplug-status", "mode", "info", "sector-size"] {
+            let slot = try #require(paths.firstIndex(of: path), "\(path)")
+            #expect(slot < hot, "\(path)")
         }
-        // The expectation `present(be/physical-device) || be/hotplug-status == "error"` reads both.
-        #expect(contains(slot("hotplug-status", in: backend)))
-        #expect(contains(slot("physical-device", in: backend)))
-        for (directory, stateSlot) in compiled.stateSlot.enumerated() where stateSlot >= 0 {
-            #expect(contains((directory, stateSlot)))
+        // Read by no `always` guarantee or expectation.
+        for path in ["discard-enable", "removable", "bootable"] {
+            let slot = try #require(paths.firstIndex(of: path), "\(path)")
+            #expect(slot >= hot, "\(path)")
         }
-        #expect(read.count <= 16)
+        #expect(hot < paths.count)
+        // The layouts and the programs agree on every slot, in every protocol.
+        for (index, definition) in exampleProtocols.enumerated() {
+            let compiled = CompiledProtocol(index: index, definition: definition)
+            for (directory, layout) in compiled.layouts.enumerated() {
+                for (slot, key) in layout.keys.enumerated() { #expect(compiled.slotOfKey[key] == slot) }
+                #expect(compiled.hotSlots[directory] <= layout.paths.count)
+            }
+            let programs = compiled.always.map(\.program) + compiled.expectations.flatMap { [$0.trigger, $0.condition] }
+            for program in programs {
+                for reference in program.keys where reference.slot >= 0 {
+                    #expect(compiled.layouts[reference.directory].paths[reference.slot] == reference.fixed, "\(definition.name)")
+                    #expect(reference.slot < compiled.hotSlots[reference.directory], "\(definition.name) \(reference.fixed ?? "")")
+                }
+            }
+        }
     }
 
     /// Over many batches, with instances ending and the same directories made again within a batch
