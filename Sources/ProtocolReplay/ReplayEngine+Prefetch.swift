@@ -15,6 +15,15 @@ extension ReplayEngine {
     static let prefetchRingSize = 16
     static let prefetchRingMask = prefetchRingSize - 1
 
+    /// What the first stage found for a message: its directory's root, the live directory (the
+    /// instance not counted), and the generation of `roots` it was found in.
+    struct RootLookup {
+        var root: RootKey
+        var instance: Unmanaged<Instance>?
+        var directory: Int
+        var generation: Int
+    }
+
     /// The prefetching for the message at `index` of a batch of `count` resolved paths.
     func prefetchAhead(_ paths: UnsafePointer<ResolvedPath>, count: Int, index: Int) {
         let stages = Self.prefetchStages
@@ -22,9 +31,13 @@ extension ReplayEngine {
             // Nothing looked up yet in this batch: the ring may still name instances of the last one.
             for ahead in 0..<min(stages.instance, count) { lookUp(paths, ahead) }
         }
+        currentLookup = prefetchRing[index & Self.prefetchRingMask]
         if index &+ stages.table < count, let root = paths[index &+ stages.table].root { roots.prefetch(root) }
         if index &+ stages.instance < count { lookUp(paths, index &+ stages.instance) }
-        if index &+ stages.buffers < count, let (instance, directory) = prefetchRing[(index &+ stages.buffers) & Self.prefetchRingMask] {
+        if index &+ stages.buffers < count, let lookup = prefetchRing[(index &+ stages.buffers) & Self.prefetchRingMask],
+            let instance = lookup.instance
+        {
+            let directory = lookup.directory
             instance._withUnsafeGuaranteedRef { instance in
                 // The array's header (its count) and its first elements.
                 instance.directories.withUnsafeBufferPointer { buffer in
@@ -39,7 +52,7 @@ extension ReplayEngine {
                 instance.alwaysFailing.prefetchAll()
             }
         }
-        if index &+ stages.directory < count, let (instance, _) = prefetchRing[(index &+ stages.directory) & Self.prefetchRingMask] {
+        if index &+ stages.directory < count, let instance = prefetchRing[(index &+ stages.directory) & Self.prefetchRingMask]?.instance {
             // Every directory: the rules evaluated after the commit read the other's keys too.
             instance._withUnsafeGuaranteedRef { instance in
                 for directory in 0..<instance.directories.count {
@@ -48,9 +61,10 @@ extension ReplayEngine {
             }
         }
         let slotIndex = index &+ stages.slot
-        if slotIndex < count, let (instance, directory) = prefetchRing[slotIndex & Self.prefetchRingMask],
+        if slotIndex < count, let lookup = prefetchRing[slotIndex & Self.prefetchRingMask], let instance = lookup.instance,
             let key = paths[slotIndex].fixedKey
         {
+            let directory = lookup.directory
             instance._withUnsafeGuaranteedRef { instance in
                 let compiled = instance.protocolDefinition
                 // The node written, and the first slots of every directory: the keys the rules
@@ -76,14 +90,29 @@ extension ReplayEngine {
 
     /// The first stage: finds the live instance of the message at `index` and prefetches it.
     private func lookUp(_ paths: UnsafePointer<ResolvedPath>, _ index: Int) {
-        guard let root = paths[index].root, let live = roots[root] else {
+        guard let root = paths[index].root else {
             prefetchRing[index & Self.prefetchRingMask] = nil
             return
         }
+        guard let live = roots[root] else {
+            prefetchRing[index & Self.prefetchRingMask] = RootLookup(root: root, instance: nil, directory: 0, generation: roots.generation)
+            return
+        }
         let instance = Unmanaged.passUnretained(live.instance)
-        prefetchRing[index & Self.prefetchRingMask] = (instance, live.directory)
+        prefetchRing[index & Self.prefetchRingMask] = RootLookup(
+            root: root, instance: instance, directory: live.directory, generation: roots.generation)
         let address = UnsafeRawPointer(instance.toOpaque())
         for line in stride(from: 0, to: Instance.prefetchedBytes, by: 64) { xp_prefetch(address + line) }
+    }
+
+    /// The live directory of `root`: what the first stage found for the message being replayed if
+    /// `roots` has not changed since, else a lookup.
+    @inline(__always)
+    func liveDirectory(_ root: RootKey) -> LiveDirectory? {
+        if let lookup = currentLookup, lookup.generation == roots.generation, lookup.root == root {
+            return lookup.instance.map { LiveDirectory(instance: $0.takeUnretainedValue(), directory: lookup.directory) }
+        }
+        return roots[root]
     }
 }
 

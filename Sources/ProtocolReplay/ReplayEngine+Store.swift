@@ -14,7 +14,7 @@ extension ReplayEngine {
             if case .rm = event.operation { removeBelow(path.string, event: event, connection: connection) }
         case .directory(let match):
             let template = index.templates[match.template]
-            if let live = roots[match.root] {
+            if let live = liveDirectory(match.root) {
                 applyToInstance(
                     live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, path: path, event: event,
                     connection: connection, judged: judged)

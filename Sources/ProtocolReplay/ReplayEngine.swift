@@ -97,7 +97,9 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var endedInstances: [Instance] = []
     /// While a batch is replayed: the live directories `prefetchAhead` found for the messages ahead,
     /// by index in the batch modulo 16.
-    @exclusivity(unchecked) var prefetchRing = [(Unmanaged<Instance>, Int)?](repeating: nil, count: ReplayEngine.prefetchRingSize)
+    @exclusivity(unchecked) var prefetchRing = [RootLookup?](repeating: nil, count: ReplayEngine.prefetchRingSize)
+    /// The lookup `prefetchAhead` made for the message being replayed, if any (`liveDirectory(_:)`).
+    @exclusivity(unchecked) var currentLookup: RootLookup?
     /// While a batch is replayed (`prefetching`), the instances that ended in it, kept until the end
     /// of the batch so that `prefetchRing` never names freed memory.
     @exclusivity(unchecked) var prefetching = false
@@ -221,7 +223,10 @@ public final class ReplayEngine {
                 return
             }
             prefetching = true
-            batch.forEach(ahead: { prefetchAhead($0, count: $1, index: $2) }) { event, resolved in process(event, resolved: resolved) }
+            batch.forEach(ahead: { prefetchAhead($0, count: $1, index: $2) }) { event, resolved in
+                process(event, resolved: resolved)
+                currentLookup = nil
+            }
             prefetching = false
             // The instances that ended during the batch may be freed now that no prefetch refers to them.
             if !graveyard.isEmpty { graveyard.removeAll(keepingCapacity: true) }
@@ -369,7 +374,7 @@ public final class ReplayEngine {
         {
             // Inside a transaction whose start the trace shows: judge what can be judged now, stage.
             var judged = Judged.notJudged
-            if case .directory(let match) = resolved.location, let live = roots[match.root] {
+            if case .directory(let match) = resolved.location, let live = liveDirectory(match.root) {
                 judged = judge(
                     live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, path: path, event: event,
                     connection: connection,

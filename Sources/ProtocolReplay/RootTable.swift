@@ -20,6 +20,9 @@ final class RootTable {
     private var mask: Int
     /// The number of entries.
     private(set) var count = 0
+    /// Changes whenever an entry is added, changed or removed: a lookup made earlier still holds
+    /// while it is the same (`ReplayEngine.liveDirectory(_:)`).
+    private(set) var generation = 0
 
     init() {
         (slots, mask) = Self.allocate(capacity: 64)
@@ -81,10 +84,12 @@ final class RootTable {
         while slots[index].used {
             if slots[index].key == key {
                 slots[index].value = value
+                generation &+= 1
                 return
             }
             index = (index &+ 1) & mask
         }
+        generation &+= 1
         slots[index] = Slot(key: key, value: value)
         count += 1
         if count * 2 > mask + 1 { grow() }
@@ -97,6 +102,7 @@ final class RootTable {
             index = (index &+ 1) & mask
         }
         guard slots[index].used else { return }
+        generation &+= 1
         slots[index].value = nil
         count -= 1
         // Shift back the entries of the run after the hole that may not stay behind it: an entry
