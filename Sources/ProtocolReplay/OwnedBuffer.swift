@@ -49,10 +49,15 @@ struct OwnedBuffer<Element>: RandomAccessCollection, MutableCollection {
 
     /// Prefetches every cache line of the buffer's first `limit` values (all by default).
     func prefetchAll(upTo limit: Int = .max) {
-        let bytes = Swift.min(count, limit) * MemoryLayout<Element>.stride
+        let bytes = Swift.min(count, limit) &* MemoryLayout<Element>.stride
+        guard bytes > 0 else { return }
         let start = UnsafeRawPointer(base)
-        for offset in stride(from: 0, to: bytes, by: 64) { xp_prefetch(start + offset) }
-        if bytes > 0 { xp_prefetch(start + (bytes - 1)) }
+        var offset = 0
+        while offset < bytes {
+            xp_prefetch(start + offset)
+            offset &+= 64
+        }
+        xp_prefetch(start + (bytes &- 1))
     }
 
     /// Destroys the values and frees the memory; the owner calls it once, from its `deinit`. The

@@ -55,36 +55,39 @@ extension ReplayEngine {
         if index &+ stages.directory < count, let instance = prefetchRing[(index &+ stages.directory) & Self.prefetchRingMask]?.instance {
             // Every directory: the rules evaluated after the commit read the other's keys too.
             instance._withUnsafeGuaranteedRef { instance in
-                for directory in 0..<instance.directories.count {
-                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.prefetch() }
-                }
+                Self.forEachDirectoryState(instance) { _, state in state.prefetch() }
             }
         }
         let slotIndex = index &+ stages.slot
         if slotIndex < count, let lookup = prefetchRing[slotIndex & Self.prefetchRingMask], let instance = lookup.instance,
             let key = paths[slotIndex].fixedKey
         {
-            let directory = lookup.directory
+            let written = lookup.directory
             instance._withUnsafeGuaranteedRef { instance in
                 let compiled = instance.protocolDefinition
+                let slot = key >= 0 && key < compiled.slotOfKey.count ? compiled.slotOfKey[key] : -1
+                let hotSlots = compiled.hotSlots
                 // The node written, and the first slots of every directory: the keys the rules
                 // evaluated after the commit read, and the states (`CompiledProtocol.hotSlots`).
-                if key >= 0 && key < compiled.slotOfKey.count {
-                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetch(compiled.slotOfKey[key]) }
-                }
-                for (directory, count) in compiled.hotSlots.enumerated() where count > 0 {
-                    Self.directoryState(instance, directory)?._withUnsafeGuaranteedRef { $0.fixed.prefetchAll(upTo: count) }
+                Self.forEachDirectoryState(instance) { directory, state in
+                    if directory < hotSlots.count { state.fixed.prefetchAll(upTo: hotSlots[directory]) }
+                    if directory == written && slot >= 0 { state.fixed.prefetch(slot) }
                 }
             }
         }
     }
 
-    /// An instance's directory object, read without counting a reference: counting writes to the
-    /// object, which is what is being prefetched.
-    private static func directoryState(_ instance: Instance, _ directory: Int) -> Unmanaged<DirectoryState>? {
+    /// Hands each directory object of `instance` to `body`, read without counting references:
+    /// counting writes to the object, which is what is being prefetched.
+    @inline(__always)
+    private static func forEachDirectoryState(_ instance: Instance, _ body: (Int, DirectoryState) -> Void) {
         instance.directories.withUnsafeBufferPointer { buffer in
-            guard directory >= 0, directory < buffer.count, let base = buffer.baseAddress else { return nil }
-            return UnsafeRawPointer(base + directory).load(as: Unmanaged<DirectoryState>.self)
+            guard let base = buffer.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
+            for directory in 0..<buffer.count {
+                raw.load(fromByteOffset: directory &* MemoryLayout<DirectoryState>.stride, as: Unmanaged<DirectoryState>.self)
+                    ._withUnsafeGuaranteedRef { body(directory, $0) }
+            }
         }
     }
 
