@@ -1,3 +1,5 @@
+import XenstoreTrace
+
 /// One segment of a path being resolved: its bytes `start..<end` and its first eight bytes as a
 /// word (`PathWord`).
 struct PathSegment {
@@ -12,9 +14,9 @@ struct PathSegment {
 /// call per segment. Nothing is read outside the path: near its end, its last eight bytes are loaded
 /// and shifted, and a path shorter than eight bytes is read byte by byte.
 enum PathWord {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
+    private static let ones = ByteWord.ones
+    private static let lows = ByteWord.lows
+    private static let highs = ByteWord.highs
 
     /// The low `count` bytes of a word set (all of them from eight on).
     @inline(__always)
@@ -27,14 +29,6 @@ enum PathWord {
         var word: UInt64 = 0
         for (index, byte) in name.prefix(8).enumerated() { word |= UInt64(byte) << UInt64(8 * index) }
         return word
-    }
-
-    /// The high bit of every byte of `word` that equals `byte`, and nothing else (exact: no carry
-    /// from one byte reaches the next, so `/.` is not mistaken for `//`).
-    @inline(__always)
-    static func matches(_ word: UInt64, _ byte: UInt8) -> UInt64 {
-        let zeroed = word ^ (ones &* UInt64(byte))
-        return ~(((zeroed & lows) &+ lows) | zeroed | lows)
     }
 
     /// The eight bytes at `start`, or the bytes from `start` to the end in the low bits when fewer
@@ -64,7 +58,7 @@ enum PathWord {
         guard start < length else { return PathSegment(start: start, end: start, word: 0) }
         let first = word(base, length, at: start)
         // Bytes past the end are zero in the word, never a `/`.
-        let slashes = matches(first, UInt8(ascii: "/"))
+        let slashes = ByteWord.matches(first, UInt8(ascii: "/"))
         if slashes != 0 {
             let size = slashes.trailingZeroBitCount &>> 3
             return PathSegment(start: start, end: start &+ size, word: first & mask(size))
@@ -79,7 +73,7 @@ enum PathWord {
     static func segmentEnd(_ base: UnsafePointer<UInt8>, _ length: Int, from start: Int) -> Int {
         var index = start
         while index < length {
-            let slashes = matches(word(base, length, at: index), UInt8(ascii: "/"))
+            let slashes = ByteWord.matches(word(base, length, at: index), UInt8(ascii: "/"))
             if slashes != 0 { return index &+ slashes.trailingZeroBitCount &>> 3 }
             index &+= 8
         }
@@ -116,7 +110,7 @@ enum PathWord {
         if base[length &- 1] == UInt8(ascii: "/") { return true }
         var index = start
         while index &+ 1 < length {
-            let slashes = matches(word(base, length, at: index), UInt8(ascii: "/"))
+            let slashes = ByteWord.matches(word(base, length, at: index), UInt8(ascii: "/"))
             if slashes & (slashes &>> 8) != 0 { return true }
             // The next word starts at this one's last byte, so that a pair across the two is seen.
             index &+= 7

@@ -4,9 +4,8 @@
 /// of a loop or a call per byte. Nothing is read outside the line: bytes past its end are zero in the
 /// word, which is none of the bytes looked for.
 enum LineWord {
-    static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-    static let highs: UInt64 = 0x8080_8080_8080_8080
+    static let ones = ByteWord.ones
+    static let highs = ByteWord.highs
 
     /// The eight bytes at `index`, or the bytes from `index` to the end in the low bits when fewer
     /// than eight are left (zero above them).
@@ -32,18 +31,10 @@ enum LineWord {
         return word
     }
 
-    /// The high bit of every byte of `word` that equals `byte`, and nothing else (exact: no carry
-    /// from one byte reaches the next).
-    @inline(__always)
-    static func matches(_ word: UInt64, _ byte: UInt8) -> UInt64 {
-        let zeroed = word ^ (ones &* UInt64(byte))
-        return ~(((zeroed & lows) &+ lows) | zeroed | lows)
-    }
-
     /// The high bit of every blank byte (space or tab) of `word`.
     @inline(__always)
     static func blanks(_ word: UInt64) -> UInt64 {
-        matches(word, Scan.space) | matches(word, Scan.tab)
+        ByteWord.matches(word, Scan.space) | ByteWord.matches(word, Scan.tab)
     }
 
     /// The number of bytes of `word` before the first one marked in `marks` (8 when none is).

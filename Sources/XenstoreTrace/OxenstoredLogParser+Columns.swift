@@ -77,14 +77,14 @@ extension OxenstoredLogParser {
             var word = LineWord.load(line, at: i)
             let left = range.upperBound &- i
             if left < 8 { word &= LineWord.mask(left) }
-            let spaces = LineWord.matches(word, Scan.space)
+            let spaces = ByteWord.matches(word, Scan.space)
             if spaces != 0 {
                 let length = LineWord.before(spaces)
                 let field = word & LineWord.mask(length)
-                odd |= (field & LineWord.highs) | LineWord.matches(field, UInt8(ascii: "\\"))
+                odd |= (field & LineWord.highs) | ByteWord.matches(field, UInt8(ascii: "\\"))
                 return (i &+ length, odd == 0)
             }
-            odd |= (word & LineWord.highs) | LineWord.matches(word, UInt8(ascii: "\\"))
+            odd |= (word & LineWord.highs) | ByteWord.matches(word, UInt8(ascii: "\\"))
             i &+= 8
         }
         return (range.upperBound, odd == 0)

@@ -168,7 +168,7 @@ final class OxenstoredLogParser {
         var dataStart = nameEnd
         if dataStart < dataLimit {
             // Eight bytes of padding at once; a longer run (after a one-letter name) byte by byte.
-            let others = ~LineWord.matches(LineWord.load(line, at: dataStart), Scan.space) & LineWord.highs
+            let others = ~ByteWord.matches(LineWord.load(line, at: dataStart), Scan.space) & LineWord.highs
             dataStart = Swift.min(dataStart + LineWord.before(others), dataLimit)
         }
         while dataStart < dataLimit, line[dataStart] == Scan.space { dataStart += 1 }
