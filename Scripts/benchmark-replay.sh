@@ -120,7 +120,8 @@ median() {
     sort -g -k "$2,$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-replay_command=("$bin/xen-policy" replay --rules "$work/rules.xsrt" "$trace")
+# XEN_POLICY_THREAD_TIMES makes the replay print each thread's processor time on stderr.
+replay_command=(env XEN_POLICY_THREAD_TIMES=1 "$bin/xen-policy" replay --rules "$work/rules.xsrt" "$trace")
 declare -a awks=(awk)
 awk_names=("awk ($(basename "$(readlink -f "$(command -v awk)")"))")
 for other in mawk gawk; do
@@ -135,6 +136,7 @@ echo "== input: $messages messages ($(stat -c %s "$trace") bytes), $live live in
 for ((a = 0; a < ${#awks[@]}; a++)); do : >"$work/awk$a.times"; done
 : >"$work/replay.times"
 : >"$work/replay2x.times"
+: >"$work/threads.times"
 # Warm-up (page cache, dynamic loader), not counted.
 for tool in "${awks[@]}"; do measure "$work/warmup" "$tool" '{n++} END {print n}' "$trace"; done
 measure "$work/warmup" "${replay_command[@]}"
@@ -143,6 +145,8 @@ replay_summary=$(tail -n 1 "$work/run.out")
 for ((i = 1; i <= runs; i++)); do
     for ((a = 0; a < ${#awks[@]}; a++)); do measure "$work/awk$a.times" "${awks[$a]}" '{n++} END {print n}' "$trace"; done
     measure "$work/replay.times" "${replay_command[@]}"
+    # "replaying-seconds reading-seconds" of the run.
+    sed -n 's/^thread times: replaying \([0-9.]*\) s, reading \([0-9.]*\).*/\1 \2/p' "$work/run.err" >>"$work/threads.times"
 done
 measure "$work/replay2x.times" "$bin/xen-policy" replay --rules "$work/rules.xsrt" "$double"
 tail -n 1 "$work/run.out" | grep -q ': 0 violations' || { cat "$work/run.out" >&2; die "the generated 2x trace should replay clean"; }
@@ -171,6 +175,9 @@ for ((a = 0; a < ${#awks[@]}; a++)); do
 done
 printf '  %-36s %7.3f s %7.2f s %10s MiB\n' "xen-policy replay (N)" "$replay_time" "$replay_cpu" "$(mib "$replay_kib")"
 printf '  %-36s %7.3f s %7.2f s %10s MiB\n' "xen-policy replay (2N, one run)" "$replay2x_time" "$replay2x_cpu" "$(mib "$replay2x_kib")"
+if [[ -s "$work/threads.times" ]]; then
+    echo "  replay (N), processor time of each thread (medians): replaying $(median "$work/threads.times" 1) s, reading $(median "$work/threads.times" 2) s"
+fi
 echo "every run (wall s, peak KiB, CPU s):"
 for ((a = 0; a < ${#awks[@]}; a++)); do
     echo "  ${awk_names[$a]}: $(awk '{ printf "%s(%s %s %s)", (NR > 1 ? " " : ""), $1, $2, $3 }' "$work/awk$a.times")"

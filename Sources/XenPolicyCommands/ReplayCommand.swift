@@ -4,6 +4,10 @@ import ProtocolReplay
 import XenPolicyKit
 import XenstoreTrace
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Output formats of `replay`.
 enum ReplayFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, sarif, github
@@ -107,6 +111,13 @@ struct ReplayCommand: ParsableCommand {
         for label in labels { _ = try Self.parseLabel(label) }
     }
 
+    /// Seconds with three decimals, without Foundation's formatting.
+    static func seconds(_ value: Double) -> String {
+        let milliseconds = Int((value * 1000).rounded())
+        let fraction = String(milliseconds % 1000)
+        return "\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+
     static func parseLabel(_ text: String) throws -> (Int, String) {
         guard let equals = text.firstIndex(of: "="), let domid = Int(text[..<equals]), domid >= 0, domid < 65_536,
             text.index(after: equals) < text.endIndex
@@ -196,6 +207,12 @@ struct ReplayCommand: ParsableCommand {
             }
             out += Self.unlistedNote(outcome, trace: shownTrace)
             Output.standardOutput(out + Self.summaryText(outcome))
+        }
+        if getenv("XEN_POLICY_THREAD_TIMES") != nil {
+            // For the benchmarks (docs/benchmarks.md): which thread sets the wall time.
+            let reading = outcome.readingThreadSeconds.map { "\(Self.seconds($0)) s" } ?? "none"
+            Output.standardError(
+                "thread times: replaying \(Self.seconds(outcome.replayingThreadSeconds)) s, reading \(reading) (processor time)\n")
         }
         if outcome.status != .success { throw Exit(status: outcome.status) }
     }

@@ -101,6 +101,11 @@ public struct ReplayPipeline: Sendable {
         public var repeated: [Finding] = []
         /// With `Request.stream`: repeated findings of ended instances over that limit, not listed.
         public var unlistedRepeated = 0
+        /// Processor time, in seconds, of the thread that ran the pipeline (loading the rules and
+        /// replaying) and of the thread that read the trace ahead of it (`nil` if none did): the
+        /// slower of the two sets the wall time (`docs/benchmarks.md`).
+        public var replayingThreadSeconds = 0.0
+        public var readingThreadSeconds: Double?
     }
 
     /// Loads the protocol definitions (and label admissions) the rules name.
@@ -143,6 +148,7 @@ public struct ReplayPipeline: Sendable {
 
     /// Replays the trace.
     public func run(_ request: Request) -> Outcome {
+        let started = ThreadProcessorTime.now()
         let rules = loadRules(request.rules)
         guard rules.status == .success else {
             return Outcome(
@@ -189,6 +195,8 @@ public struct ReplayPipeline: Sendable {
             outcome.streamedDiagnostics = Array(traceDiagnostics.prefix(streamed))
             outcome.diagnostics = rules.diagnostics + traceDiagnostics.dropFirst(streamed)
         }
+        outcome.replayingThreadSeconds = ThreadProcessorTime.now() - started
+        outcome.readingThreadSeconds = reader.readingThreadProcessorTime
         return outcome
     }
 }

@@ -77,6 +77,8 @@ extension TraceReader {
             collector.readAll()
             reader.value.beforeWaiting = nil
             reader.value.whileWaiting = nil
+            // Read by the consumer after `join()`, which orders it after this write.
+            reader.value.readingThreadProcessorTime = ThreadProcessorTime.now()
             channel.close()
         }
         guard thread.started else {
@@ -276,5 +278,16 @@ private final class WorkerThread: @unchecked Sendable {
         #else
             if let thread { pthread_join(thread, nil) }
         #endif
+    }
+}
+
+/// The processor time the calling thread has used, for the benchmarks: which of the two threads of a
+/// replay sets its wall time (`docs/benchmarks.md`, "The replaying thread waits for memory").
+public enum ThreadProcessorTime {
+    /// Seconds of processor time of the calling thread so far.
+    public static func now() -> Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -69,6 +69,9 @@ public final class TraceReader: Sequence, IteratorProtocol {
     @exclusivity(unchecked) public private(set) var format: TraceFormat?
     /// What the lines read so far amounted to.
     @exclusivity(unchecked) public private(set) var statistics = TraceStatistics()
+    /// After `forEachBatch` read ahead on a second thread: the processor time that thread used, in
+    /// seconds (`nil` when no second thread read).
+    @exclusivity(unchecked) public internal(set) var readingThreadProcessorTime: Double?
 
     /// While `forEachBatch(readAhead:batchSize:pathsAsBytes:prepare:_:)` runs: the batch being
     /// filled, which `appendNext()` adds to (the collector puts the next one here when it hands one

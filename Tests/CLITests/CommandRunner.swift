@@ -23,14 +23,15 @@ struct CommandRunner {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Runs `tool` with `arguments` in the package root.
-    static func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> Result {
+    /// Runs `tool` with `arguments` in the package root, with `variables` added to the environment.
+    static func run(_ tool: String, _ arguments: [String], input: String? = nil, variables: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = binaries.appendingPathComponent(tool)
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        environment.merge(variables) { _, added in added }
         process.environment = environment
         let out = Pipe()
         let err = Pipe()

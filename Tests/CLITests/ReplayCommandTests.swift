@@ -24,6 +24,19 @@ import Testing
         #expect(result.standardOutput == "52 messages, 1 instance: 0 violations\n")
     }
 
+    /// For the benchmarks: `XEN_POLICY_THREAD_TIMES` adds each thread's processor time on stderr,
+    /// and nothing else changes; without it, no such line.
+    @Test func threadTimesOnRequest() throws {
+        let arguments = ["replay", "--protocols"] + Self.protocols + ["--", "Examples/traces/vbd-connect.log"]
+        let timed = try CommandRunner.run("xen-policy", arguments, variables: ["XEN_POLICY_THREAD_TIMES": "1"])
+        #expect(timed.status == 0, "\(timed.standardError)")
+        #expect(timed.standardOutput == "52 messages, 1 instance: 0 violations\n")
+        let pattern = try Regex("^thread times: replaying [0-9]+\\.[0-9]{3} s, reading [0-9]+\\.[0-9]{3} s \\(processor time\\)\n$")
+        #expect(timed.standardError.wholeMatch(of: pattern) != nil, "\(timed.standardError)")
+        let plain = try CommandRunner.run("xen-policy", arguments)
+        #expect(!plain.standardError.contains("thread times"))
+    }
+
     /// `-` reads the trace from standard input, as from a live log.
     @Test func theTraceFromStandardInput() throws {
         let trace = try String(
