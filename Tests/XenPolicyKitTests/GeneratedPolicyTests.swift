@@ -108,8 +108,6 @@ import XenPolicyKit
     }
 }
 
-extension GeneratedPolicyTests.Generator: RandomNumberGenerator {}
-
 extension SplitMix64 {
     /// Some of `items` (each with even odds), at least `minimum`, without repeats.
     fileprivate mutating func subset(_ items: [String], atLeast minimum: Int) -> [String] {
