@@ -3,14 +3,8 @@ import Testing
 
 /// `xen-policyc` as a user runs it: exit codes, output formats, atomic writes, `--check`.
 @Suite final class CompileCommandTests {
-    /// A directory of its own for each test (Swift Testing makes an instance per test), removed after it.
-    let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policyc-cli-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: scratch) }
+    let directory = ScratchDirectory("xen-policyc-cli")
+    var scratch: URL { directory.url }
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 

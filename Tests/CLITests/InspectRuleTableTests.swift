@@ -3,14 +3,8 @@ import Testing
 
 /// `xen-policy inspect TABLE.xsrt`: rule tables are recognised by their magic and dumped; ACM blobs are not affected.
 @Suite final class InspectRuleTableTests {
-    /// A directory of its own for each test (Swift Testing makes an instance per test), removed after it.
-    let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policy-xsrt-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: scratch) }
+    let directory = ScratchDirectory("xen-policy-xsrt")
+    var scratch: URL { directory.url }
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 

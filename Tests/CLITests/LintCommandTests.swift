@@ -3,14 +3,8 @@ import Testing
 
 /// `xen-policy lint` as a user runs it: exit codes, formats, configuration, suppression, `--fix`, `--explain`.
 @Suite final class LintCommandTests {
-    /// A directory of its own for each test (Swift Testing makes an instance per test), removed after it.
-    let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policy-lint-cli-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: scratch) }
+    let directory = ScratchDirectory("xen-policy-lint-cli")
+    var scratch: URL { directory.url }
 
     func write(_ text: String, to name: String) throws -> String {
         let path = scratch.appendingPathComponent(name).path

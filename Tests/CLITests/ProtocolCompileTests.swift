@@ -3,14 +3,8 @@ import Testing
 
 /// `xen-policyc compile --rules`: protocol descriptions alone and bound to a policy.
 @Suite final class ProtocolCompileTests {
-    /// A directory of its own for each test (Swift Testing makes an instance per test), removed after it.
-    let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policyc-rules-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: scratch) }
+    let directory = ScratchDirectory("xen-policyc-rules")
+    var scratch: URL { directory.url }
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 

@@ -9,13 +9,8 @@ import Testing
 /// Each input is checked under a data limit (`ulimit -d`, which bounds what `malloc` can have)
 /// that such a run cannot stay within; the bounded front end runs within a quarter of it, in a debug build.
 @Suite final class ProtocolFloodMemoryTests {
-    let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policy-flood-memory-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: scratch) }
+    let directory = ScratchDirectory("xen-policy-flood-memory")
+    var scratch: URL { directory.url }
 
     /// The data limit of a run, in KiB.
     static let dataLimit = 128 << 10
