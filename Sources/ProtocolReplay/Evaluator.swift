@@ -66,7 +66,6 @@ final class Evaluator {
     /// Evaluates `program` against `instance`, with local slots `0..<presets.count` preset (key index
     /// variables).
     func evaluate(_ program: CompiledProgram, _ instance: Instance, presets: [Int] = []) -> Result<Value, EvaluationError> {
-        reset()
         let slotCount = max(program.localCount, presets.count)
         guard slotCount <= Self.maximumLocals else {
             return .failure(EvaluationError(message: "the program uses \(slotCount) local slots"))
@@ -77,155 +76,205 @@ final class Evaluator {
             localCount &+= 1
         }
         for (slot, value) in presets.enumerated() { locals[slot] = .int(Int128(value)) }
-        defer { reset() }
-        let operations = program.operations
+        // The stack and the locals are emptied once, after the run: every evaluation leaves them so.
+        let result: Result<Value, EvaluationError>
+        do throws(EvaluationError) {
+            result = .success(
+                try program.operations.withUnsafeBufferPointer { operations throws(EvaluationError) in
+                    try run(operations, program, instance)
+                })
+        } catch {
+            result = .failure(error)
+        }
+        reset()
+        return result
+    }
+
+    /// Runs the operations; the stack and locals are left for `evaluate` to empty. Typed throws: an
+    /// error is a plain return, not a boxed existential.
+    private func run(_ operations: UnsafeBufferPointer<Operation>, _ program: CompiledProgram, _ instance: Instance) throws(EvaluationError)
+        -> Value
+    {
         var pc = 0
         var steps = 0
         var iterations = 0
-        do {
-            while pc < operations.count {
+        // Between two backward jumps the program counter only grows, so at most
+        // `count * (maximumIterations + 1)` instructions run before the loop limit stops the run: when
+        // that is within `maximumSteps` (every program of up to 63 instructions), counting is moot.
+        let (bound, overflow) = operations.count.multipliedReportingOverflow(by: maximumIterations &+ 1)
+        let countSteps = overflow || bound > maximumSteps
+        while pc < operations.count {
+            if countSteps {
                 steps += 1
                 if steps > maximumSteps { throw EvaluationError(message: "more than \(maximumSteps) instructions executed") }
-                switch operations[pc] {
-                case .boolean(let value): try push(.bool(value))
-                case .integer(let value): try push(.int(value))
-                case .string(let value): try push(.string(value))
-                case .parameter(let index):
-                    if index >= 0, index < instance.parameters.count, instance.parameters[index] >= 0 {
-                        try push(.int(Int128(instance.parameters[index])))
-                    } else {
-                        try push(.absent)
-                    }
-                case .value(let reference):
-                    if let value = fixedValue(program, reference, instance) {
-                        try push(value.map { .string($0) } ?? .absent)
-                    } else if let (_, _, entry) = lookup(program, reference, instance) {
-                        try push(.string(entry.value))
-                    } else {
-                        try push(.absent)
-                    }
-                case .present(let reference):
-                    if let value = fixedValue(program, reference, instance) {
-                        try push(.bool(value != nil))
-                    } else {
-                        try push(.bool(lookup(program, reference, instance) != nil))
-                    }
-                case .number(let reference, let hasDefault):
-                    let fallback: Value = hasDefault ? try pop() : .absent
-                    if let value = fixedValue(program, reference, instance), let text = value, let number = Self.decimal(text) {
+            }
+            switch operations[pc] {
+            case .boolean(let value): try push(.bool(value))
+            case .integer(let value): try push(.int(value))
+            case .string(let value): try push(.string(value))
+            case .parameter(let index):
+                if index >= 0, index < instance.parameters.count, instance.parameters[index] >= 0 {
+                    try push(.int(Int128(instance.parameters[index])))
+                } else {
+                    try push(.absent)
+                }
+            case .value(let reference):
+                if let value = fixedValue(program, reference, instance) {
+                    try push(value.map { .string($0) } ?? .absent)
+                } else if let (_, _, entry) = lookup(program, reference, instance) {
+                    try push(.string(entry.value))
+                } else {
+                    try push(.absent)
+                }
+            case .present(let reference):
+                if let value = fixedValue(program, reference, instance) {
+                    try push(.bool(value != nil))
+                } else {
+                    try push(.bool(lookup(program, reference, instance) != nil))
+                }
+            case .number(let reference, let hasDefault):
+                let fallback: Value = hasDefault ? try pop() : .absent
+                if let value = fixedValue(program, reference, instance), let text = value, let number = Self.decimal(text) {
+                    try push(.int(number))
+                } else if let (directory, path, entry) = lookup(program, reference, instance) {
+                    if let number = Self.decimal(entry.value) {
                         try push(.int(number))
-                    } else if let (directory, path, entry) = lookup(program, reference, instance) {
-                        if let number = Self.decimal(entry.value) {
-                            try push(.int(number))
-                        } else {
-                            nonDecimal?(instance, directory, path, entry)
-                            try push(fallback)
-                        }
                     } else {
+                        nonDecimal?(instance, directory, path, entry)
                         try push(fallback)
                     }
-                case .state(let directory):
-                    guard directory >= 0, directory < instance.states.count else {
-                        throw EvaluationError(message: "no directory \(directory)")
+                } else {
+                    try push(fallback)
+                }
+            case .state(let directory):
+                guard directory >= 0, directory < instance.states.count else {
+                    throw EvaluationError(message: "no directory \(directory)")
+                }
+                try push(.int(Int128(instance.states[directory])))
+            case .seen(let directory, let state):
+                guard directory >= 0, directory < instance.seen.count else {
+                    throw EvaluationError(message: "no directory \(directory)")
+                }
+                try push(.bool(state >= 0 && state < 32 && instance.seen[directory] & (1 << UInt32(state)) != 0))
+            case .makeSet(let count):
+                guard count >= 0, count <= depth else { throw EvaluationError(message: "stack underflow") }
+                var elements: [Value] = []
+                elements.reserveCapacity(count)
+                for index in (depth - count)..<depth { elements.append((stack + index).move()) }
+                depth -= count
+                // Set literals hold scalars; nesting would let a loop build values whose release
+                // recurses without bound.
+                if elements.contains(where: { if case .set = $0 { true } else { false } }) {
+                    throw EvaluationError(message: "a set cannot contain a set")
+                }
+                try push(.set(elements))
+            case .member:
+                let set = try pop()
+                let element = try pop()
+                switch set {
+                case .set(let elements): try push(.bool(elements.contains { Self.equal($0, element) }))
+                case .absent: try push(.bool(false))
+                default: try push(.bool(Self.equal(set, element)))
+                }
+            case .inRange:
+                let upper = try pop()
+                let lower = try pop()
+                let value = try pop()
+                if case .absent = value {
+                    try push(.bool(false))
+                } else if case .absent = lower {
+                    try push(.bool(false))
+                } else if case .absent = upper {
+                    try push(.bool(false))
+                } else {
+                    guard let v = Self.numeric(value), let l = Self.numeric(lower), let u = Self.numeric(upper) else {
+                        throw EvaluationError(message: "'in [..)' needs numbers")
                     }
-                    try push(.int(Int128(instance.states[directory])))
-                case .seen(let directory, let state):
-                    guard directory >= 0, directory < instance.seen.count else {
-                        throw EvaluationError(message: "no directory \(directory)")
-                    }
-                    try push(.bool(state >= 0 && state < 32 && instance.seen[directory] & (1 << UInt32(state)) != 0))
-                case .makeSet(let count):
-                    guard count >= 0, count <= depth else { throw EvaluationError(message: "stack underflow") }
-                    var elements: [Value] = []
-                    elements.reserveCapacity(count)
-                    for index in (depth - count)..<depth { elements.append((stack + index).move()) }
-                    depth -= count
-                    // Set literals hold scalars; nesting would let a loop build values whose release
-                    // recurses without bound.
-                    if elements.contains(where: { if case .set = $0 { true } else { false } }) {
-                        throw EvaluationError(message: "a set cannot contain a set")
-                    }
-                    try push(.set(elements))
-                case .member:
-                    let set = try pop()
-                    let element = try pop()
-                    switch set {
-                    case .set(let elements): try push(.bool(elements.contains { Self.equal($0, element) }))
-                    case .absent: try push(.bool(false))
-                    default: try push(.bool(Self.equal(set, element)))
-                    }
-                case .inRange:
-                    let upper = try pop()
-                    let lower = try pop()
-                    let value = try pop()
-                    if case .absent = value {
-                        try push(.bool(false))
-                    } else if case .absent = lower {
-                        try push(.bool(false))
-                    } else if case .absent = upper {
-                        try push(.bool(false))
-                    } else {
-                        guard let v = Self.numeric(value), let l = Self.numeric(lower), let u = Self.numeric(upper) else {
-                            throw EvaluationError(message: "'in [..)' needs numbers")
-                        }
-                        try push(.bool(l <= v && v < u))
-                    }
-                case .binary(let operation):
-                    let rhs = try pop()
-                    let lhs = try pop()
-                    try push(Self.binary(operation, lhs, rhs))
-                case .not:
-                    switch try pop() {
-                    case .bool(let value): try push(.bool(!value))
-                    case .absent: try push(.bool(true))
-                    default: throw EvaluationError(message: "'!' needs a boolean")
-                    }
-                case .powerOfTwo:
-                    let value = try pop()
-                    if case .absent = value {
-                        try push(.bool(false))
-                    } else {
-                        guard let n = Self.numeric(value) else { throw EvaluationError(message: "pow2 needs a number") }
-                        try push(.bool(n > 0 && n & (n - 1) == 0))
-                    }
-                case .store(let slot):
-                    guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
-                    locals[slot] = try pop()
-                case .load(let slot):
-                    guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
-                    try push(locals[slot])
-                case .jump(let target):
-                    pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
-                    continue
-                case .jumpIfFalse(let target):
-                    let condition = try pop()
-                    let taken: Bool
-                    switch condition {
-                    case .bool(let value): taken = !value
-                    case .absent: taken = true
-                    default: throw EvaluationError(message: "a condition is not a boolean")
-                    }
-                    if taken {
+                    try push(.bool(l <= v && v < u))
+                }
+            case .binary(let operation):
+                guard depth >= 2 else { throw EvaluationError(message: "stack underflow") }
+                // The common operands are compared in place: no moves of the 32-byte values, no
+                // copies (and retains) for `equal`'s tuple.
+                let rhs = stack + (depth &- 1)
+                let lhs = rhs - 1
+                if case .int(let y) = rhs.pointee, case .int(let x) = lhs.pointee {
+                    // Integers are trivial: overwritten without being destroyed.
+                    lhs.initialize(to: try Self.integerBinary(operation, x, y))
+                    depth &-= 1
+                } else if operation == .equal || operation == .notEqual, case .string(let y) = rhs.pointee,
+                    case .string(let x) = lhs.pointee
+                {
+                    let same = x == y
+                    rhs.deinitialize(count: 1)
+                    lhs.pointee = .bool(same == (operation == .equal))
+                    depth &-= 1
+                } else {
+                    let right = try pop()
+                    let left = try pop()
+                    try push(Self.binary(operation, left, right))
+                }
+            case .not:
+                // A boolean is negated in place (booleans are trivial).
+                if depth > 0, case .bool(let value) = stack[depth &- 1] {
+                    stack[depth &- 1] = .bool(!value)
+                    break
+                }
+                switch try pop() {
+                case .bool(let value): try push(.bool(!value))
+                case .absent: try push(.bool(true))
+                default: throw EvaluationError(message: "'!' needs a boolean")
+                }
+            case .powerOfTwo:
+                let value = try pop()
+                if case .absent = value {
+                    try push(.bool(false))
+                } else {
+                    guard let n = Self.numeric(value) else { throw EvaluationError(message: "pow2 needs a number") }
+                    try push(.bool(n > 0 && n & (n - 1) == 0))
+                }
+            case .store(let slot):
+                guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
+                locals[slot] = try pop()
+            case .load(let slot):
+                guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
+                try push(locals[slot])
+            case .jump(let target):
+                pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
+                continue
+            case .jumpIfFalse(let target):
+                // A boolean condition is dropped without moving it out (booleans are trivial).
+                if depth > 0, case .bool(let value) = stack[depth &- 1] {
+                    depth &-= 1
+                    if !value {
                         pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
                         continue
                     }
-                case .pop:
-                    _ = try pop()
-                case .constant(let value):
-                    try push(value)
+                    break
                 }
-                pc += 1
+                let condition = try pop()
+                let taken: Bool
+                switch condition {
+                case .bool(let value): taken = !value
+                case .absent: taken = true
+                default: throw EvaluationError(message: "a condition is not a boolean")
+                }
+                if taken {
+                    pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
+                    continue
+                }
+            case .pop:
+                _ = try pop()
+            case .constant(let value):
+                try push(value)
             }
-            guard depth > 0 else { throw EvaluationError(message: "the program left no value") }
-            return .success(stack[depth - 1])
-        } catch let error as EvaluationError {
-            return .failure(error)
-        } catch {
-            return .failure(EvaluationError(message: "\(error)"))
+            pc += 1
         }
+        guard depth > 0 else { throw EvaluationError(message: "the program left no value") }
+        return stack[depth - 1]
     }
 
-    private func jump(to target: Int, from pc: Int, count: Int, iterations: inout Int) throws -> Int {
+    private func jump(to target: Int, from pc: Int, count: Int, iterations: inout Int) throws(EvaluationError) -> Int {
         guard target >= 0, target <= count else { throw EvaluationError(message: "jump to \(target) is outside the program") }
         if target <= pc {
             iterations += 1
@@ -237,14 +286,14 @@ final class Evaluator {
     }
 
     @inline(__always)
-    private func push(_ value: Value) throws {
+    private func push(_ value: Value) throws(EvaluationError) {
         guard depth < Self.maximumStack else { throw EvaluationError(message: "stack overflow") }
         (stack + depth).initialize(to: value)
         depth += 1
     }
 
     @inline(__always)
-    private func pop() throws -> Value {
+    private func pop() throws(EvaluationError) -> Value {
         guard depth > 0 else { throw EvaluationError(message: "stack underflow") }
         depth -= 1
         return (stack + depth).move()
@@ -349,7 +398,7 @@ final class Evaluator {
         }
     }
 
-    static func binary(_ operation: BinaryOperation, _ lhs: Value, _ rhs: Value) throws -> Value {
+    static func binary(_ operation: BinaryOperation, _ lhs: Value, _ rhs: Value) throws(EvaluationError) -> Value {
         switch operation {
         case .equal: return .bool(equal(lhs, rhs))
         case .notEqual: return .bool(!equal(lhs, rhs))
@@ -374,6 +423,21 @@ final class Evaluator {
             if case .absent = lhs { return .absent }
             if case .absent = rhs { return .absent }
             guard let x = numeric(lhs), let y = numeric(rhs) else { throw EvaluationError(message: "arithmetic needs numbers") }
+            return try integerBinary(operation, x, y)
+        }
+    }
+
+    /// `binary(_:_:_:)` of two integers.
+    @inline(__always)
+    static func integerBinary(_ operation: BinaryOperation, _ x: Int128, _ y: Int128) throws(EvaluationError) -> Value {
+        switch operation {
+        case .equal: return .bool(x == y)
+        case .notEqual: return .bool(x != y)
+        case .less: return .bool(x < y)
+        case .lessEqual: return .bool(x <= y)
+        case .greater: return .bool(x > y)
+        case .greaterEqual: return .bool(x >= y)
+        case .add, .subtract, .multiply, .remainder, .shiftLeft:
             let result: (Int128, Bool)
             switch operation {
             case .add: result = x.addingReportingOverflow(y)
