@@ -119,13 +119,25 @@ final class Evaluator {
                     try push(.absent)
                 }
             case .value(let reference):
-                if let value = fixedValue(program, reference, instance) {
-                    try push(value.map { .string($0) } ?? .absent)
+                let value: String?
+                if let fixed = fixedValue(program, reference, instance) {
+                    value = fixed
                 } else if let (_, _, entry) = lookup(program, reference, instance) {
-                    try push(.string(entry.value))
+                    value = entry.value
                 } else {
-                    try push(.absent)
+                    value = nil
                 }
+                // `k == "text"` / `k != "text"` in one go: what the three instructions compute (an
+                // absent key equals no string), without their pushes, pops and dispatches.
+                if pc &+ 2 < operations.count, case .string(let text) = operations[pc &+ 1],
+                    case .binary(let operation) = operations[pc &+ 2], operation == .equal || operation == .notEqual,
+                    canFuse(depth: depth, steps: &steps, countSteps: countSteps)
+                {
+                    try push(.bool((value == text) == (operation == .equal)))
+                    pc &+= 3
+                    continue
+                }
+                try push(value.map { .string($0) } ?? .absent)
             case .present(let reference):
                 if let value = fixedValue(program, reference, instance) {
                     try push(.bool(value != nil))
@@ -150,7 +162,17 @@ final class Evaluator {
                 guard directory >= 0, directory < instance.states.count else {
                     throw EvaluationError(message: "no directory \(directory)")
                 }
-                try push(.int(Int128(instance.states[directory])))
+                let state = Int128(instance.states[directory])
+                // `d.state == Connected` (or another operation with a constant) in one go.
+                if pc &+ 2 < operations.count, case .integer(let constant) = operations[pc &+ 1],
+                    case .binary(let operation) = operations[pc &+ 2],
+                    canFuse(depth: depth, steps: &steps, countSteps: countSteps)
+                {
+                    try push(Self.integerBinary(operation, state, constant))
+                    pc &+= 3
+                    continue
+                }
+                try push(.int(state))
             case .seen(let directory, let state):
                 guard directory >= 0, directory < instance.seen.count else {
                     throw EvaluationError(message: "no directory \(directory)")
@@ -272,6 +294,19 @@ final class Evaluator {
         }
         guard depth > 0 else { throw EvaluationError(message: "the program left no value") }
         return stack[depth - 1]
+    }
+
+    /// Whether the two instructions after the current one may run fused with it: as separately, they
+    /// must find room for two values on the stack and stay within `maximumSteps` (then counted here);
+    /// otherwise they run one by one and fail where they would.
+    @inline(__always)
+    private func canFuse(depth: Int, steps: inout Int, countSteps: Bool) -> Bool {
+        guard depth < Self.maximumStack - 1 else { return false }
+        if countSteps {
+            guard steps <= maximumSteps - 2 else { return false }
+            steps += 2
+        }
+        return true
     }
 
     private func jump(to target: Int, from pc: Int, count: Int, iterations: inout Int) throws(EvaluationError) -> Int {
