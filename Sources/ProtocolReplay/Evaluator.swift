@@ -145,19 +145,7 @@ final class Evaluator {
                     try push(.bool(lookup(program, reference, instance) != nil))
                 }
             case .number(let reference, let hasDefault):
-                let fallback: Value = hasDefault ? try pop() : .absent
-                if let value = fixedValue(program, reference, instance), let text = value, let number = Self.decimal(text) {
-                    try push(.int(number))
-                } else if let (directory, path, entry) = lookup(program, reference, instance) {
-                    if let number = Self.decimal(entry.value) {
-                        try push(.int(number))
-                    } else {
-                        nonDecimal?(instance, directory, path, entry)
-                        try push(fallback)
-                    }
-                } else {
-                    try push(fallback)
-                }
+                try number(reference, hasDefault: hasDefault, program, instance)
             case .state(let directory):
                 guard directory >= 0, directory < instance.states.count else {
                     throw EvaluationError(message: "no directory \(directory)")
@@ -179,41 +167,11 @@ final class Evaluator {
                 }
                 try push(.bool(state >= 0 && state < 32 && instance.seen[directory] & (1 << UInt32(state)) != 0))
             case .makeSet(let count):
-                guard count >= 0, count <= depth else { throw EvaluationError(message: "stack underflow") }
-                var elements: [Value] = []
-                elements.reserveCapacity(count)
-                for index in (depth - count)..<depth { elements.append((stack + index).move()) }
-                depth -= count
-                // Set literals hold scalars; nesting would let a loop build values whose release
-                // recurses without bound.
-                if elements.contains(where: { if case .set = $0 { true } else { false } }) {
-                    throw EvaluationError(message: "a set cannot contain a set")
-                }
-                try push(.set(elements))
+                try makeSet(count)
             case .member:
-                let set = try pop()
-                let element = try pop()
-                switch set {
-                case .set(let elements): try push(.bool(elements.contains { Self.equal($0, element) }))
-                case .absent: try push(.bool(false))
-                default: try push(.bool(Self.equal(set, element)))
-                }
+                try member()
             case .inRange:
-                let upper = try pop()
-                let lower = try pop()
-                let value = try pop()
-                if case .absent = value {
-                    try push(.bool(false))
-                } else if case .absent = lower {
-                    try push(.bool(false))
-                } else if case .absent = upper {
-                    try push(.bool(false))
-                } else {
-                    guard let v = Self.numeric(value), let l = Self.numeric(lower), let u = Self.numeric(upper) else {
-                        throw EvaluationError(message: "'in [..)' needs numbers")
-                    }
-                    try push(.bool(l <= v && v < u))
-                }
+                try inRange()
             case .binary(let operation):
                 guard depth >= 2 else { throw EvaluationError(message: "stack underflow") }
                 // The common operands are compared in place: no moves of the 32-byte values, no
@@ -248,13 +206,7 @@ final class Evaluator {
                 default: throw EvaluationError(message: "'!' needs a boolean")
                 }
             case .powerOfTwo:
-                let value = try pop()
-                if case .absent = value {
-                    try push(.bool(false))
-                } else {
-                    guard let n = Self.numeric(value) else { throw EvaluationError(message: "pow2 needs a number") }
-                    try push(.bool(n > 0 && n & (n - 1) == 0))
-                }
+                try powerOfTwo()
             case .store(let slot):
                 guard slot >= 0, slot < localCount else { throw EvaluationError(message: "no local slot \(slot)") }
                 locals[slot] = try pop()
@@ -294,6 +246,87 @@ final class Evaluator {
         }
         guard depth > 0 else { throw EvaluationError(message: "the program left no value") }
         return stack[depth - 1]
+    }
+
+    // The rarer instructions, out of line: inlined, their code crowds the hot loop's registers
+    // (measured: fewer instructions per evaluation with them outside `run`).
+
+    /// `number`: `val(k)`, or `val(k, d)` with the default on the stack.
+    @inline(never)
+    private func number(_ reference: Int, hasDefault: Bool, _ program: CompiledProgram, _ instance: Instance) throws(EvaluationError) {
+        let fallback: Value = hasDefault ? try pop() : .absent
+        if let value = fixedValue(program, reference, instance), let text = value, let number = Self.decimal(text) {
+            try push(.int(number))
+        } else if let (directory, path, entry) = lookup(program, reference, instance) {
+            if let number = Self.decimal(entry.value) {
+                try push(.int(number))
+            } else {
+                nonDecimal?(instance, directory, path, entry)
+                try push(fallback)
+            }
+        } else {
+            try push(fallback)
+        }
+    }
+
+    /// `makeSet`: the top `count` values become a set.
+    @inline(never)
+    private func makeSet(_ count: Int) throws(EvaluationError) {
+        guard count >= 0, count <= depth else { throw EvaluationError(message: "stack underflow") }
+        var elements: [Value] = []
+        elements.reserveCapacity(count)
+        for index in (depth - count)..<depth { elements.append((stack + index).move()) }
+        depth -= count
+        // Set literals hold scalars; nesting would let a loop build values whose release
+        // recurses without bound.
+        if elements.contains(where: { if case .set = $0 { true } else { false } }) {
+            throw EvaluationError(message: "a set cannot contain a set")
+        }
+        try push(.set(elements))
+    }
+
+    /// `member`: whether the value below the top is in the set on top.
+    @inline(never)
+    private func member() throws(EvaluationError) {
+        let set = try pop()
+        let element = try pop()
+        switch set {
+        case .set(let elements): try push(.bool(elements.contains { Self.equal($0, element) }))
+        case .absent: try push(.bool(false))
+        default: try push(.bool(Self.equal(set, element)))
+        }
+    }
+
+    /// `inRange`: whether a value is in `[lower, upper)` (the top three values).
+    @inline(never)
+    private func inRange() throws(EvaluationError) {
+        let upper = try pop()
+        let lower = try pop()
+        let value = try pop()
+        if case .absent = value {
+            try push(.bool(false))
+        } else if case .absent = lower {
+            try push(.bool(false))
+        } else if case .absent = upper {
+            try push(.bool(false))
+        } else {
+            guard let v = Self.numeric(value), let l = Self.numeric(lower), let u = Self.numeric(upper) else {
+                throw EvaluationError(message: "'in [..)' needs numbers")
+            }
+            try push(.bool(l <= v && v < u))
+        }
+    }
+
+    /// `powerOfTwo`: whether the top value is a power of two.
+    @inline(never)
+    private func powerOfTwo() throws(EvaluationError) {
+        let value = try pop()
+        if case .absent = value {
+            try push(.bool(false))
+        } else {
+            guard let n = Self.numeric(value) else { throw EvaluationError(message: "pow2 needs a number") }
+            try push(.bool(n > 0 && n & (n - 1) == 0))
+        }
     }
 
     /// Whether the two instructions after the current one may run fused with it: as separately, they
