@@ -219,11 +219,22 @@ final class Evaluator {
             case .jumpIfFalse(let target):
                 // A boolean condition is dropped without moving it out (booleans are trivial).
                 if depth > 0, case .bool(let value) = stack[depth &- 1] {
-                    depth &-= 1
                     if !value {
+                        depth &-= 1
                         pc = try jump(to: target, from: pc, count: operations.count, iterations: &iterations)
                         continue
                     }
+                    // `a || b` with `a` true: the `boolean(true)` and `jump(end)` that follow replace
+                    // the condition in place (no room needed: one value is popped, one pushed).
+                    if pc &+ 2 < operations.count, case .boolean(let constant) = operations[pc &+ 1],
+                        case .jump(let end) = operations[pc &+ 2],
+                        canFuse(depth: 0, steps: &steps, countSteps: countSteps)
+                    {
+                        stack[depth &- 1] = .bool(constant)
+                        pc = try jump(to: end, from: pc &+ 2, count: operations.count, iterations: &iterations)
+                        continue
+                    }
+                    depth &-= 1
                     break
                 }
                 let condition = try pop()
