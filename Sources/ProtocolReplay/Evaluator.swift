@@ -516,6 +516,17 @@ final class Evaluator {
         case .lessEqual: return .bool(x <= y)
         case .greater: return .bool(x > y)
         case .greaterEqual: return .bool(x >= y)
+        case .add, .subtract, .multiply, .remainder, .shiftLeft: return try integerArithmetic(operation, x, y)
+        }
+    }
+
+    /// The arithmetic half of `integerBinary`, out of line: the comparisons are the common case and
+    /// inline into the interpreter's loop only without this.
+    @inline(never)
+    static func integerArithmetic(_ operation: BinaryOperation, _ x: Int128, _ y: Int128) throws(EvaluationError) -> Value {
+        switch operation {
+        // Not called for comparisons; answered all the same, to stay total.
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return try integerBinary(operation, x, y)
         case .add, .subtract, .multiply, .remainder, .shiftLeft:
             let result: (Int128, Bool)
             switch operation {
