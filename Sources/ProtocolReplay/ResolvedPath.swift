@@ -83,13 +83,12 @@ final class ResolvedBatch: @unchecked Sendable {
     var isIdleTick: Bool { events.isIdleTick }
 
     /// Hands each event and its path to `body`, in order, in place (`inout` only so that they are not
-    /// copied); they are destroyed
-    /// with the batch, which `TraceReader.forEachBatch` releases on the reading thread, where their
-    /// strings were allocated (freeing them on the replay's thread makes the two threads contend for
-    /// the allocator's arena).
-    /// As `forEach(_:)`, and before each event calls `ahead` with the resolved paths, their number
-    /// and the event's index, so that the replay can prefetch what the events after it will need.
-    /// The events themselves, written by the reading thread, are prefetched a few places ahead.
+    /// copied); they are destroyed with the batch, which `TraceReader.forEachBatch` releases on the
+    /// reading thread, where their strings were allocated (freeing them on the replay's thread makes
+    /// the two threads contend for the allocator's arena). Before each event it calls `ahead` with the
+    /// resolved paths, their number and the event's index, so that the replay can prefetch what the
+    /// events after it will need; the events themselves, written by the reading thread, it prefetches
+    /// `eventDistance` places ahead.
     func forEach(
         ahead: (UnsafePointer<ResolvedPath>, Int, Int) -> Void, _ body: (inout TraceEvent, inout ResolvedPath) -> Void
     ) {
@@ -114,17 +113,6 @@ final class ResolvedBatch: @unchecked Sendable {
 
     /// How many events ahead `forEach(ahead:_:)` prefetches the events.
     static let eventDistance = 16
-
-    func forEach(_ body: (inout TraceEvent, inout ResolvedPath) -> Void) {
-        var index = 0
-        let count = count
-        let paths = paths
-        events.forEach { event in
-            guard index < count else { return }
-            body(&event, &paths[index])
-            index += 1
-        }
-    }
 }
 
 /// Resolves paths with the engine's immutable tables; safe to use from another thread while the
