@@ -15,6 +15,21 @@ public struct Program: Equatable, Sendable {
 public enum BinaryOperation: UInt8, Equatable, Sendable, CaseIterable {
     case equal, notEqual, less, lessEqual, greater, greaterEqual
     case add, subtract, multiply, remainder, shiftLeft
+
+    /// The comparison's answer for two values of one kind; `nil` for the arithmetic operations (the
+    /// replay's evaluator compares integers and strings through it).
+    @inlinable @inline(__always)
+    public func compare<Value: Comparable>(_ x: Value, _ y: Value) -> Bool? {
+        switch self {
+        case .equal: x == y
+        case .notEqual: x != y
+        case .less: x < y
+        case .lessEqual: x <= y
+        case .greater: x > y
+        case .greaterEqual: x >= y
+        case .add, .subtract, .multiply, .remainder, .shiftLeft: nil
+        }
+    }
 }
 
 /// One bytecode instruction. Operands are popped right to left; booleans are values too.

@@ -484,19 +484,12 @@ final class Evaluator {
         case .less, .lessEqual, .greater, .greaterEqual:
             if case .absent = lhs { return .bool(false) }
             if case .absent = rhs { return .bool(false) }
-            let order: Int
             if let x = numeric(lhs), let y = numeric(rhs) {
-                order = x < y ? -1 : x == y ? 0 : 1
+                return .bool(operation.compare(x, y) ?? false)
             } else if case .string(let x) = lhs, case .string(let y) = rhs {
-                order = x < y ? -1 : x == y ? 0 : 1
+                return .bool(operation.compare(x, y) ?? false)
             } else {
                 throw EvaluationError(message: "cannot order these values")
-            }
-            switch operation {
-            case .less: return .bool(order < 0)
-            case .lessEqual: return .bool(order <= 0)
-            case .greater: return .bool(order > 0)
-            default: return .bool(order >= 0)
             }
         case .add, .subtract, .multiply, .remainder, .shiftLeft:
             if case .absent = lhs { return .absent }
@@ -509,15 +502,8 @@ final class Evaluator {
     /// `binary(_:_:_:)` of two integers.
     @inline(__always)
     static func integerBinary(_ operation: BinaryOperation, _ x: Int128, _ y: Int128) throws(EvaluationError) -> Value {
-        switch operation {
-        case .equal: return .bool(x == y)
-        case .notEqual: return .bool(x != y)
-        case .less: return .bool(x < y)
-        case .lessEqual: return .bool(x <= y)
-        case .greater: return .bool(x > y)
-        case .greaterEqual: return .bool(x >= y)
-        case .add, .subtract, .multiply, .remainder, .shiftLeft: return try integerArithmetic(operation, x, y)
-        }
+        if let answer = operation.compare(x, y) { return .bool(answer) }
+        return try integerArithmetic(operation, x, y)
     }
 
     /// The arithmetic half of `integerBinary`, out of line: the comparisons are the common case and
