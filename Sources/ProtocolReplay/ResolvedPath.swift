@@ -3,8 +3,9 @@ import ProtocolModel
 import XenstoreTrace
 
 /// The absolute path of a message: a `String`, or bytes of the batch it came in (which live as long
-/// as the replay of that batch), made a `String` only for a report or to be kept longer.
-struct MessagePath {
+/// as the replay of that batch), made a `String` only for a report or to be kept longer. Reports
+/// interpolate it as the path.
+struct MessagePath: CustomStringConvertible {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let owned: String?
 
@@ -21,6 +22,8 @@ struct MessagePath {
 
     /// The path as a string.
     var string: String { owned ?? String(decoding: bytes, as: UTF8.self) }
+
+    var description: String { string }
 
     /// The path with its own storage, to keep beyond the batch (a staged transaction's messages).
     var kept: MessagePath { owned == nil ? MessagePath(string) : self }

@@ -36,7 +36,20 @@ import Testing
         let result = replay(trace.text)
         #expect(result.violationKeys == ["before instance | frontend | 5 | \(line)"])
         #expect(result.violations.first?.instance == "vbd fe=5 devid=51712")
+        #expect(
+            result.violations.first?.message
+                == "frontend writes \(f)/state before the toolstack created the vbd instance (the directory is not linked to its peer)")
         #expect(result.summary.instancesCreated == 0)
+    }
+
+    @Test func writesBeforeTheInstanceExistsNameThePathInEveryTraceFormat() {
+        // An oxenstored log's paths are replayed as bytes of the batch, not strings (`MessagePath`).
+        let log = "[20261127T10:00:00.000Z]  D5           write     \(f)/state 6\n"
+        let result = replay(log, format: .oxenstored)
+        #expect(
+            result.violations.map(\.message) == [
+                "frontend writes \(f)/state before the toolstack created the vbd instance (the directory is not linked to its peer)"
+            ])
     }
 
     @Test func theLinksMustNameEachOther() {
