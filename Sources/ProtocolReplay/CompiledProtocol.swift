@@ -124,26 +124,17 @@ final class CompiledKey {
     let bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)]
     let condition: CompiledProgram?
     let slotCount: Int
-    /// The key's regular expression, compiled when a value is first checked against it (compiling
-    /// one takes about as long as replaying a thousand messages, and most keys of most protocols
-    /// are never written in a given trace).
-    lazy var regex: Regex<AnyRegexOutput>? = {
-        guard case .string(let pattern?) = key.type else { return nil }
-        return try? Regex(pattern)
-    }()
     /// The shape (`ring-ref{}`), to relate program references to declarations.
     let shape: String
-    /// The same pattern for the fast matcher, when it is simple enough.
-    let simple: SimplePattern?
+    /// Checks values against the key's type.
+    let valueCheck: ValueTypeCheck
     /// `segments`, compiled for matching relative paths.
     let matcher: KeyMatcher
-    /// Values recently checked against `regex`, with the result (bounded).
-    var regexCache: [String: Bool] = [:]
 
     init(
         key: Key, directory: Int, fixed: String?, segments: [[KeyPart]], name: String, writers: UInt32, initializers: UInt32,
         bounds: [(slot: Int, lower: CompiledProgram, upper: CompiledProgram)], condition: CompiledProgram?, slotCount: Int,
-        shape: String
+        shape: String, states: [Int]
     ) {
         self.key = key
         self.directory = directory
@@ -157,24 +148,7 @@ final class CompiledKey {
         self.slotCount = slotCount
         self.shape = shape
         matcher = KeyMatcher(segments: segments, slotCount: slotCount)
-        // Used only once `regex` has compiled (`typeProblem` asks for it first).
-        if case .string(let pattern?) = key.type { simple = SimplePattern(pattern) } else { simple = nil }
-    }
-
-    /// Whether the key's pattern compiles, asked once: reading `regex` copies the `Regex` out of
-    /// its lazy storage (about a thousand instructions) and this is asked for every string write.
-    lazy var patternCompiles: Bool = regex != nil
-
-    /// Whether `value` matches the key's regular expression (whole match).
-    func matches(_ value: String) -> Bool {
-        guard patternCompiles else { return false }
-        if let simple, let result = simple.matches(value) { return result }
-        guard let regex else { return false }
-        if let known = regexCache[value] { return known }
-        let result = ((try? regex.wholeMatch(in: value)) ?? nil) != nil
-        if regexCache.count >= 1024 { regexCache.removeAll(keepingCapacity: true) }
-        regexCache[value] = result
-        return result
+        valueCheck = ValueTypeCheck(key.type, states: states)
     }
 }
 
@@ -462,7 +436,7 @@ final class CompiledProtocol {
                     )
                 },
                 condition: key.condition.map { compile($0, context: "condition of key \(name)", origin: key.origin) },
-                slotCount: slotCount, shape: shapes[index])
+                slotCount: slotCount, shape: shapes[index], states: definition.states.map(\.value))
             keys.append(compiled)
             guard directory >= 0, directory < directoryCount else { continue }
             if key.isState && stateKey[directory] == nil { stateKey[directory] = index }

@@ -100,13 +100,16 @@ struct DirectoryMatch {
     /// The declared key without index variables that `relative` names (-1: none), when already
     /// looked up (-2: not yet).
     var fixedKey = -2
+    /// What the reading thread worked out about the key (with `fixedKey` looked up).
+    var facts: KeyFacts
 
-    init(template: Int, root: RootKey, relative: Substring, rootLength: Int, fixedKey: Int = -2) {
+    init(template: Int, root: RootKey, relative: Substring, rootLength: Int, fixedKey: Int = -2, facts: KeyFacts = .unknown) {
         self.template = template
         self.root = root
         self.relative = relative
         self.rootLength = rootLength
         self.fixedKey = fixedKey
+        self.facts = facts
     }
 
     /// The root's path (a prefix of the path), for a match made by `DirectoryIndex.locate(_:)` from a

@@ -26,6 +26,9 @@ struct Entry {
     var line: Int
     /// A type violation of this value has been reported (by the write or by `val`).
     var typeReported = false
+    /// The value is known to have the type of the key without index variables at its path
+    /// (`KeyFacts.fixedFits`), so the checks when an instance is created need not check it again.
+    var fitsFixedKey = false
 }
 
 /// One directory of an instance (or of a directory still waiting for its instance). Nodes that are

@@ -40,6 +40,7 @@ extension ReplayEngine {
         case .write:
             var entry = writer
             entry.value = event.value ?? ""
+            entry.fitsFixedKey = match.facts.fixedFits == true
             if !relative.isEmpty {
                 var parent = ""
                 for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
@@ -252,7 +253,8 @@ extension ReplayEngine {
             let compiledKey = compiled.keys[key]
             guard compiledKey.condition == nil else { return false }
             let roles = instance.roles(domid: entry.writerDomid, privileged: true)
-            guard roles & (compiledKey.writers | compiledKey.initializers) != 0, typeProblem(compiledKey, entry.value, compiled) == nil
+            guard roles & (compiledKey.writers | compiledKey.initializers) != 0,
+                entry.fitsFixedKey || typeProblem(compiledKey, entry.value, compiled) == nil
             else { return false }
             if let initial = compiledKey.key.initialValue, roles & compiledKey.initializers != 0, entry.value != initial { return false }
             return true

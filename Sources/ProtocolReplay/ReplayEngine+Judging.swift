@@ -15,23 +15,23 @@ extension ReplayEngine {
     }
 
     func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: MessagePath, event: TraceEvent,
-        connection: ConnectionID, checks: Checks,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, facts: KeyFacts = .unknown, path: MessagePath,
+        event: TraceEvent, connection: ConnectionID, checks: Checks,
         transition: (machine: Int, transition: Int, roles: UInt32, from: Int)?
     ) -> Judged {
         var transition = transition
         var typeViolated = false
         var resolvedKey = -1
         return judge(
-            instance, directory, relative: relative, fixedKey: fixedKey, path: path, event: event, connection: connection,
+            instance, directory, relative: relative, fixedKey: fixedKey, facts: facts, path: path, event: event, connection: connection,
             checks: checks, transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
     }
 
     /// Judges a mutating message in the order never, key (unknown keys), writer, phase, type, transition;
     /// reports the first rule it breaks.
     func judge(
-        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int, path: MessagePath, event: TraceEvent,
-        connection: ConnectionID, checks: Checks,
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int, facts: KeyFacts, path: MessagePath,
+        event: TraceEvent, connection: ConnectionID, checks: Checks,
         transition: inout (machine: Int, transition: Int, roles: UInt32, from: Int)?, typeViolated: inout Bool,
         resolvedKey: inout Int
     ) -> Judged {
@@ -77,7 +77,9 @@ extension ReplayEngine {
 
         // Inside a transaction the bounds of index variables and key conditions are a property of the
         // committed view, which the trace may not show: match the pattern only (docs/replay.md).
-        guard let (keyIndex, indexValues) = resolveKey(instance, directory, relative, fixedKey: fixedKey, strict: event.transaction == nil)
+        guard
+            let (keyIndex, indexValues, position) = resolveKeyAndPosition(
+                instance, directory, relative, fixedKey: fixedKey, shapes: facts.shapes, strict: event.transaction == nil)
         else {
             guard checks.contains(.key) else { return .passed }
             if !checks.contains(.state) { return .deferred }
@@ -99,6 +101,10 @@ extension ReplayEngine {
         }
         resolvedKey = keyIndex
         let key = compiled.keys[keyIndex]
+        // The reading thread checked the value against the key's type, if it could tell the key.
+        func typeProblem(_ value: String) -> String? {
+            facts.fits(position: position) == true ? nil : self.typeProblem(key, value, compiled)
+        }
         let writerRoles = roles & key.writers
         let initialiserRoles = instance.creating ? roles & key.initializers : 0
 
@@ -118,7 +124,7 @@ extension ReplayEngine {
         // phase, no transition, but the declared initial value.
         if initialiserRoles != 0 {
             if checks.contains(.key), case .write = event.operation, let initial = key.key.initialValue, (event.value ?? "") != initial,
-                !event.truncated, typeProblem(key, event.value ?? "", compiled) == nil
+                !event.truncated, typeProblem(event.value ?? "") == nil
             {
                 let expected = key.key.isState ? compiled.definition.stateName(Int(initial) ?? -1) : "'\(initial)'"
                 report(
@@ -129,7 +135,7 @@ extension ReplayEngine {
                 return .violated
             }
             if checks.contains(.key), case .write = event.operation, !event.truncated,
-                let problem = typeProblem(key, event.value ?? "", compiled)
+                let problem = typeProblem(event.value ?? "")
             {
                 typeViolated = true
                 report(
@@ -180,7 +186,7 @@ extension ReplayEngine {
         }
         guard case .write = event.operation else { return .passed }
         let value = event.value ?? ""
-        if checks.contains(.key), !event.truncated, let problem = typeProblem(key, value, compiled) {
+        if checks.contains(.key), !event.truncated, let problem = typeProblem(value) {
             typeViolated = true
             report(
                 instance, .violation, line: event.line, domid: connection.domid, role: who, rule: "key \(key.name): type",
@@ -283,23 +289,21 @@ extension ReplayEngine {
 
     /// What a value should have been, if it does not have the key's type.
     func typeProblem(_ key: CompiledKey, _ value: String, _ compiled: CompiledProtocol) -> String? {
-        switch key.key.type {
+        key.valueCheck.fits(value) ? nil : Self.typeDescription(key.valueCheck, compiled)
+    }
+
+    /// The type of a key, as reports say what a value should have been.
+    static func typeDescription(_ check: ValueTypeCheck, _ compiled: CompiledProtocol) -> String {
+        switch check.type {
         case .unsigned(let lower, let upper):
-            guard let number = Evaluator.decimal(value), number >= lower, number < upper else {
-                return "a decimal number in [\(lower), \(upper))"
-            }
-            return nil
+            return "a decimal number in [\(lower), \(upper))"
         case .string(let pattern):
-            guard let pattern else { return nil }
-            guard key.patternCompiles else { return "a string matching \(pattern) (the pattern does not compile)" }
-            return key.matches(value) ? nil : "a string matching \(pattern)"
+            guard check.patternCompiles else { return "a string matching \(pattern ?? "") (the pattern does not compile)" }
+            return "a string matching \(pattern ?? "")"
         case .literals(let values):
-            return values.contains(value) ? nil : "one of \(values.map { "'\($0)'" }.joined(separator: ", "))"
+            return "one of \(values.map { "'\($0)'" }.joined(separator: ", "))"
         case .state:
-            guard let number = Evaluator.decimal(value), compiled.definition.states.contains(where: { Int128($0.value) == number }) else {
-                return "a state (\(compiled.definition.states.map { "\($0.value) \($0.name)" }.joined(separator: ", ")))"
-            }
-            return nil
+            return "a state (\(compiled.definition.states.map { "\($0.value) \($0.name)" }.joined(separator: ", ")))"
         }
     }
 }

@@ -4,9 +4,10 @@ import XenstoreTrace
 /// Resolving relative paths to declared keys, and evaluating programs against an instance.
 extension ReplayEngine {
     /// The index values of a relative path matching a key pattern, ignoring bounds and condition.
-    func structurallyMatches(_ key: CompiledKey, _ relative: Substring) -> [Int]? {
+    /// With `knownShape`, the path is known to match (`KeyFacts.shapes`): it is matched once, for the values.
+    func structurallyMatches(_ key: CompiledKey, _ relative: Substring, knownShape: Bool = false) -> [Int]? {
         Self.withBytes(relative) { bytes -> [Int]? in
-            guard key.matcher.match(bytes, values: nil) else { return nil }
+            guard knownShape || key.matcher.match(bytes, values: nil) else { return nil }
             var values = [Int](repeating: -1, count: key.slotCount)
             let matched = values.withUnsafeMutableBufferPointer { key.matcher.match(bytes, values: $0) }
             return matched ? values : nil
@@ -29,15 +30,28 @@ extension ReplayEngine {
     func resolveKey(_ instance: Instance, _ directory: Int, _ relative: Substring, fixedKey: Int = -2, strict: Bool = true) -> (
         Int, [Int]
     )? {
+        resolveKeyAndPosition(instance, directory, relative, fixedKey: fixedKey, strict: strict).map { ($0.0, $0.1) }
+    }
+
+    /// `resolveKey`, also saying where the key is among the directory's pattern keys (-1: a key
+    /// without index variables). `shapes` (`KeyFacts.shapes`, with `fixedKey` -1): the pattern keys
+    /// the path has the shape of, when the reading thread worked them out.
+    func resolveKeyAndPosition(
+        _ instance: Instance, _ directory: Int, _ relative: Substring, fixedKey: Int = -2, shapes: UInt64? = nil, strict: Bool = true
+    ) -> (Int, [Int], Int)? {
         let compiled = instance.protocolDefinition
         if let key = fixedKey == -2 ? compiled.fixedKeys[directory][relative] : fixedKey >= 0 ? fixedKey : nil {
             if strict, let condition = compiled.keys[key].condition, !holds(condition, instance) { return nil }
-            return (key, [])
+            return (key, [], -1)
         }
-        for keyIndex in compiled.patternKeys[directory] {
+        let candidates = compiled.patternKeys[directory]
+        for position in candidates.indices {
+            if let shapes, position < KeyFacts.maximumPatternKeys, shapes & (1 << UInt64(position)) == 0 { continue }
+            let keyIndex = candidates[position]
             let key = compiled.keys[keyIndex]
-            guard let values = structurallyMatches(key, relative) else { continue }
-            if !strict { return (keyIndex, values) }
+            guard let values = structurallyMatches(key, relative, knownShape: shapes != nil && position < KeyFacts.maximumPatternKeys)
+            else { continue }
+            if !strict { return (keyIndex, values, position) }
             var inBounds = true
             for bound in key.bounds {
                 guard bound.slot >= 0, bound.slot < values.count else {
@@ -55,7 +69,7 @@ extension ReplayEngine {
             }
             guard inBounds else { continue }
             if let condition = key.condition, !holds(condition, instance, presets: values) { continue }
-            return (keyIndex, values)
+            return (keyIndex, values, position)
         }
         return nil
     }

@@ -16,8 +16,8 @@ extension ReplayEngine {
             let template = index.templates[match.template]
             if let live = liveDirectory(match.root) {
                 applyToInstance(
-                    live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, path: path, event: event,
-                    connection: connection, judged: judged)
+                    live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, facts: match.facts, path: path,
+                    event: event, connection: connection, judged: judged)
                 return
             }
             applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
@@ -25,8 +25,8 @@ extension ReplayEngine {
     }
 
     func applyToInstance(
-        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, path: MessagePath, event: TraceEvent,
-        connection: ConnectionID, judged: Judged
+        _ instance: Instance, _ directory: Int, relative: Substring, fixedKey: Int = -2, facts: KeyFacts = .unknown, path: MessagePath,
+        event: TraceEvent, connection: ConnectionID, judged: Judged
     ) {
         let compiled = instance.protocolDefinition
         if instance.creating && (connection != instance.creator || event.transaction != instance.creatorTransaction) {
@@ -44,8 +44,8 @@ extension ReplayEngine {
         }
         if !checks.isEmpty {
             _ = judge(
-                instance, directory, relative: relative, fixedKey: fixedKey, path: path, event: event, connection: connection,
-                checks: checks, transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
+                instance, directory, relative: relative, fixedKey: fixedKey, facts: facts, path: path, event: event,
+                connection: connection, checks: checks, transition: &transition, typeViolated: &typeViolated, resolvedKey: &resolvedKey)
         }
 
         let state = instance.directories[directory]
@@ -62,6 +62,7 @@ extension ReplayEngine {
             var entry = writer
             entry.value = event.value ?? ""
             entry.typeReported = typeViolated
+            entry.fitsFixedKey = facts.fixedFits == true
             let knownKey = fixedKey != -2 ? fixedKey : resolvedKey >= 0 && compiled.slotOfKey[resolvedKey] >= 0 ? resolvedKey : -2
             let knownSlot = knownKey >= 0 ? compiled.slotOfKey[knownKey] : -1
             // Most writes are to a declared key whose path has no `/`: no parents to look for.
@@ -76,7 +77,7 @@ extension ReplayEngine {
                 let name = String(relative)
                 let old = state.other.updateValue(entry, forKey: name)
                 if journaling { journalEntries.append((name, old)) }
-                markDirty(instance, directory, relative)
+                markDirty(instance, directory, relative, shapes: fixedKey == -1 ? facts.shapes : nil)
             }
             state.exists = true
         case .mkdir:
@@ -144,15 +145,28 @@ extension ReplayEngine {
         }
     }
 
-    /// Marks the declared keys a relative path may be an instance of as changed.
-    func markDirty(_ instance: Instance, _ directory: Int, _ relative: Substring) {
+    /// Marks the declared keys a relative path may be an instance of as changed. `shapes`: the
+    /// pattern keys it has the shape of, when the reading thread worked them out for a path that
+    /// names no key without index variables (`KeyFacts`).
+    func markDirty(_ instance: Instance, _ directory: Int, _ relative: Substring, shapes: UInt64? = nil) {
         let compiled = instance.protocolDefinition
+        let candidates = compiled.patternKeys[directory]
+        if let shapes, candidates.count <= KeyFacts.maximumPatternKeys {
+            guard shapes != 0 else { return touch(instance) }
+            var remaining = shapes
+            while remaining != 0 {
+                let position = remaining.trailingZeroBitCount
+                remaining &= remaining - 1
+                touch(instance, key: candidates[position])
+            }
+            return
+        }
         if let key = compiled.fixedKeys[directory][relative] {
             touch(instance, key: key)
             return
         }
         var found = false
-        for key in compiled.patternKeys[directory] where hasShape(compiled.keys[key], relative) {
+        for key in candidates where hasShape(compiled.keys[key], relative) {
             touch(instance, key: key)
             found = true
         }

@@ -376,8 +376,8 @@ public final class ReplayEngine {
             var judged = Judged.notJudged
             if case .directory(let match) = resolved.location, let live = liveDirectory(match.root) {
                 judged = judge(
-                    live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, path: path, event: event,
-                    connection: connection,
+                    live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, facts: match.facts, path: path,
+                    event: event, connection: connection,
                     checks: [.never, .key], transition: nil)
             }
             staging.messages.append(StagedMessage(event: event, path: path.kept, location: resolved.location, judged: judged))

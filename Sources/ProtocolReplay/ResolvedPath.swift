@@ -67,10 +67,15 @@ final class ResolvedBatch: @unchecked Sendable {
                 let resolved: ResolvedPath
                 if !list[index].operation.isMutating {
                     resolved = ResolvedPath(path: nil, location: .none)
-                } else if let bytes = events.pathBytes(at: index) {
-                    resolved = resolver.resolve(bytes: bytes, connection: list[index].connection)
                 } else {
-                    resolved = resolver.resolve(path: list[index].path, connection: list[index].connection)
+                    // The value matters only for a write: it is checked against the key's type here.
+                    let value: String?
+                    if case .write = list[index].operation { value = list[index].value ?? "" } else { value = nil }
+                    if let bytes = events.pathBytes(at: index) {
+                        resolved = resolver.resolve(bytes: bytes, connection: list[index].connection, value: value)
+                    } else {
+                        resolved = resolver.resolve(path: list[index].path, connection: list[index].connection, value: value)
+                    }
                 }
                 (paths + index).initialize(to: resolved)
             }
@@ -128,6 +133,12 @@ final class PathResolver: @unchecked Sendable {
     /// `fixedKeys` (which keeps them) unretained, for the lookup of every message: taken from the
     /// array, each table was retained and released around it.
     private let unretainedFixedKeys: UnsafeMutableBufferPointer<Unmanaged<ByteTable>>
+    /// Per template: its directory's pattern keys (`CompiledProtocol.patternKeys`) and matchers of
+    /// them; per protocol, per key: a check of values against its type. The resolver's own, for
+    /// `KeyFacts`: the engine's keep a cache of matches and are counted by its thread.
+    private let patternKeys: [[Int]]
+    private let patternMatchers: [[KeyMatcher]]
+    private let valueChecks: [[ValueTypeCheck]]
 
     /// The resolver gets its own index and tables, equal to the engine's: objects that both
     /// threads retain and release would bounce their reference counts between the processors.
@@ -137,19 +148,50 @@ final class PathResolver: @unchecked Sendable {
         fixedKeys = index.templates.map { tables[$0.protocolIndex][$0.directory] }
         unretainedFixedKeys = .allocate(capacity: max(1, fixedKeys.count))
         _ = unretainedFixedKeys.initialize(from: fixedKeys.map { Unmanaged.passUnretained($0) })
+        patternKeys = index.templates.map { protocols[$0.protocolIndex].patternKeys[$0.directory] }
+        patternMatchers = index.templates.map { template in
+            let compiled = protocols[template.protocolIndex]
+            return compiled.patternKeys[template.directory].map {
+                KeyMatcher(segments: compiled.keys[$0].segments, slotCount: compiled.keys[$0].slotCount)
+            }
+        }
+        valueChecks = protocols.map { compiled in
+            compiled.keys.map { ValueTypeCheck($0.key.type, states: compiled.definition.states.map(\.value)) }
+        }
+    }
+
+    /// What the path below a directory's root and, for a write, the value tell about the key they
+    /// name (`KeyFacts`); nothing for the root itself and for a directory with more pattern keys
+    /// than the facts hold.
+    func facts(template: Int, relative: UnsafeBufferPointer<UInt8>, fixedKey: Int, value: String?) -> KeyFacts {
+        let matchers = patternMatchers[template]
+        guard !relative.isEmpty, matchers.count <= KeyFacts.maximumPatternKeys else { return .unknown }
+        var facts = KeyFacts.known
+        let checks = valueChecks[index.templates[template].protocolIndex]
+        if fixedKey >= 0 {
+            if let value { facts.fixedFits = checks[fixedKey].fits(value) }
+            return facts
+        }
+        let keys = patternKeys[template]
+        for position in matchers.indices where matchers[position].match(relative, values: nil) {
+            facts.addShape(position, fits: value.map { checks[keys[position]].fits($0) } ?? false)
+        }
+        return facts
     }
 
     deinit { unretainedFixedKeys.deallocate() }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
-        resolve(path: event.path, connection: event.connection)
+        let value: String?
+        if case .write = event.operation { value = event.value ?? "" } else { value = nil }
+        return resolve(path: event.path, connection: event.connection, value: value)
     }
 
     /// Resolves a path that a batch holds as bytes (ASCII, see `EventBatch.pathBytes(at:)`), from
-    /// `connection`. An absolute one is located in place; the rest as strings.
-    func resolve(bytes: UnsafeBufferPointer<UInt8>, connection: Connection) -> ResolvedPath {
+    /// `connection`. An absolute one is located in place; the rest as strings. `value`: a write's.
+    func resolve(bytes: UnsafeBufferPointer<UInt8>, connection: Connection, value: String? = nil) -> ResolvedPath {
         guard bytes.first == UInt8(ascii: "/") else {
-            return resolve(path: String(decoding: bytes, as: UTF8.self), connection: connection)
+            return resolve(path: String(decoding: bytes, as: UTF8.self), connection: connection, value: value)
         }
         let path = MessagePath(borrowing: bytes)
         switch index.locate(bytes) {
@@ -165,21 +207,24 @@ final class PathResolver: @unchecked Sendable {
             }
             let relative = Substring(name ?? String(decoding: relativeBytes, as: UTF8.self))
             let match = DirectoryMatch(
-                template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
+                template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey,
+                facts: facts(template: found.template, relative: relativeBytes, fixedKey: fixedKey, value: value))
             return ResolvedPath(path: path, location: .directory(match))
         }
     }
 
-    /// Resolves the path of a message (`TraceEvent.path`) from `connection`.
-    func resolve(path: String?, connection: Connection) -> ResolvedPath {
+    /// Resolves the path of a message (`TraceEvent.path`) from `connection`; `value`: a write's.
+    func resolve(path: String?, connection: Connection, value: String? = nil) -> ResolvedPath {
         guard var path = Self.absolutePath(path, connection) else { return ResolvedPath(path: nil, location: .none) }
         path.makeContiguousUTF8()
         var fixedKey = -1
+        var facts = KeyFacts.unknown
         let location = path.utf8.withContiguousStorageIfAvailable { bytes -> DirectoryIndex.ByteLocation in
             let location = index.locate(bytes)
             if case .directory(let found) = location {
                 let relative = UnsafeBufferPointer(rebasing: bytes[found.relativeStart...])
                 fixedKey = fixedKeys[found.template].value(relative) ?? -1
+                facts = self.facts(template: found.template, relative: relative, fixedKey: fixedKey, value: value)
             }
             return location
         }
@@ -190,7 +235,8 @@ final class PathResolver: @unchecked Sendable {
             let utf8 = path.utf8
             let relative = path[utf8.index(utf8.startIndex, offsetBy: found.relativeStart)...]
             let match = DirectoryMatch(
-                template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey)
+                template: found.template, root: found.root, relative: relative, rootLength: found.rootEnd, fixedKey: fixedKey,
+                facts: facts)
             return ResolvedPath(path: MessagePath(path), location: .directory(match))
         }
     }

@@ -205,6 +205,88 @@ import XenstoreTrace
         #expect(expected.created == 60)
     }
 
+    /// What the reading thread works out about keys (`KeyFacts`: pattern shapes, and whether a written
+    /// value has the key's type) changes no finding: every example trace, and traces with values of
+    /// the wrong type and indexed keys, replayed with the facts and with the facts taken away.
+    @Test func keyFactsChangeNoFinding() throws {
+        let directory = packageRoot.appendingPathComponent("Examples/traces")
+        var traces = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map {
+            try Data(contentsOf: directory.appendingPathComponent($0))
+        }
+        var wrong = TraceBuilder()
+        wrong.createVBD()
+        let f = TraceBuilder.vbdFrontend(5, 51712)
+        wrong.write("D5", f + "/ring-ref", "not-a-number")
+        wrong.write("D5", f + "/event-channel", "12")
+        wrong.write("D5", f + "/protocol", "x86_65-abi")
+        wrong.write("D5", f + "/queue-0/ring-ref", "8")
+        wrong.write("D5", f + "/ring-ref0", "x")
+        wrong.write("D5", f + "/state", "9")
+        wrong.connectVBD()
+        traces.append(Data(wrong.text.utf8))
+        var factsSeen = 0
+        for trace in traces {
+            func findings(keepingFacts: Bool) -> [String] {
+                let reader = TraceReader(bytes: Array(trace))
+                let engine = ReplayEngine(protocols: exampleProtocols)
+                while let event = reader.next() {
+                    var resolved = event.operation.isMutating ? engine.resolver.resolve(event) : ResolvedPath(path: nil, location: .none)
+                    if case .directory(var match) = resolved.location {
+                        if match.facts.isKnown { factsSeen += 1 }
+                        if !keepingFacts { match.facts = .unknown }
+                        resolved.location = .directory(match)
+                    }
+                    engine.process(event, resolved: resolved)
+                }
+                engine.finish()
+                return engine.findings.map { "\($0.line) \($0.rule) \($0.role) \($0.message)" } + ["\(engine.summary)"]
+            }
+            #expect(findings(keepingFacts: true) == findings(keepingFacts: false))
+        }
+        #expect(factsSeen > 100)
+    }
+
+    /// The reading thread's own pattern matchers and type checks agree with the engine's: each
+    /// relative path's shapes and each value's fit, for every directory of every example protocol.
+    @Test func keyFactsAgreeWithTheEngine() {
+        let compiled = exampleProtocols.enumerated().map { CompiledProtocol(index: $0, definition: $1) }
+        let resolver = PathResolver(definitions: exampleProtocols, protocols: compiled)
+        let engine = ReplayEngine(protocols: exampleProtocols)
+        let relatives = [
+            "state", "ring-ref", "ring-ref0", "ring-ref17", "queue-0/ring-ref", "queue-3/event-channel-tx", "event-channel", "protocol",
+            "mac", "feature-persistent", "multi-queue-num-queues", "x", "dev-0", "vdev-1", "state-2", "a/b", "request-rx-copy",
+        ]
+        let values = ["", "0", "1", "4", "6", "17", "65536", "x86_64-abi", "00:16:3e:00:00:01", "zz", "-1", "99999999999999999999999999"]
+        var compared = 0
+        for (template, located) in resolver.index.templates.enumerated() {
+            let protocolDefinition = compiled[located.protocolIndex]
+            for relative in relatives {
+                let bytes = Array(relative.utf8)
+                let fixedKey = bytes.withUnsafeBufferPointer { resolver.fixedKeys[template].value($0) } ?? -1
+                for value in values {
+                    let facts = bytes.withUnsafeBufferPointer {
+                        resolver.facts(template: template, relative: $0, fixedKey: fixedKey, value: value)
+                    }
+                    guard facts.isKnown else { continue }
+                    if fixedKey >= 0 {
+                        let expected = engine.typeProblem(protocolDefinition.keys[fixedKey], value, protocolDefinition) == nil
+                        #expect(facts.fixedFits == expected, "\(relative) = \(value)")
+                        continue
+                    }
+                    for (position, key) in protocolDefinition.patternKeys[located.directory].enumerated() {
+                        let shaped = engine.hasShape(protocolDefinition.keys[key], Substring(relative))
+                        #expect((facts.shapes.map { $0 & (1 << UInt64(position)) != 0 }) == shaped, "\(relative)")
+                        guard shaped else { continue }
+                        let fits = engine.typeProblem(protocolDefinition.keys[key], value, protocolDefinition) == nil
+                        #expect(facts.fits(position: position) == fits, "\(relative) = \(value)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 50)
+    }
+
     /// The reading thread's resolver (its own index, key tables and byte-level path handling) gives the
     /// answers the engine's index gives: directory roots, keys, nested keys, ancestors, unrelated
     /// paths, empty segments, numbers that are not canonical.
