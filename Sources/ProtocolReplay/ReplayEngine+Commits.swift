@@ -14,7 +14,7 @@ extension ReplayEngine {
     func touch(_ instance: Instance, key: Int? = nil, all: Bool = false) {
         if !instance.inCommit {
             instance.inCommit = true
-            touched.append(instance)
+            touched.append(Unmanaged.passUnretained(instance))
         }
         if all {
             instance.alwaysDue = .max
@@ -47,11 +47,13 @@ extension ReplayEngine {
                     path: obligation.path.string)
             }
         }
-        for instance in touched {
-            instance.inCommit = false
-            if instance.live { evaluateAfterCommit(instance, reporting: true) }
-            instance.alwaysDue = 0
-            instance.expectationsDue = 0
+        for touchedInstance in touched {
+            touchedInstance._withUnsafeGuaranteedRef { instance in
+                instance.inCommit = false
+                if instance.live { evaluateAfterCommit(instance, reporting: true) }
+                instance.alwaysDue = 0
+                instance.expectationsDue = 0
+            }
         }
         while touched.popLast() != nil {}
         if !obligations.isEmpty { obligations.removeAll(keepingCapacity: true) }

@@ -187,7 +187,7 @@ extension ReplayEngine {
 
     func destroy(_ instance: Instance) {
         instance.live = false
-        if prefetching { graveyard.append(instance) }
+        graveyard.append(instance)
         if options.findingRetention == .live && !instance.reported.isEmpty { endedInstances.append(instance) }
         for (directory, state) in instance.directories.enumerated() {
             if let live = roots[state.root], live.instance === instance, live.directory == directory { roots[state.root] = nil }

@@ -100,9 +100,11 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var prefetchRing = [RootLookup?](repeating: nil, count: ReplayEngine.prefetchRingSize)
     /// The lookup `prefetchAhead` made for the message being replayed, if any (`liveDirectory(_:)`).
     @exclusivity(unchecked) var currentLookup: RootLookup?
-    /// While a batch is replayed (`prefetching`), the instances that ended in it, kept until the end
-    /// of the batch so that `prefetchRing` never names freed memory.
+    /// Whether a batch is being replayed (`prefetchAhead` runs).
     @exclusivity(unchecked) var prefetching = false
+    /// The instances that ended during the batch being replayed (or the message, outside a batch),
+    /// kept to its end, so that neither `prefetchRing` nor `touched`, which do not count their
+    /// references, ever names freed memory.
     @exclusivity(unchecked) var graveyard: [Instance] = []
     @exclusivity(unchecked) public internal(set) var summary = ReplaySummary()
     /// Called with each finding when it is found, before later repeats of it are counted (they
@@ -178,8 +180,9 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var currentLine = 0
     @exclusivity(unchecked) var currentTime: Int64?
 
-    // Per commit.
-    @exclusivity(unchecked) var touched: [Instance] = []
+    // Per commit. The instances are not counted: each is live when touched, and `graveyard` keeps
+    // one that ends during the commit; counting costs two atomic operations per message.
+    @exclusivity(unchecked) var touched: [Unmanaged<Instance>] = []
     @exclusivity(unchecked) var obligations:
         [(instance: Instance, machine: Int, transition: Int, from: Int, writer: ConnectionID, roles: UInt32, line: Int, path: MessagePath)] =
             []
@@ -236,6 +239,7 @@ public final class ReplayEngine {
     /// Replays one message.
     public func process(_ event: TraceEvent) {
         process(event, resolved: event.operation.isMutating ? resolver.resolve(event) : ResolvedPath(path: nil, location: .none))
+        if !graveyard.isEmpty { graveyard.removeAll() }
     }
 
     /// Replays one message whose path (if it mutates) has been resolved.
