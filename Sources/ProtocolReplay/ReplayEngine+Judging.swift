@@ -55,7 +55,8 @@ extension ReplayEngine {
         default: return .passed
         }
         lazy var who = label(roles, domid: connection.domid, instance: instance)
-        let directoryName = compiled.directoryNames[directory]
+        // Names for reports only, made when one is (most messages break no rule).
+        lazy var directoryName = compiled.directoryNames[directory]
         lazy var shown = relative.isEmpty ? directoryName : "\(directoryName)/\(relative)"
 
         if checks.contains(.never), roles != 0 {
