@@ -39,6 +39,15 @@ struct OwnedBuffer<Element>: RandomAccessCollection, MutableCollection {
         }
     }
 
+    /// Puts `value` at `position` and returns the value that was there, moving both: no copy of
+    /// either is made (and no reference in them counted).
+    func exchange(_ position: Int, with value: consuming Element) -> Element {
+        precondition(position >= 0 && position < count, "index out of the buffer")
+        let old = (base + position).move()
+        (base + position).initialize(to: value)
+        return old
+    }
+
     /// Prefetches the cache lines of the value at `position` (nothing when it is out of the buffer):
     /// its first and its last byte, since a value may straddle two lines.
     func prefetch(_ position: Int) {

@@ -68,15 +68,15 @@ extension ReplayEngine {
             // Most writes are to a declared key whose path has no `/`: no parents to look for.
             if knownSlot < 0 || state.layout.nested[knownSlot] { createParents(instance, directory, relative, writer: writer) }
             if let slot = knownSlot >= 0 ? knownSlot : knownKey == -1 ? nil : state.layout.lookup[relative] {
-                let old = state.fixed[slot]
-                state.fixed[slot] = entry
-                if journaling { journalEntries.append((state.layout.paths[slot], old)) }
+                // Moved out and in: a copy and an assignment would count the strings of both entries.
+                let old = state.fixed.exchange(slot, with: entry)
+                if journaling { journalEntries.append((slot, "", old)) }
                 touch(instance, key: state.layout.keys[slot])
                 if slot == compiled.stateSlot[directory] { updateState(instance, directory, value: entry.value) }
             } else {
                 let name = String(relative)
                 let old = state.other.updateValue(entry, forKey: name)
-                if journaling { journalEntries.append((name, old)) }
+                if journaling { journalEntries.append((-1, name, old)) }
                 markDirty(instance, directory, relative, shapes: fixedKey == -1 ? facts.shapes : nil)
             }
             state.exists = true
@@ -86,7 +86,7 @@ extension ReplayEngine {
                 createParents(instance, directory, relative, writer: writer)
                 if state[relative] == nil {
                     state[relative] = writer
-                    if journaling { journalEntries.append((String(relative), nil)) }
+                    if journaling { journalEntries.append((-1, String(relative), nil)) }
                     markDirty(instance, directory, relative)
                 }
             }
@@ -95,7 +95,7 @@ extension ReplayEngine {
                 // Removing the last directory ends the instance, and an error reply cannot bring it
                 // back: only a directory whose peer still exists needs its nodes journalled.
                 if journaling && instance.directories.indices.contains(where: { $0 != directory && instance.directories[$0].exists }) {
-                    state.forEachNode { journalEntries.append(($0, $1)) }
+                    state.forEachNode { journalEntries.append((-1, $0, $1)) }
                 }
                 state.removeAll()
                 state.exists = false
@@ -110,7 +110,7 @@ extension ReplayEngine {
             } else {
                 let removed = state.removeSubtree(relative)
                 for (name, old) in removed {
-                    if journaling { journalEntries.append((name, old)) }
+                    if journaling { journalEntries.append((-1, name, old)) }
                     markDirty(instance, directory, Substring(name))
                 }
                 if compiled.stateSlot[directory] >= 0, removed.contains(where: { $0.0 == "state" }) { instance.states[directory] = 0 }
@@ -139,7 +139,7 @@ extension ReplayEngine {
             let parent = relative[relative.startIndex..<utf8.index(utf8.startIndex, offsetBy: slash)]
             if state[parent] == nil {
                 state[parent] = writer
-                if journaling { journalEntries.append((String(parent), nil)) }
+                if journaling { journalEntries.append((-1, String(parent), nil)) }
                 markDirty(instance, directory, parent)
             }
         }
@@ -229,7 +229,9 @@ extension ReplayEngine {
         }
         guard let instance = journalInstance, instance.live, journalDirectory < instance.directories.count else { return }
         let state = instance.directories[journalDirectory]
-        for (path, entry) in journalEntries.reversed() { state[path] = entry }
+        for (slot, name, entry) in journalEntries.reversed() {
+            if slot >= 0 { state.fixed[slot] = entry } else { state[name] = entry }
+        }
         instance.states[journalDirectory] = journalState
         instance.seen[journalDirectory] = journalSeen
         state.exists = journalExists

@@ -168,7 +168,9 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var journalStaged: TransactionKey?
     @exclusivity(unchecked) var journalInstance: Instance?
     @exclusivity(unchecked) var journalDirectory = 0
-    @exclusivity(unchecked) var journalEntries: [(String, Entry?)] = []
+    /// The nodes changed, with their entries before: a fixed slot (and no name), or (slot -1) a
+    /// relative path.
+    @exclusivity(unchecked) var journalEntries: [(slot: Int, name: String, old: Entry?)] = []
     @exclusivity(unchecked) var journalState = 0
     @exclusivity(unchecked) var journalSeen: UInt32 = 0
     @exclusivity(unchecked) var journalExists = false
