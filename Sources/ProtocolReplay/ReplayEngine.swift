@@ -229,7 +229,7 @@ public final class ReplayEngine {
             }
             prefetching = true
             batch.forEach(ahead: { prefetchAhead($0, count: $1, index: $2) }) { event, resolved in
-                process(event, resolved: resolved)
+                process(&event, resolved: &resolved)
                 currentLookup = nil
             }
             prefetching = false
@@ -240,12 +240,15 @@ public final class ReplayEngine {
 
     /// Replays one message.
     public func process(_ event: TraceEvent) {
-        process(event, resolved: event.operation.isMutating ? resolver.resolve(event) : ResolvedPath(path: nil, location: .none))
+        var event = event
+        var resolved = event.operation.isMutating ? resolver.resolve(event) : ResolvedPath(path: nil, location: .none)
+        process(&event, resolved: &resolved)
         if !graveyard.isEmpty { graveyard.removeAll() }
     }
 
-    /// Replays one message whose path (if it mutates) has been resolved.
-    func process(_ event: TraceEvent, resolved: ResolvedPath) {
+    /// Replays one message whose path (if it mutates) has been resolved. `inout` only so that the
+    /// batch's event and path are used in place: passed by value, both were copied for each message.
+    func process(_ event: inout TraceEvent, resolved: inout ResolvedPath) {
         summary.messages += 1
         if !endedInstances.isEmpty { releaseEndedInstances() }
         currentLine = event.line

@@ -195,7 +195,7 @@ import XenstoreTrace
             if whole {
                 engine.replay(reader)
             } else {
-                while let event = reader.next() { engine.process(event) }
+                while var event = reader.next() { engine.process(event) }
             }
             engine.finish()
             return (engine.findings.map { "\($0.line) \($0.rule) \($0.message)" } + ["\(engine.summary)"], engine.summary.instancesCreated)
@@ -229,14 +229,14 @@ import XenstoreTrace
             func findings(keepingFacts: Bool) -> [String] {
                 let reader = TraceReader(bytes: Array(trace))
                 let engine = ReplayEngine(protocols: exampleProtocols)
-                while let event = reader.next() {
+                while var event = reader.next() {
                     var resolved = event.operation.isMutating ? engine.resolver.resolve(event) : ResolvedPath(path: nil, location: .none)
                     if case .directory(var match) = resolved.location {
                         if match.facts.isKnown { factsSeen += 1 }
                         if !keepingFacts { match.facts = .unknown }
                         resolved.location = .directory(match)
                     }
-                    engine.process(event, resolved: resolved)
+                    engine.process(&event, resolved: &resolved)
                 }
                 engine.finish()
                 return engine.findings.map { "\($0.line) \($0.rule) \($0.role) \($0.message)" } + ["\(engine.summary)"]
