@@ -97,7 +97,13 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var endedInstances: [Instance] = []
     /// While a batch is replayed: the live directories `prefetchAhead` found for the messages ahead,
     /// by index in the batch modulo 16.
-    @exclusivity(unchecked) var prefetchRing = [RootLookup?](repeating: nil, count: ReplayEngine.prefetchRingSize)
+    /// Plain memory, not an array: it is read four times and written once per message, always at
+    /// an index masked into it, and an array checked bounds and uniqueness on each access.
+    let prefetchRing: UnsafeMutablePointer<RootLookup?> = {
+        let ring = UnsafeMutablePointer<RootLookup?>.allocate(capacity: ReplayEngine.prefetchRingSize)
+        ring.initialize(repeating: nil, count: ReplayEngine.prefetchRingSize)
+        return ring
+    }()
     /// The lookup `prefetchAhead` made for the message being replayed, if any (`liveDirectory(_:)`).
     @exclusivity(unchecked) var currentLookup: RootLookup?
     /// Whether a batch is being replayed (`prefetchAhead` runs).
@@ -200,6 +206,11 @@ public final class ReplayEngine {
         evaluator.nonDecimal = { [unowned self] instance, directory, relative, entry in
             self.nonDecimal(instance, directory, relative, entry)
         }
+    }
+
+    deinit {
+        // `RootLookup` holds no counted reference: nothing to destroy.
+        prefetchRing.deallocate()
     }
 
     // MARK: - Messages
