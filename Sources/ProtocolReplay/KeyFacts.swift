@@ -3,7 +3,7 @@
 /// pattern keys the relative path has the shape of, and, for a write, whether the value has the
 /// type of the key it may turn out to be. Which key the path resolves to still depends on the
 /// instance (index bounds and key conditions), so the replay picks among these, but it neither
-/// matches patterns nor checks types again (`docs/benchmarks.md`, "Work moved to the reading thread").
+/// matches patterns nor checks types again (`docs/benchmarks.md`, "Work moved to the reading thread, and fewer reference counts").
 ///
 /// One word, since every message's resolved path carries it through the replay: bits 0-29 the
 /// shapes, 30-59 the fits, 60-61 the key without index variables, 63 whether anything is known.
