@@ -71,13 +71,13 @@ extension ReplayEngine {
         let always = compiled.always
         if alwaysDue != 0 {
             for index in 0..<always.count where index >= 64 || alwaysDue & (1 << UInt64(index)) != 0 {
-                let rule = always[index]
+                // The rule is taken from the array only when it is needed: taking it retains it.
                 let known = cell >= 0 ? tables!.always[index][cell] : .maybe
-                let holds = known == .maybe ? holds(rule.program, instance) : known == .yes
+                let holds = known == .maybe ? holds(always[index].program, instance) : known == .yes
                 if !holds && !instance.alwaysFailing[index] {
                     instance.alwaysFailing[index] = true
                     if reporting {
-                        let guarantee = rule.guarantee
+                        let guarantee = always[index].guarantee
                         for (domid, role) in blamed(guarantee.blame, instance, writer: commitWriter) {
                             report(
                                 instance, .violation, line: commitLine, domid: domid, role: role, rule: "guarantee \(guarantee.name)",
@@ -97,16 +97,15 @@ extension ReplayEngine {
                 disarm(instance, index)
                 continue
             }
-            let expectation = expectations[index]
-            let triggered = knownTrigger == .maybe ? holds(expectation.trigger, instance) : true
+            let triggered = knownTrigger == .maybe ? holds(expectations[index].trigger, instance) : true
             var satisfied = true
             if triggered {
                 let knownCondition = cell >= 0 ? tables!.conditions[index][cell] : .maybe
-                satisfied = knownCondition == .maybe ? holds(expectation.condition, instance) : knownCondition == .yes
+                satisfied = knownCondition == .maybe ? holds(expectations[index].condition, instance) : knownCondition == .yes
             }
             if triggered && !satisfied {
                 guard instance.timers[index].deadline == nil, !instance.timers[index].fired, let now else { continue }
-                let deadline = now + Int64(max(0, expectation.expectation.milliseconds))
+                let deadline = now + Int64(max(0, expectations[index].expectation.milliseconds))
                 instance.timers[index].deadline = deadline
                 instance.timers[index].armedLine = commitLine
                 instance.timers[index].generation &+= 1
