@@ -2,6 +2,7 @@ import PolicyChecker
 import PolicyDiagnostics
 import PolicyEmitter
 import PolicyModel
+import PolicyReader
 import PolicyTools
 
 /// `inspect` and `decompile`: read a blob (and its names) back.
@@ -77,6 +78,29 @@ public struct BlobPipelines: Sendable {
         return loaded
     }
 
+    /// Checks decompiled XML as `compile` would for the blob's target; the error (`E0503`, at the map)
+    /// if it would not compile. A map that fits the blob's counts and ssids can still name labels
+    /// inconsistently, e.g. a VM label under one name in the Chinese Wall section and another in the
+    /// STE section, so that the bootstrap label has the types of one component only; the XML printed
+    /// from it would not compile back to the blob, or at all.
+    public static func verify(_ output: Decompiler.Output, target: Target, mapPath: String) -> Diagnostic? {
+        let reader = XMLReader()
+        let schema = PolicyCompiler.schema(for: target)
+        let policy = reader.read(bytes: Array(output.policyXML.utf8), path: "<decompiled policy>", schema: schema)
+        let template = output.labelTemplateXML.map {
+            reader.read(bytes: Array($0.utf8), path: "<decompiled label template>", schema: schema)
+        }
+        var problems = policy.diagnostics + (template?.diagnostics ?? [])
+        if let document = policy.document, template == nil || template?.document != nil {
+            problems += PolicyChecker(target: target).check(policy: document, labelTemplate: template?.document).1
+        }
+        guard let first = problems.first(where: { $0.severity == .error }) else { return nil }
+        return .error(
+            "E0503",
+            "the map does not fit the blob: the policy it names would not compile for \(target) (\(first.message) [\(first.code.rawValue)])",
+            at: SourceLocation(file: mapPath), hint: "use the map that was written with this blob")
+    }
+
     /// The XML files recovered from a blob and its map.
     public struct Decompiled: Sendable {
         public var diagnostics: [Diagnostic]
@@ -92,6 +116,11 @@ public struct BlobPipelines: Sendable {
         let (output, diagnostics) = Decompiler.decompile(policy, map: map, file: blobPath)
         result.diagnostics += diagnostics
         guard let output else {
+            result.status = .inputError
+            return result
+        }
+        if let refusal = Self.verify(output, target: policy.format.target, mapPath: mapPath) {
+            result.diagnostics.append(refusal)
             result.status = .inputError
             return result
         }

@@ -73,4 +73,32 @@ import XenPolicyKit
             policyPath: cases.appendingPathComponent("xen410-test.xml").path)
         #expect(mismatch.diagnostics.map(\.code) == ["W0404"])
     }
+
+    /// Found by the map fuzzer (docs/fuzzing.md): a map whose Chinese Wall section names the bootstrap
+    /// VM label differently from its STE section fits the blob's counts and ssids, but the XML it
+    /// decompiled to had a bootstrap label without Chinese Wall types (E0115), and `decompile` wrote it
+    /// and exited 0. It is refused now, at the map, and nothing is written.
+    @Test func mapNamingLabelsInconsistentlyIsRefused() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policy-decompile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let name = "xen304-chwall_ste-client_v1.xen-3.0.4"
+        let map = String(decoding: try Self.bytes("\(name).map"), as: UTF8.self)
+        let renamed = map.replacingOccurrences(
+            of: "LABEL->SSID VM  CHWALL dom_SystemManagement ", with: "LABEL->SSID VM  CHWALL dom_Other            ")
+        #expect(renamed != map)
+        let mapPath = scratch.appendingPathComponent("renamed.map").path
+        try Data(renamed.utf8).write(to: URL(fileURLWithPath: mapPath))
+        let xml = scratch.appendingPathComponent("policy.xml").path
+        let decompiled = BlobPipelines().decompile(
+            blobPath: Self.expected.appendingPathComponent("\(name).bin").path, mapPath: mapPath, outputPath: xml,
+            labelTemplateOutputPath: nil)
+        #expect(decompiled.status == .inputError)
+        let error = try #require(decompiled.diagnostics.first { $0.severity == .error })
+        #expect(error.code == "E0503")
+        #expect(error.location.file == mapPath)
+        #expect(error.message.contains("E0115"))
+        #expect(decompiled.output == nil)
+        #expect(!FileManager.default.fileExists(atPath: xml))
+    }
 }
