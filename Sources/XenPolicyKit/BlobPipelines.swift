@@ -78,12 +78,14 @@ public struct BlobPipelines: Sendable {
         return loaded
     }
 
-    /// Checks decompiled XML as `compile` would for the blob's target; the error (`E0503`, at the map)
-    /// if it would not compile. A map that fits the blob's counts and ssids can still name labels
-    /// inconsistently, e.g. a VM label under one name in the Chinese Wall section and another in the
-    /// STE section, so that the bootstrap label has the types of one component only; the XML printed
-    /// from it would not compile back to the blob, or at all.
-    public static func verify(_ output: Decompiler.Output, target: Target, mapPath: String) -> Diagnostic? {
+    /// Checks decompiled XML as `compile` would for the blob's target, and that it compiles back to
+    /// the blob (all of it but the digest of the XML text, which Xen 3.3-4.1 blobs carry); the error
+    /// (`E0503`, at the map) if not. A map that fits the blob's counts and ssids can still name labels
+    /// inconsistently (a VM label under one name in the Chinese Wall section and another in the STE
+    /// section, so that the bootstrap label has the types of one component only: the XML would not
+    /// compile) or name only some of them (the XML compiles, to a smaller blob).
+    public static func verify(_ output: Decompiler.Output, blob: BinaryPolicy, mapPath: String) -> Diagnostic? {
+        let target = blob.format.target
         let reader = XMLReader()
         let schema = PolicyCompiler.schema(for: target)
         let policy = reader.read(bytes: Array(output.policyXML.utf8), path: "<decompiled policy>", schema: schema)
@@ -91,13 +93,28 @@ public struct BlobPipelines: Sendable {
             reader.read(bytes: Array($0.utf8), path: "<decompiled label template>", schema: schema)
         }
         var problems = policy.diagnostics + (template?.diagnostics ?? [])
+        var checked: Policy?
         if let document = policy.document, template == nil || template?.document != nil {
-            problems += PolicyChecker(target: target).check(policy: document, labelTemplate: template?.document).1
+            let (model, diagnostics) = PolicyChecker(target: target).check(policy: document, labelTemplate: template?.document)
+            checked = model
+            problems += diagnostics
         }
-        guard let first = problems.first(where: { $0.severity == .error }) else { return nil }
+        if let first = problems.first(where: { $0.severity == .error }) {
+            return .error(
+                "E0503",
+                "the map does not fit the blob: the policy it names would not compile for \(target) (\(first.message) [\(first.code.rawValue)])",
+                at: SourceLocation(file: mapPath), hint: "use the map that was written with this blob")
+        }
+        guard let checked else { return nil }
+        let recompiled = BlobDecoder.decode(PolicyEmitter.compile(checked, for: target).blob, file: "<decompiled policy>").policy
+        var expected = blob
+        expected.xmlHash = []
+        var found = recompiled
+        found?.xmlHash = []
+        guard found != expected else { return nil }
         return .error(
             "E0503",
-            "the map does not fit the blob: the policy it names would not compile for \(target) (\(first.message) [\(first.code.rawValue)])",
+            "the map does not fit the blob: the policy it names compiles for \(target) to a different blob (the map leaves out some of its labels or types, or names them inconsistently)",
             at: SourceLocation(file: mapPath), hint: "use the map that was written with this blob")
     }
 
@@ -119,7 +136,7 @@ public struct BlobPipelines: Sendable {
             result.status = .inputError
             return result
         }
-        if let refusal = Self.verify(output, target: policy.format.target, mapPath: mapPath) {
+        if let refusal = Self.verify(output, blob: policy, mapPath: mapPath) {
             result.diagnostics.append(refusal)
             result.status = .inputError
             return result

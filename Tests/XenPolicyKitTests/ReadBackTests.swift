@@ -101,4 +101,35 @@ import XenPolicyKit
         #expect(decompiled.output == nil)
         #expect(!FileManager.default.fileExists(atPath: xml))
     }
+
+    /// A map that leaves out one VM label (in both components) still fits the blob's counts, and the XML
+    /// printed from it compiles, to a smaller blob: `decompile` must not write it (found by the map
+    /// fuzzer, docs/fuzzing.md). The real map still decompiles.
+    @Test func mapLeavingOutALabelIsRefused() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("xen-policy-decompile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let name = "mini.xen-3.2"
+        let blob = Self.expected.appendingPathComponent("\(name).bin").path
+        let map = String(decoding: try Self.bytes("\(name).map"), as: UTF8.self)
+        let partial = map.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !($0.hasPrefix("LABEL->SSID VM ") && $0.contains(" Red ")) }.joined(separator: "\n")
+        #expect(partial.count < map.count)
+        let mapPath = scratch.appendingPathComponent("partial.map").path
+        try Data(partial.utf8).write(to: URL(fileURLWithPath: mapPath))
+        let xml = scratch.appendingPathComponent("policy.xml").path
+        let decompiled = BlobPipelines().decompile(blobPath: blob, mapPath: mapPath, outputPath: xml, labelTemplateOutputPath: nil)
+        #expect(decompiled.status == .inputError)
+        let error = try #require(decompiled.diagnostics.first { $0.severity == .error })
+        #expect(error.code == "E0503")
+        #expect(error.location.file == mapPath)
+        #expect(error.message.contains("to a different blob"))
+        #expect(!FileManager.default.fileExists(atPath: xml))
+
+        let realMap = scratch.appendingPathComponent("real.map").path
+        try Data(map.utf8).write(to: URL(fileURLWithPath: realMap))
+        let real = BlobPipelines().decompile(blobPath: blob, mapPath: realMap, outputPath: xml, labelTemplateOutputPath: nil)
+        #expect(real.status == .success)
+        #expect(FileManager.default.fileExists(atPath: xml))
+    }
 }

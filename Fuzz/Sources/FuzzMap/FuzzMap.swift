@@ -19,7 +19,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let output = Decompiler.decompile(blob.policy, map: map, file: "fuzz.bin").0 else { continue }
         // What `decompile` does before it writes: check the XML as `compile` would. It used to write
         // whatever the decompiler printed (docs/fuzzing.md, finding 1).
-        FuzzSupport.blackHole(BlobPipelines.verify(output, target: blob.policy.format.target, mapPath: "fuzz.map"))
+        FuzzSupport.blackHole(BlobPipelines.verify(output, blob: blob.policy, mapPath: "fuzz.map"))
     }
     return 0
 }
