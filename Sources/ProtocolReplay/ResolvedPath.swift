@@ -38,6 +38,15 @@ struct MessagePath: CustomStringConvertible {
     }
 }
 
+extension TraceEvent {
+    /// The value a write stores (empty when the trace shows none), which the resolver checks against
+    /// the key's type (`KeyFacts`); `nil` for every other operation.
+    var writtenValue: String? {
+        if case .write = operation { return value ?? "" }
+        return nil
+    }
+}
+
 /// The path of a mutating message resolved against the directory templates: the absolute path and
 /// where it lies. It depends only on the message and the immutable templates, not on the replay's
 /// state, so `ReplayEngine.replay(_:)` computes it on the reading thread, ahead of the replay.
@@ -68,9 +77,7 @@ final class ResolvedBatch: @unchecked Sendable {
                 if !list[index].operation.isMutating {
                     resolved = ResolvedPath(path: nil, location: .none)
                 } else {
-                    // The value matters only for a write: it is checked against the key's type here.
-                    let value: String?
-                    if case .write = list[index].operation { value = list[index].value ?? "" } else { value = nil }
+                    let value = list[index].writtenValue
                     if let bytes = events.pathBytes(at: index) {
                         resolved = resolver.resolve(bytes: bytes, connection: list[index].connection, value: value)
                     } else {
@@ -182,9 +189,7 @@ final class PathResolver: @unchecked Sendable {
     deinit { unretainedFixedKeys.deallocate() }
 
     func resolve(_ event: TraceEvent) -> ResolvedPath {
-        let value: String?
-        if case .write = event.operation { value = event.value ?? "" } else { value = nil }
-        return resolve(path: event.path, connection: event.connection, value: value)
+        resolve(path: event.path, connection: event.connection, value: event.writtenValue)
     }
 
     /// Resolves a path that a batch holds as bytes (ASCII, see `EventBatch.pathBytes(at:)`), from
