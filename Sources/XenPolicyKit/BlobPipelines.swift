@@ -86,6 +86,11 @@ public struct BlobPipelines: Sendable {
     /// compile) or name only some of them (the XML compiles, to a smaller blob).
     public static func verify(_ output: Decompiler.Output, blob: BinaryPolicy, mapPath: String) -> Diagnostic? {
         let target = blob.format.target
+        func refusal(_ reason: String) -> Diagnostic {
+            .error(
+                "E0503", "the map does not fit the blob: the policy it names \(reason)", at: SourceLocation(file: mapPath),
+                hint: "use the map that was written with this blob")
+        }
         let reader = XMLReader()
         let schema = PolicyCompiler.schema(for: target)
         let policy = reader.read(bytes: Array(output.policyXML.utf8), path: "<decompiled policy>", schema: schema)
@@ -100,10 +105,7 @@ public struct BlobPipelines: Sendable {
             problems += diagnostics
         }
         if let first = problems.first(where: { $0.severity == .error }) {
-            return .error(
-                "E0503",
-                "the map does not fit the blob: the policy it names would not compile for \(target) (\(first.message) [\(first.code.rawValue)])",
-                at: SourceLocation(file: mapPath), hint: "use the map that was written with this blob")
+            return refusal("would not compile for \(target) (\(first.message) [\(first.code.rawValue)])")
         }
         guard let checked else { return nil }
         let recompiled = BlobDecoder.decode(PolicyEmitter.compile(checked, for: target).blob, file: "<decompiled policy>").policy
@@ -112,10 +114,8 @@ public struct BlobPipelines: Sendable {
         var found = recompiled
         found?.xmlHash = []
         guard found != expected else { return nil }
-        return .error(
-            "E0503",
-            "the map does not fit the blob: the policy it names compiles for \(target) to a different blob (the map leaves out some of its labels or types, or names them inconsistently)",
-            at: SourceLocation(file: mapPath), hint: "use the map that was written with this blob")
+        return refusal(
+            "compiles for \(target) to a different blob (the map leaves out some of its labels or types, or names them inconsistently)")
     }
 
     /// The XML files recovered from a blob and its map.
