@@ -237,6 +237,9 @@ final class CompiledProtocol {
     /// Per canonical role: the directory it owns (its "own side").
     let ownedDirectory: [Int?]
     let links: [[LinkKey]]
+    /// Per directory and slot of its layout: the link (an index into `links`) whose name is the slot's
+    /// path, or -1.
+    let linkOfSlot: [[Int]]
     let guards: [[CompiledProgram?]]
     /// Per machine and transition: the canonical roles of its `by`.
     let transitionRoles: [[UInt32]]
@@ -532,6 +535,9 @@ final class CompiledProtocol {
             links[directory].append(LinkKey(name: key.pattern.description, key: keyIndex, target: target))
         }
         self.links = links
+        linkOfSlot = (0..<directoryCount).map { directory in
+            layouts[directory].paths.map { path in links[directory].firstIndex { $0.name == path } ?? -1 }
+        }
 
         // Guarantees and expectations.
         var nevers: [NeverRule] = []

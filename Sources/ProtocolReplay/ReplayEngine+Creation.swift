@@ -8,7 +8,7 @@ extension ReplayEngine {
         _ compiled: CompiledProtocol, _ directory: Int, _ match: DirectoryMatch, path: MessagePath, event: TraceEvent,
         connection: ConnectionID
     ) {
-        let relative = String(match.relative)
+        let relative = match.relative
         let existing = pending[match.root]
         if existing == nil, case .rm = event.operation { return }
         let directoryPending: PendingDirectory
@@ -35,6 +35,10 @@ extension ReplayEngine {
                     "\(who) \(Self.verb(event.operation)) \(path) before the toolstack created the \(compiled.definition.name) instance (the directory is not linked to its peer)",
                 path: path.string)
         }
+        let state = directoryPending.state
+        // The slot of a declared key without index variables, when the reading thread found one: no
+        // lookup by name, and no search of the links by name.
+        let slot = match.fixedKey >= 0 ? compiled.slotOfKey[match.fixedKey] : -1
         let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
         switch event.operation {
         case .write:
@@ -42,22 +46,24 @@ extension ReplayEngine {
             entry.value = event.value ?? ""
             entry.fitsFixedKey = match.facts.fixedFits == true
             if !relative.isEmpty {
-                var parent = ""
-                for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
-                    parent += parent.isEmpty ? String(segment) : "/\(segment)"
-                    if directoryPending.state[parent] == nil { directoryPending.state[parent] = writer }
+                if slot < 0 || state.layout.nested[slot] {
+                    var parent = ""
+                    for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
+                        parent += parent.isEmpty ? String(segment) : "/\(segment)"
+                        if state[parent] == nil { state[parent] = writer }
+                    }
                 }
-                directoryPending.state[relative] = entry
+                if slot >= 0 { state.fixed[slot] = entry } else { state[relative] = entry }
             }
         case .mkdir:
-            if !relative.isEmpty && directoryPending.state[relative] == nil { directoryPending.state[relative] = writer }
+            if !relative.isEmpty && state[relative] == nil { state[relative] = writer }
         case .rm:
             if relative.isEmpty {
                 pending[match.root] = nil
                 return
             }
-            _ = directoryPending.state.removeSubtree(Substring(relative))
-            if let link = compiled.links[directory].firstIndex(where: { $0.name == relative }) { directoryPending.setLink(link, nil) }
+            _ = state.removeSubtree(relative)
+            if let link = linkIndex(compiled, directory, slot: slot, relative) { directoryPending.setLink(link, nil) }
             return
         default:
             return
@@ -68,9 +74,7 @@ extension ReplayEngine {
             tryCreate(directoryPending, event: event, connection: connection)
             return
         }
-        guard case .write = event.operation, let linkIndex = compiled.links[directory].firstIndex(where: { $0.name == relative }) else {
-            return
-        }
+        guard case .write = event.operation, let linkIndex = linkIndex(compiled, directory, slot: slot, relative) else { return }
         let link = compiled.links[directory][linkIndex]
         let value = event.value ?? ""
         var target: RootKey? = nil
@@ -97,6 +101,15 @@ extension ReplayEngine {
         directoryPending.setLink(linkIndex, target)
         directoryPending.creator = connection
         tryCreate(directoryPending, event: event, connection: connection)
+    }
+
+    /// The link a relative path names, if any: by the slot of its key when known, else by name.
+    func linkIndex(_ compiled: CompiledProtocol, _ directory: Int, slot: Int, _ relative: Substring) -> Int? {
+        if slot >= 0 {
+            let link = compiled.linkOfSlot[directory][slot]
+            return link >= 0 ? link : nil
+        }
+        return compiled.links[directory].firstIndex { $0.name == relative }
     }
 
     /// Creates the instance once every directory of the protocol is pending and their link keys name

@@ -286,7 +286,7 @@ public final class ReplayEngine {
 
         switch event.operation {
         case .write, .mkdir, .rm, .setPermissions:
-            mutation(event, connection: connection, resolved: resolved)
+            mutation(&event, connection: connection, resolved: &resolved)
         case .transactionStart:
             if let transaction = event.transaction {
                 staged[TransactionKey(connection: connection, transaction: transaction)] = Staging()
@@ -377,7 +377,9 @@ public final class ReplayEngine {
         endedInstances.removeAll()
     }
 
-    func mutation(_ event: TraceEvent, connection: ConnectionID, resolved: ResolvedPath) {
+    /// `inout` only so that the batch's event and path are used in place (as in `process`): passed
+    /// by value or borrowed, both were copied for each message.
+    func mutation(_ event: inout TraceEvent, connection: ConnectionID, resolved: inout ResolvedPath) {
         guard let path = resolved.path else { return }
         // oxenstored re-executing a conflicting transaction: the client's messages were seen already.
         if let original = event.replayOf {
