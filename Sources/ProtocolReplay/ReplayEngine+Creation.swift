@@ -23,6 +23,13 @@ extension ReplayEngine {
             )
             pending[match.root] = directoryPending
         }
+        if journaling {
+            journalPending = directoryPending
+            journalPendingRoot = match.root
+            journalPendingCreated = existing == nil
+            journalPendingRemoved = false
+            journalPendingLinks = nil
+        }
         if !connection.isPrivileged && !directoryPending.reportedWriters.contains(connection) {
             directoryPending.reportedWriters.insert(connection)
             let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: false)
@@ -50,20 +57,34 @@ extension ReplayEngine {
                     var parent = ""
                     for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
                         parent += parent.isEmpty ? String(segment) : "/\(segment)"
-                        if state[parent] == nil { state[parent] = writer }
+                        if state[parent] == nil {
+                            state[parent] = writer
+                            if journaling { journalEntries.append((-1, parent, nil)) }
+                        }
                     }
                 }
-                if slot >= 0 { state.fixed[slot] = entry } else { state[relative] = entry }
+                if slot >= 0 {
+                    let old = state.fixed.exchange(slot, with: entry)
+                    if journaling { journalEntries.append((slot, "", old)) }
+                } else {
+                    if journaling { journalEntries.append((-1, String(relative), state[relative])) }
+                    state[relative] = entry
+                }
             }
         case .mkdir:
-            if !relative.isEmpty && state[relative] == nil { state[relative] = writer }
+            if !relative.isEmpty && state[relative] == nil {
+                state[relative] = writer
+                if journaling { journalEntries.append((-1, String(relative), nil)) }
+            }
         case .rm:
             if relative.isEmpty {
                 pending[match.root] = nil
+                if journaling { journalPendingRemoved = true }
                 return
             }
-            _ = state.removeSubtree(relative)
-            if let link = linkIndex(compiled, directory, slot: slot, relative) { directoryPending.setLink(link, nil) }
+            let removed = state.removeSubtree(relative)
+            if journaling { for (name, old) in removed { journalEntries.append((-1, name, old)) } }
+            if let link = linkIndex(compiled, directory, slot: slot, relative) { setLink(directoryPending, link, nil) }
             return
         default:
             return
@@ -87,7 +108,7 @@ extension ReplayEngine {
             if zip(targetParameters, directoryPending.parameters).allSatisfy({ $0 < 0 || $1 < 0 || $0 == $1 }) { target = named.root }
         }
         guard let target else {
-            directoryPending.setLink(linkIndex, nil)
+            setLink(directoryPending, linkIndex, nil)
             let roles = Self.roles(compiled, parameters: directoryPending.parameters, domid: connection.domid, privileged: true)
             report(
                 nil, .violation, line: event.line, domid: connection.domid, role: Self.label(compiled, roles, domid: connection.domid),
@@ -98,9 +119,15 @@ extension ReplayEngine {
                 path: path.string)
             return
         }
-        directoryPending.setLink(linkIndex, target)
+        setLink(directoryPending, linkIndex, target)
         directoryPending.creator = connection
         tryCreate(directoryPending, event: event, connection: connection)
+    }
+
+    /// Records or forgets the root a pending directory's link names, journalling the links before.
+    func setLink(_ directory: PendingDirectory, _ link: Int, _ root: RootKey?) {
+        if journaling && journalPendingLinks == nil { journalPendingLinks = directory.links }
+        directory.setLink(link, root)
     }
 
     /// The link a relative path names, if any: by the slot of its key when known, else by name.

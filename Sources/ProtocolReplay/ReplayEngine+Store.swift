@@ -222,9 +222,34 @@ extension ReplayEngine {
         for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
     }
 
+    /// Undoes a refused message's change to a pending directory. A directory that became part of an
+    /// instance stays so (instance creation is not undone).
+    func undoPending(_ directory: PendingDirectory) {
+        let root = journalPendingRoot
+        if journalPendingRemoved {
+            if pending[root] == nil { pending[root] = directory }
+            return
+        }
+        guard pending[root] === directory else { return }
+        if journalPendingCreated {
+            pending[root] = nil
+            return
+        }
+        let state = directory.state
+        for (slot, name, entry) in journalEntries.reversed() {
+            if slot >= 0 { state.fixed[slot] = entry } else { state[name] = entry }
+        }
+        if let links = journalPendingLinks { directory.links = links }
+    }
+
     func undoJournal() {
         if let key = journalStaged {
             _ = staged[key]?.messages.popLast()
+            return
+        }
+        if let directory = journalPending {
+            journalPending = nil
+            undoPending(directory)
             return
         }
         guard let instance = journalInstance, instance.live, journalDirectory < instance.directories.count else { return }

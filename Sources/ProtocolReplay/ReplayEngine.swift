@@ -180,6 +180,15 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var journalState = 0
     @exclusivity(unchecked) var journalSeen: UInt32 = 0
     @exclusivity(unchecked) var journalExists = false
+    /// The pending directory the previous message changed (its nodes in `journalEntries`), when it
+    /// changed one rather than an instance; its root; whether the message made it or removed its root;
+    /// and its links before, when the message changed them. Fields rather than an optional struct:
+    /// clearing one of those per message went through the runtime's generic witnesses.
+    @exclusivity(unchecked) var journalPending: PendingDirectory?
+    @exclusivity(unchecked) var journalPendingRoot = RootKey(template: 0)
+    @exclusivity(unchecked) var journalPendingCreated = false
+    @exclusivity(unchecked) var journalPendingRemoved = false
+    @exclusivity(unchecked) var journalPendingLinks: [(link: Int, root: RootKey)]?
     /// Whether the message being applied is journalled.
     @exclusivity(unchecked) var journaling = false
     let evaluator: Evaluator
@@ -406,6 +415,7 @@ public final class ReplayEngine {
             journalConnection = connection
             journalStaged = TransactionKey(connection: connection, transaction: transaction)
             journalInstance = nil
+            journalPending = nil
             journalValid = true
             return
         }
@@ -413,6 +423,7 @@ public final class ReplayEngine {
         journalConnection = connection
         journalStaged = nil
         journalInstance = nil
+        journalPending = nil
         // One by one: `removeAll` destroys tuples through the runtime's generic tuple witnesses.
         while journalEntries.popLast() != nil {}
         journaling = true
