@@ -47,22 +47,25 @@ extension ReplayEngine {
         // lookup by name, and no search of the links by name.
         let slot = match.fixedKey >= 0 ? compiled.slotOfKey[match.fixedKey] : -1
         let writer = Entry(value: "", writerDomid: connection.domid, writerPrivileged: connection.isPrivileged, line: event.line)
+        // `XS_WRITE` and `XS_MKDIR` create missing parents (with empty values), as in an instance.
+        func createParents() {
+            guard slot < 0 || state.layout.nested[slot], relative.utf8.contains(UInt8(ascii: "/")) else { return }
+            var parent = ""
+            for segment in relative.split(separator: "/").dropLast() {
+                parent += parent.isEmpty ? String(segment) : "/\(segment)"
+                if state[parent] == nil {
+                    state[parent] = writer
+                    if journaling { journalEntries.append((-1, parent, nil)) }
+                }
+            }
+        }
         switch event.operation {
         case .write:
             var entry = writer
             entry.value = event.value ?? ""
             entry.fitsFixedKey = match.facts.fixedFits == true
             if !relative.isEmpty {
-                if slot < 0 || state.layout.nested[slot] {
-                    var parent = ""
-                    for segment in relative.utf8.contains(UInt8(ascii: "/")) ? relative.split(separator: "/").dropLast() : [] {
-                        parent += parent.isEmpty ? String(segment) : "/\(segment)"
-                        if state[parent] == nil {
-                            state[parent] = writer
-                            if journaling { journalEntries.append((-1, parent, nil)) }
-                        }
-                    }
-                }
+                createParents()
                 if slot >= 0 {
                     let old = state.fixed.exchange(slot, with: entry)
                     if journaling { journalEntries.append((slot, "", old)) }
@@ -73,6 +76,7 @@ extension ReplayEngine {
             }
         case .mkdir:
             if !relative.isEmpty && state[relative] == nil {
+                createParents()
                 state[relative] = writer
                 if journaling { journalEntries.append((-1, String(relative), nil)) }
             }

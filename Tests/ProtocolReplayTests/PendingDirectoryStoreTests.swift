@@ -3,9 +3,10 @@ import XenstoreTrace
 
 @testable import ProtocolReplay
 
-/// A request xenstored refuses changes nothing, also in a directory whose instance does not exist yet:
-/// the store the instance starts with must be xenstore's, not what a guest tried to write.
-@Suite struct RefusedPendingWriteTests {
+/// The nodes of a directory whose instance does not exist yet are xenstore's: a request xenstored
+/// refuses changes nothing there (the store the instance starts with must not hold what a guest tried
+/// to write), and `mkdir` creates parents as it does in an instance.
+@Suite struct PendingDirectoryStoreTests {
     let f = TraceBuilder.vbdFrontend(5, 51712)
     let b = TraceBuilder.vbdBackend(0, 5, 51712)
 
@@ -65,6 +66,17 @@ import XenstoreTrace
         let frontend = try Self.nodes(Self.engine(trace), directory: 0)
         #expect(frontend["queue-0"] == nil && frontend["queue-0/ring-ref"] == nil)
         #expect(frontend["backend-id"] == "0")
+    }
+
+    /// Not about refusals: `mkdir` before the instance exists creates the parents, as xenstored does
+    /// and as it does in an instance.
+    @Test func aMkdirIntoAPendingDirectoryCreatesItsParents() throws {
+        var trace = TraceBuilder()
+        makeDirectories(&trace)
+        trace.operation("A1", "mkdir", f + "/queue-0/extra")
+        linkAndInitialise(&trace)
+        let frontend = try Self.nodes(Self.engine(trace), directory: 0)
+        #expect(frontend["queue-0"] == "" && frontend["queue-0/extra"] == "")
     }
 
     @Test func aRefusedWriteThatStartedAPendingDirectoryIsForgotten() throws {
