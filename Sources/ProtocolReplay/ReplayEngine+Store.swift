@@ -11,7 +11,12 @@ extension ReplayEngine {
         case .none:
             return
         case .ancestor:
-            if case .rm = event.operation { removeBelow(path.string, event: event, connection: connection) }
+            guard case .rm = event.operation else { return }
+            if journaling {
+                deferredRemoval = DeferredRemoval(event: event, path: path.string, connection: connection)
+            } else {
+                removeBelow(path.string, event: event, connection: connection)
+            }
         case .directory(let match):
             let template = index.templates[match.template]
             if let live = liveDirectory(match.root) {
@@ -201,24 +206,42 @@ extension ReplayEngine {
         }
     }
 
-    /// `rm` of a path above directory roots: every directory below it goes.
-    func removeBelow(_ path: String, event: TraceEvent, connection: ConnectionID) {
+    /// Applies the deferred `rm` above directory roots as a commit of its own, or, when the message
+    /// after it was its refusal, only judges it: the attempt is still reported.
+    func applyDeferredRemoval(refused: Bool) {
+        guard let removal = deferredRemoval else { return }
+        deferredRemoval = nil
+        beginCommit(removal.connection, line: removal.event.line)
+        removeBelow(removal.path, event: removal.event, connection: removal.connection, refused: refused)
+        endCommit()
+    }
+
+    /// `rm` of a path above directory roots: every directory below it goes (unless `refused`: then
+    /// each is judged and left as it is).
+    func removeBelow(_ path: String, event: TraceEvent, connection: ConnectionID, refused: Bool = false) {
         let prefix = path == "/" ? "/" : path + "/"
         var affected: [(Instance, Int)] = []
         for live in roots.values where live.instance.directories[live.directory].rootPath.hasPrefix(prefix) {
             affected.append((live.instance, live.directory))
         }
         affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }
-        // Removing several directories at once is not undone by an error reply.
+        // Applied once no refusal followed (`applyDeferredRemoval`): nothing to journal.
         journaling = false
         journalInstance = nil
         for (instance, directory) in affected where instance.live {
             let rootPath = instance.directories[directory].rootPath
+            if refused {
+                _ = judge(
+                    instance, directory, relative: rootPath[rootPath.endIndex...], path: MessagePath(rootPath), event: event,
+                    connection: connection, checks: [.never, .key, .state], transition: nil)
+                continue
+            }
             applyToInstance(
                 instance, directory, relative: rootPath[rootPath.endIndex...], path: MessagePath(rootPath), event: event,
                 connection: connection,
                 judged: .notJudged)
         }
+        guard !refused else { return }
         for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
     }
 

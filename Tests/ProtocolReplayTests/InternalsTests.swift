@@ -366,6 +366,35 @@ import XenstoreTrace
         #expect(engine.instances.values.first?.states[1] == 4)
     }
 
+    /// A guest's `rm` of a path above the directories, refused by xenstored, leaves every instance
+    /// below it as it was; the attempt is still reported.
+    @Test func aRefusedRemovalOfAnAncestorIsUndone() throws {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        let before = try Self.backendNodes(Self.replayed(trace))
+        let line = trace.nextLine
+        trace.operation("D5", "rm", "/local/domain/0/backend")
+        trace.error("D5", "EACCES")
+        let engine = Self.replayed(trace)
+        #expect(engine.instances.count == 1)
+        #expect(try Self.backendNodes(engine) == before)
+        #expect(engine.instances.values.first?.states[1] == 4)
+        #expect(engine.findings.contains { $0.line == line && $0.domid == 5 })
+    }
+
+    /// Not refused, the same removal ends the instance (the trace ends right after it: nothing follows
+    /// that could refuse it).
+    @Test func anAncestorRemovalAtTheEndOfTheTraceTakesEffect() throws {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        trace.operation("A1", "rm", "/local/domain/5/device")
+        trace.operation("A1", "rm", "/local/domain/0/backend/vbd/5")
+        let engine = Self.replayed(trace)
+        #expect(engine.instances.isEmpty)
+    }
+
     @Test func removingBothRootsEndsTheInstance() throws {
         var trace = TraceBuilder()
         trace.createVBD()
