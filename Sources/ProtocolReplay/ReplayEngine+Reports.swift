@@ -146,8 +146,12 @@ extension ReplayEngine {
                 }
                 return
             }
-            instance.reported[key] = sequence
-            if options.findingRetention == .live { retainedFindings[sequence] = finding }
+            if options.findingRetention == .live && instance.reported.count >= options.maximumFindingsPerInstance {
+                findingsBeyondInstanceLimit += 1
+            } else {
+                instance.reported[key] = sequence
+                if options.findingRetention == .live { retainedFindings[sequence] = finding }
+            }
         }
         findingSequence += 1
         if severity == .violation { violationCount += 1 } else { otherFindingCount += 1 }

@@ -39,16 +39,23 @@ public final class ReplayEngine {
         /// With `.live` retention: how many repeated findings of ended instances `repeatedFindings`
         /// lists at most; the rest are only counted (`unlistedRepeatedFindings`).
         public var maximumEndedRepeats: Int
+        /// With `.live` retention: how many findings one live instance keeps to count their repeats.
+        /// A further finding of it is handed over and counted but not kept, so that a guest making
+        /// ever new findings (a new undeclared key, written and removed, again and again) cannot make
+        /// memory grow with the trace; its repeats are handed over again
+        /// (`findingsBeyondInstanceLimit`).
+        public var maximumFindingsPerInstance: Int
 
         public init(
             labels: [Int: String] = [:], admissions: [Admission] = [], maximumLoopIterations: Int = 65_536,
-            findingRetention: FindingRetention = .all, maximumEndedRepeats: Int = 1000
+            findingRetention: FindingRetention = .all, maximumEndedRepeats: Int = 1000, maximumFindingsPerInstance: Int = 1000
         ) {
             self.labels = labels
             self.admissions = admissions
             self.maximumLoopIterations = maximumLoopIterations
             self.findingRetention = findingRetention
             self.maximumEndedRepeats = maximumEndedRepeats
+            self.maximumFindingsPerInstance = maximumFindingsPerInstance
         }
     }
 
@@ -86,6 +93,9 @@ public final class ReplayEngine {
     /// With `.live` retention: repeated findings of ended instances that `repeatedFindings` does not
     /// list (over `Options.maximumEndedRepeats`).
     @exclusivity(unchecked) public internal(set) var unlistedRepeatedFindings = 0
+    /// With `.live` retention: findings handed over but not kept, their instance keeping
+    /// `Options.maximumFindingsPerInstance` already (each repeat of one counts again).
+    @exclusivity(unchecked) public internal(set) var findingsBeyondInstanceLimit = 0
     /// Findings reported so far, repeats not counted: the next finding's place in the order found.
     @exclusivity(unchecked) var findingSequence = 0
     /// With `.live` retention: the findings of live instances, by their place in the order found.

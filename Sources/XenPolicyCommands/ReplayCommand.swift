@@ -182,6 +182,7 @@ struct ReplayCommand: ParsableCommand {
                 ("findings", .int(outcome.otherFindingCount)), ("repeated", .array(repeated)),
             ]
             if outcome.unlistedRepeated > 0 { fields.append(("repeated_unlisted", .int(outcome.unlistedRepeated))) }
+            if outcome.beyondInstanceLimit > 0 { fields.append(("beyond_instance_limit", .int(outcome.beyondInstanceLimit))) }
             fields.append(("summary", Self.summaryJSON(outcome)))
             let end: JSONValue = .object(fields)
             Output.standardOutput(end.renderedOnOneLine())
@@ -217,11 +218,23 @@ struct ReplayCommand: ParsableCommand {
         if outcome.status != .success { throw Exit(status: outcome.status) }
     }
 
-    /// With `--stream`: the note on repeated findings of ended instances beyond those listed, if any.
+    /// With `--stream`: the notes on repeated findings of ended instances beyond those listed, and on
+    /// findings not kept to count repeats (their instance had too many), if any.
     static func unlistedNote(_ outcome: ReplayPipeline.Outcome, trace: String) -> String {
-        guard outcome.unlistedRepeated > 0 else { return "" }
-        return "\(TerminalText.visible(trace)): note: \(outcome.unlistedRepeated) more repeated finding"
-            + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
+        var note = ""
+        if outcome.unlistedRepeated > 0 {
+            note +=
+                "\(TerminalText.visible(trace)): note: \(outcome.unlistedRepeated) more repeated finding"
+                + "\(outcome.unlistedRepeated == 1 ? "" : "s") of ended instances not listed\n"
+        }
+        if outcome.beyondInstanceLimit > 0 {
+            let count = outcome.beyondInstanceLimit
+            note +=
+                "\(TerminalText.visible(trace)): note: \(count) finding\(count == 1 ? "" : "s") printed without counting "
+                + "\(count == 1 ? "its" : "their") repeats: \(count == 1 ? "its instance" : "their instances") had "
+                + "\(ReplayEngine.Options().maximumFindingsPerInstance) findings already\n"
+        }
+        return note
     }
 
     /// What `--stream` prints as the replay goes: findings on stdout, trace diagnostics on stderr.

@@ -101,6 +101,9 @@ public struct ReplayPipeline: Sendable {
         public var repeated: [Finding] = []
         /// With `Request.stream`: repeated findings of ended instances over that limit, not listed.
         public var unlistedRepeated = 0
+        /// With `Request.stream`: findings printed but not kept to count their repeats, their
+        /// instance keeping `ReplayEngine.Options.maximumFindingsPerInstance` already.
+        public var beyondInstanceLimit = 0
         /// Processor time, in seconds, of the thread that ran the pipeline (loading the rules and
         /// replaying) and of the thread that read the trace ahead of it (`nil` if none did): the
         /// slower of the two sets the wall time (`docs/benchmarks.md`).
@@ -190,6 +193,7 @@ public struct ReplayPipeline: Sendable {
         outcome.otherFindingCount = engine.otherFindingCount
         outcome.repeated = engine.repeatedFindings
         outcome.unlistedRepeated = engine.unlistedRepeatedFindings
+        outcome.beyondInstanceLimit = engine.findingsBeyondInstanceLimit
         if request.stream != nil {
             let streamed = reader.keptDiagnosticCount
             outcome.streamedDiagnostics = Array(traceDiagnostics.prefix(streamed))

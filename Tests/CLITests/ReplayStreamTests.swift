@@ -149,6 +149,32 @@ import Testing
         #expect(end["repeated_unlisted"] as? Int == 3)
     }
 
+    /// A frontend writing and removing 1,003 undeclared keys, one after the other: its instance keeps
+    /// 1,000 findings to count their repeats; the other three are printed twice and told in a note.
+    @Test func findingsBeyondAnInstancesLimitAreToldInANote() throws {
+        let trace = ReplayCommandTests.temporary("instance-limit.log")
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        var lines = try Self.lines("Examples/traces/vbd-connect.log")
+        for key in 0..<1003 {
+            let path = "/local/domain/5/device/vbd/51712/junk-\(key)"
+            lines.append("[20261127T10:00:09.000Z]  D5           write     \(path) x")
+            lines.append("[20261127T10:00:09.000Z]  D5           rm        \(path)")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let text = try CommandRunner.run("xen-policy", ["replay", "--stream"] + Self.protocols + [trace])
+        let notes = text.standardOutput.split(separator: "\n").filter { $0.contains(": note: ") }
+        #expect(notes.count == 1001)
+        #expect(
+            notes.last
+                == "\(trace): note: 6 findings printed without counting their repeats: their instances had 1000 findings already")
+
+        let json = try CommandRunner.run("xen-policy", ["replay", "--stream", "--format", "json"] + Self.protocols + [trace])
+        let last = try #require(json.standardOutput.split(separator: "\n").last)
+        let end = try #require(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(end["beyond_instance_limit"] as? Int == 6)
+        #expect(end["findings"] as? Int == 1006)
+    }
+
     @Test func theLiveClockNeedsStreaming() throws {
         let result = try CommandRunner.run(
             "xen-policy", ["replay", "--live-clock"] + Self.protocols + ["Examples/traces/vbd-connect.log"])

@@ -78,6 +78,41 @@ import XenstoreTrace
         #expect(live.handed.count == all.engine.findings.count)
     }
 
+    /// A live vbd instance whose frontend writes and removes `keys` undeclared keys, one after the
+    /// other (an audit finding each, repeated once by the removal).
+    static func newFindingsOfOneInstance(_ keys: Int) -> String {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        for key in 0..<keys {
+            trace.write("D5", TraceBuilder.vbdFrontend(5, 51712) + "/junk-\(key)", "x")
+            trace.operation("D5", "rm", TraceBuilder.vbdFrontend(5, 51712) + "/junk-\(key)")
+        }
+        return trace.text
+    }
+
+    @Test func aLiveInstanceKeepsAtMostItsLimitOfFindings() throws {
+        let text = Self.newFindingsOfOneInstance(30)
+        let all = Self.run(TraceReader(bytes: Array(text.utf8)), retention: .all)
+        try #require(all.engine.findings.count == 30 && all.engine.findings.allSatisfy { $0.repeats == 1 })
+
+        let engine = ReplayEngine(
+            protocols: exampleProtocols, options: ReplayEngine.Options(findingRetention: .live, maximumFindingsPerInstance: 10))
+        var handed: [Finding] = []
+        engine.findingHandler = { handed.append($0) }
+        engine.replay(TraceReader(bytes: Array(text.utf8)))
+        engine.finish()
+        // Ten kept, counting their repeats; the other twenty handed over and counted twice each
+        // (the write, and the removal that would have been their repeat), not kept.
+        #expect(engine.retainedFindings.count == 10)
+        #expect(engine.repeatedFindings == Array(all.engine.findings.prefix(10)))
+        #expect(engine.findingsBeyondInstanceLimit == 40)
+        #expect(handed.count == 50)
+        #expect(engine.otherFindingCount == 50)
+        // With `.all` retention there is no limit: the report lists every finding once.
+        #expect(all.engine.findingsBeyondInstanceLimit == 0)
+    }
+
     @Test func allRetentionKeepsEveryFinding() throws {
         let text = Self.repeatingDevices(3)
         let all = Self.run(TraceReader(bytes: Array(text.utf8)), retention: .all, maximumEndedRepeats: 0)
