@@ -203,10 +203,10 @@ public final class ReplayEngine {
     /// refuse it (`applyDeferredRemoval`): it may remove many directories and end many instances,
     /// more than the undo journal takes back, and a guest's refused `rm /local/domain/0/backend`
     /// must not wipe every backend from the checker's view.
-    /// A class: testing an optional of a tuple that holds an event goes through the runtime's generic
-    /// witnesses, and this is tested for every message.
     @exclusivity(unchecked) var deferredRemoval: DeferredRemoval?
 
+    /// The message of a deferred removal. A class: testing an optional of a tuple that holds an event
+    /// goes through the runtime's generic witnesses, and `process` tests it for every message.
     final class DeferredRemoval {
         let event: TraceEvent
         let path: String
