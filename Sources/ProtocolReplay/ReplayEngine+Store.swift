@@ -20,6 +20,11 @@ extension ReplayEngine {
         case .directory(let match):
             let template = index.templates[match.template]
             if let live = liveDirectory(match.root) {
+                if case .rm = event.operation, match.relative.isEmpty, journaling,
+                    deferIfLast(live, root: match.root, event: event, path: path, connection: connection)
+                {
+                    return
+                }
                 applyToInstance(
                     live.instance, live.directory, relative: match.relative, fixedKey: match.fixedKey, facts: match.facts, path: path,
                     event: event, connection: connection, judged: judged)
@@ -27,6 +32,17 @@ extension ReplayEngine {
             }
             applyToPending(protocols[template.protocolIndex], template.directory, match, path: path, event: event, connection: connection)
         }
+    }
+
+    /// Defers the `rm` of an instance's last directory (`deferredRemoval`): removing it ends the
+    /// instance, which the undo journal cannot bring back, so it waits for the next message, as an `rm`
+    /// above directory roots does. Out of line: `apply` runs for every message.
+    @inline(never)
+    func deferIfLast(_ live: LiveDirectory, root: RootKey, event: TraceEvent, path: MessagePath, connection: ConnectionID) -> Bool {
+        let directories = live.instance.directories
+        guard !directories.indices.contains(where: { $0 != live.directory && directories[$0].exists }) else { return false }
+        deferredRemoval = DeferredRemoval(event: event, path: path.string, connection: connection, root: root)
+        return true
     }
 
     func applyToInstance(
@@ -97,8 +113,9 @@ extension ReplayEngine {
             }
         case .rm:
             if relative.isEmpty {
-                // Removing the last directory ends the instance, and an error reply cannot bring it
-                // back: only a directory whose peer still exists needs its nodes journalled.
+                // Removing the last directory, which ends the instance, waits for the next message
+                // (`apply`, `applyDeferredRemoval`) and is not journalled: only a directory whose peer
+                // still exists needs its nodes journalled.
                 if journaling && instance.directories.indices.contains(where: { $0 != directory && instance.directories[$0].exists }) {
                     state.forEachNode { journalEntries.append((-1, $0, $1)) }
                 }
@@ -206,13 +223,19 @@ extension ReplayEngine {
         }
     }
 
-    /// Applies the deferred `rm` above directory roots as a commit of its own, or, when the message
+    /// Applies the deferred removal (`deferredRemoval`) as a commit of its own, or, when the message
     /// after it was its refusal, only judges it: the attempt is still reported.
     func applyDeferredRemoval(refused: Bool) {
         guard let removal = deferredRemoval else { return }
         deferredRemoval = nil
         beginCommit(removal.connection, line: removal.event.line)
-        removeBelow(removal.path, event: removal.event, connection: removal.connection, refused: refused)
+        if let root = removal.root {
+            if let live = roots[root] {
+                removeDirectories([(live.instance, live.directory)], event: removal.event, connection: removal.connection, refused: refused)
+            }
+        } else {
+            removeBelow(removal.path, event: removal.event, connection: removal.connection, refused: refused)
+        }
         endCommit()
     }
 
@@ -225,6 +248,14 @@ extension ReplayEngine {
             affected.append((live.instance, live.directory))
         }
         affected.sort { ($0.0.serial, $0.1) < ($1.0.serial, $1.1) }
+        removeDirectories(affected, event: event, connection: connection, refused: refused)
+        guard !refused else { return }
+        for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
+    }
+
+    /// Removes whole directories of live instances, in the order given, each judged as an `rm` of its
+    /// root; `refused`: only judges them.
+    func removeDirectories(_ affected: [(Instance, Int)], event: TraceEvent, connection: ConnectionID, refused: Bool) {
         // Applied once no refusal followed (`applyDeferredRemoval`): nothing to journal.
         journaling = false
         journalInstance = nil
@@ -241,8 +272,6 @@ extension ReplayEngine {
                 connection: connection,
                 judged: .notJudged)
         }
-        guard !refused else { return }
-        for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
     }
 
     /// Undoes a refused message's change to a pending directory. A directory that became part of an

@@ -199,10 +199,10 @@ public final class ReplayEngine {
     @exclusivity(unchecked) var journalPendingCreated = false
     @exclusivity(unchecked) var journalPendingRemoved = false
     @exclusivity(unchecked) var journalPendingLinks: [(link: Int, root: RootKey)]?
-    /// An `rm` above directory roots, applied when the next message shows that xenstored did not
-    /// refuse it (`applyDeferredRemoval`): it may remove many directories and end many instances,
-    /// more than the undo journal takes back, and a guest's refused `rm /local/domain/0/backend`
-    /// must not wipe every backend from the checker's view.
+    /// An `rm` above directory roots, or of an instance's last directory, applied when the next
+    /// message shows that xenstored did not refuse it (`applyDeferredRemoval`): it may remove many
+    /// directories and end instances, more than the undo journal takes back, and a guest's refused
+    /// `rm /local/domain/0/backend` must not wipe every backend from the checker's view.
     @exclusivity(unchecked) var deferredRemoval: DeferredRemoval?
 
     /// The message of a deferred removal. A class: testing an optional of a tuple that holds an event
@@ -211,11 +211,15 @@ public final class ReplayEngine {
         let event: TraceEvent
         let path: String
         let connection: ConnectionID
+        /// The directory, when the message removes an instance's last one (nil: a path above
+        /// directory roots).
+        let root: RootKey?
 
-        init(event: TraceEvent, path: String, connection: ConnectionID) {
+        init(event: TraceEvent, path: String, connection: ConnectionID, root: RootKey? = nil) {
             self.event = event
             self.path = path
             self.connection = connection
+            self.root = root
         }
     }
     /// Whether the message being applied is journalled.
@@ -289,8 +293,9 @@ public final class ReplayEngine {
         }
     }
 
-    /// Replays one message. An `rm` above directory roots takes effect (and reports) with the next
-    /// message, or `finish()`, once that shows xenstored did not refuse it (`docs/replay.md`).
+    /// Replays one message. An `rm` above directory roots or of an instance's last directory takes
+    /// effect (and reports) with the next message, or `finish()`, once that shows xenstored did not
+    /// refuse it (`docs/replay.md`).
     public func process(_ event: TraceEvent) {
         var event = event
         var resolved = event.operation.isMutating ? resolver.resolve(event) : ResolvedPath(path: nil, location: .none)

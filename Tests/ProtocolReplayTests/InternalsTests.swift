@@ -401,9 +401,25 @@ import XenstoreTrace
         trace.connectVBD()
         trace.operation("A1", "rm", TraceBuilder.vbdFrontend(5, 51712))
         trace.operation("A1", "rm", TraceBuilder.vbdBackend(0, 5, 51712))
-        trace.error("A1", "EACCES")
+        trace.write("D7", "/local/domain/7/data/x", "1")
         let engine = Self.replayed(trace)
         #expect(engine.instances.isEmpty)
         #expect(engine.summary.instancesLive == 0)
+    }
+
+    /// The removal of an instance's last directory, refused, leaves the instance live with its nodes.
+    @Test func aRefusedRemovalOfTheLastRootKeepsTheInstance() throws {
+        var trace = TraceBuilder()
+        trace.createVBD()
+        trace.connectVBD()
+        trace.operation("A1", "rm", TraceBuilder.vbdBackend(0, 5, 51712))
+        trace.operation("D5", "rm", TraceBuilder.vbdFrontend(5, 51712))
+        trace.error("D5", "EACCES")
+        let engine = Self.replayed(trace)
+        let instance = try #require(engine.instances.values.first)
+        #expect(instance.directories[0].exists && instance.states[0] == 4)
+        var nodes: [String: String] = [:]
+        instance.directories[0].forEachNode { nodes[$0] = $1.value }
+        #expect(nodes["ring-ref"] == "8" && nodes["state"] == "4")
     }
 }
