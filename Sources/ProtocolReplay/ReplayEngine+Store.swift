@@ -41,7 +41,7 @@ extension ReplayEngine {
     func deferIfLast(_ live: LiveDirectory, root: RootKey, event: TraceEvent, path: MessagePath, connection: ConnectionID) -> Bool {
         let directories = live.instance.directories
         guard !directories.indices.contains(where: { $0 != live.directory && directories[$0].exists }) else { return false }
-        deferredRemoval = DeferredRemoval(event: event, path: path.string, connection: connection, root: root)
+        deferredRemoval = DeferredRemoval(event: event, path: "", connection: connection, root: root)
         return true
     }
 
@@ -230,8 +230,10 @@ extension ReplayEngine {
         deferredRemoval = nil
         beginCommit(removal.connection, line: removal.event.line)
         if let root = removal.root {
+            journaling = false
+            journalInstance = nil
             if let live = roots[root] {
-                removeDirectories([(live.instance, live.directory)], event: removal.event, connection: removal.connection, refused: refused)
+                removeDirectory(live.instance, live.directory, event: removal.event, connection: removal.connection, refused: refused)
             }
         } else {
             removeBelow(removal.path, event: removal.event, connection: removal.connection, refused: refused)
@@ -253,23 +255,29 @@ extension ReplayEngine {
         for key in pending.keys where pending[key]!.state.rootPath.hasPrefix(prefix) { pending[key] = nil }
     }
 
-    /// Removes whole directories of live instances, in the order given, each judged as an `rm` of its
-    /// root; `refused`: only judges them.
+    /// Removes whole directories of live instances, in the order given (`removeDirectory`).
     func removeDirectories(_ affected: [(Instance, Int)], event: TraceEvent, connection: ConnectionID, refused: Bool) {
         // Applied once no refusal followed (`applyDeferredRemoval`): nothing to journal.
         journaling = false
         journalInstance = nil
-        for (instance, directory) in affected where instance.live {
-            let rootPath = instance.directories[directory].rootPath
-            if refused {
-                _ = judge(
-                    instance, directory, relative: rootPath[rootPath.endIndex...], path: MessagePath(rootPath), event: event,
-                    connection: connection, checks: [.never, .key, .state], transition: nil)
-                continue
-            }
+        for (instance, directory) in affected {
+            removeDirectory(instance, directory, event: event, connection: connection, refused: refused)
+        }
+    }
+
+    /// Removes a whole directory of a live instance, judged as an `rm` of its root; `refused`: only
+    /// judges it.
+    func removeDirectory(_ instance: Instance, _ directory: Int, event: TraceEvent, connection: ConnectionID, refused: Bool) {
+        guard instance.live else { return }
+        let rootPath = instance.directories[directory].rootPath
+        let relative = rootPath[rootPath.endIndex...]
+        if refused {
+            _ = judge(
+                instance, directory, relative: relative, path: MessagePath(rootPath), event: event, connection: connection,
+                checks: [.never, .key, .state], transition: nil)
+        } else {
             applyToInstance(
-                instance, directory, relative: rootPath[rootPath.endIndex...], path: MessagePath(rootPath), event: event,
-                connection: connection,
+                instance, directory, relative: relative, path: MessagePath(rootPath), event: event, connection: connection,
                 judged: .notJudged)
         }
     }

@@ -211,8 +211,8 @@ public final class ReplayEngine {
         let event: TraceEvent
         let path: String
         let connection: ConnectionID
-        /// The directory, when the message removes an instance's last one (nil: a path above
-        /// directory roots).
+        /// The directory, when the message removes an instance's last one (`path` is then unused; nil:
+        /// `path` is above directory roots).
         let root: RootKey?
 
         init(event: TraceEvent, path: String, connection: ConnectionID, root: RootKey? = nil) {
