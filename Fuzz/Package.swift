@@ -10,9 +10,9 @@ import PackageDescription
 // one product at a time, or run `Scripts/fuzz.sh` from the repository root (which says why).
 //
 // The harnesses call the readers in memory (trace reader, rule table decoder, blob decoder, protocol
-// parser and checker, XML reader and policy checker). Those live in the modules XenPolicyKit is built
-// from; SwiftPM builds them for the `XenPolicyKit` product and their interfaces sit beside its own, so
-// they can be imported here although they are no product of their own.
+// parser and checker, XML reader and policy checker) and the lint and diff pipelines. Those live in
+// the modules XenPolicyKit is built from; SwiftPM builds them for the `XenPolicyKit` product and their
+// interfaces sit beside its own, so they can be imported here although they are no product of their own.
 
 // SwiftPM names a package depended on by path after its directory: the checkout's, whatever it is called.
 let rootPackage = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "xen-policy")
@@ -35,5 +35,7 @@ let package = Package(
         .executableTarget(name: "FuzzProtocol", dependencies: ["FuzzSupport"], swiftSettings: harnessSettings),
         .executableTarget(name: "FuzzPolicyXML", dependencies: ["FuzzSupport"], swiftSettings: harnessSettings),
         .executableTarget(name: "FuzzMap", dependencies: ["FuzzSupport"], swiftSettings: harnessSettings),
+        .executableTarget(name: "FuzzLint", dependencies: ["FuzzSupport"], swiftSettings: harnessSettings),
+        .executableTarget(name: "FuzzDiff", dependencies: ["FuzzSupport"], swiftSettings: harnessSettings),
     ]
 )

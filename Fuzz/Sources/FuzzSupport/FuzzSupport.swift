@@ -87,6 +87,46 @@ public enum FuzzSupport {
         blackHole(engine.findings.count + reader.diagnostics.count + engine.violationCount)
     }
 
+    /// What separates the two inputs of a harness that takes two (diff's OLD and NEW, a Xen 3.0.2
+    /// policy and its label template): a line no policy, description or rule table has.
+    public static let separator: [UInt8] = Array("\n--8<--\n".utf8)
+
+    /// `bytes` split at the first separator: the part before it, and the part after it (nil without one).
+    public static func split(_ bytes: [UInt8]) -> (first: [UInt8], second: [UInt8]?) {
+        guard bytes.count >= separator.count else { return (bytes, nil) }
+        for start in 0...(bytes.count - separator.count) where bytes[start] == separator[0] {
+            if bytes[start..<start + separator.count].elementsEqual(separator) {
+                return (Array(bytes[..<start]), Array(bytes[(start + separator.count)...]))
+            }
+        }
+        return (bytes, nil)
+    }
+
+    /// A directory of this process's own under `/tmp`, for the harnesses that give the pipelines
+    /// files (as the command line does) instead of bytes. Made on first use.
+    public static let scratchDirectory: String = {
+        var template = Array("/tmp/xen-policy-fuzz-files.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            fatalError("fuzz: cannot make a scratch directory")
+        }
+        return String(cString: made)
+    }()
+
+    /// Writes `bytes` to `name` in the scratch directory, replacing it, and returns its path.
+    public static func write(_ bytes: [UInt8], name: String) -> String {
+        let path = scratchDirectory + "/" + name
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else { fatalError("fuzz: cannot write \(path)") }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { fatalError("fuzz: cannot write \(path)") }
+            written += count
+        }
+        return path
+    }
+
     /// Keeps a result alive so the work that made it is not optimised away.
     @inline(never)
     public static func blackHole<T>(_ value: T) {
