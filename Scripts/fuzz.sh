@@ -79,7 +79,7 @@ seeds() {
     lint)
         ls Examples/policies/*.xml Tests/XenPolicyKitTests/Conformance/cases/xen3[01]*.xml \
             Tests/XenPolicyKitTests/Conformance/cases/xen410-*.xml Tests/*/Fixtures/*.xml Examples/protocols/*.xpd \
-            Tests/*/Fixtures/*.xpd
+            Tests/*/Fixtures/*.xpd Fuzz/Seeds/lint/*
         ;;
     diff) ls Examples/policies/*.xml Examples/protocols/*.xpd Fuzz/Seeds/rule-table/*.xsrt ;;
     esac

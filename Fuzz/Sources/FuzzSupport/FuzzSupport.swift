@@ -103,11 +103,26 @@ public enum FuzzSupport {
     }
 
     /// A directory of this process's own under `/tmp`, for the harnesses that give the pipelines
-    /// files (as the command line does) instead of bytes. Made on first use.
+    /// files (as the command line does) instead of bytes. Made on first use, removed at exit.
     public static let scratchDirectory: String = {
         var template = Array("/tmp/xen-policy-fuzz-files.XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             fatalError("fuzz: cannot make a scratch directory")
+        }
+        // Removed when the process exits normally (a run ends with exit()); after a crash libFuzzer ends
+        // with _Exit() and the directory stays, with the files of the input.
+        atexit {
+            let directory = FuzzSupport.scratchDirectory
+            var names: [String] = []
+            if let handle = opendir(directory) {
+                while let entry = readdir(handle) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(handle)
+            }
+            for name in names { unlink(directory + "/" + name) }
+            rmdir(directory)
         }
         return String(cString: made)
     }()
